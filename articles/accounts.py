@@ -1,0 +1,30 @@
+"""Users and their roles: two groups, editor and admin, created by a migration."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+EDITOR, ADMIN = "editor", "admin"
+ROLES = (EDITOR, ADMIN)
+
+
+@transaction.atomic
+def set_user(username: str, role: str, password: str, *, validate: bool = True) -> tuple[AbstractBaseUser, bool]:
+    """Creates or updates a user with exactly this role."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username)
+    if validate:
+        validate_password(password, user)
+    user.set_password(password)
+    # Admins manage the site through Django's admin as well.
+    user.is_staff = user.is_superuser = role == ADMIN
+    user.is_active = True
+    user.save()
+    user.groups.set([Group.objects.get(name=role)])
+    return user, created
+
+
+def role_of(user: AbstractBaseUser) -> str | None:
+    names = {group.name for group in user.groups.all()}
+    return ADMIN if ADMIN in names else EDITOR if EDITOR in names else None
