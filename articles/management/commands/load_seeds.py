@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from articles.importers import ArticleRecord, import_records, normalise
+from articles.seeds import read_highlighted
+
+SEEDS_DIR = settings.BASE_DIR / "seeds"
+
+
+class Command(BaseCommand):
+    help = "Imports the sample articles in seeds/, with their source's highlighted phrases as reference spans."
+
+    def handle(self, *args, **options) -> None:
+        records = []
+        for path in sorted(SEEDS_DIR.glob("*.txt")):
+            text, highlights = read_highlighted(normalise(path.read_text(encoding="utf-8")))
+            records.append(
+                ArticleRecord(
+                    text=text,
+                    where=path.name,
+                    source=f"seeds/{path.name}",
+                    reference_spans=highlights,
+                    reference_source="source page links",
+                )
+            )
+        result = import_records(records)
+        self.stdout.write(f"Seeds: {result.summary()}")

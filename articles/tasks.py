@@ -1,0 +1,29 @@
+"""Background work, through Django's Tasks API (workers: ``manage.py db_worker``)."""
+
+import logging
+from collections.abc import Sequence
+
+from django.tasks import task
+
+from articles import actions, nlp
+from articles.models import Article
+
+log = logging.getLogger(__name__)
+
+
+def preannotate(article_ids: Sequence[int]) -> int:
+    """Runs the model over these articles and stores its spans; returns the number of spans stored."""
+    created = actions.ensure_labels(nlp.labels())
+    if created:
+        log.warning("The model has labels the project did not know; created: %s", ", ".join(created))
+    name, version = nlp.model_identity()
+    articles = list(Article.objects.filter(pk__in=article_ids).only("id", "body"))
+    stored = 0
+    for article, spans in zip(articles, nlp.entities(a.body for a in articles), strict=True):
+        stored += actions.store_model_spans(article, spans, name, version)
+    return stored
+
+
+@task()
+def preannotate_articles(article_ids: list[int]) -> int:
+    return preannotate(article_ids)
