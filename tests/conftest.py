@@ -1,0 +1,93 @@
+"""Personas and article builders shared by the whole suite."""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+
+from articles import accounts, actions
+from articles.models import Article, Span
+
+PASSWORD = "correct horse battery staple"
+
+
+def _user(name: str, role: str | None) -> AbstractBaseUser:
+    if role is None:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create(username=name)
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+    return accounts.set_user(name, role, PASSWORD, validate=False)[0]
+
+
+@pytest.fixture
+def admin(db) -> AbstractBaseUser:
+    return _user("ada", accounts.ADMIN)
+
+
+@pytest.fixture
+def editor(db) -> AbstractBaseUser:
+    return _user("eddie", accounts.EDITOR)
+
+
+@pytest.fixture
+def other_editor(db) -> AbstractBaseUser:
+    return _user("erin", accounts.EDITOR)
+
+
+@pytest.fixture
+def outsider(db) -> AbstractBaseUser:
+    """Signed in, but with no role."""
+    return _user("otto", None)
+
+
+def _client(user: AbstractBaseUser | None) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_admin(admin) -> Client:
+    return _client(admin)
+
+
+@pytest.fixture
+def as_editor(editor) -> Client:
+    return _client(editor)
+
+
+@pytest.fixture
+def as_outsider(outsider) -> Client:
+    return _client(outsider)
+
+
+@pytest.fixture
+def anonymous(db) -> Client:
+    return _client(None)
+
+
+@pytest.fixture
+def make_article(db) -> Callable[..., Article]:
+    """An article with model spans given as (start, end, label)."""
+
+    def make(body: str = "Vladimir Putin visitó Moscú con Kim Jong Un.", spans=(), **fields) -> Article:
+        article = Article.objects.create(title=fields.pop("title", body[:40]), body=body, **fields)
+        if spans:
+            actions.store_model_spans(article, [actions.ModelSpan(*span) for span in spans], "test_model", "1.0")
+            article.refresh_from_db()
+        return article
+
+    return make
+
+
+def span_texts(article: Article) -> list[tuple[str, str, str]]:
+    """The article's spans as (text, label, origin), in order: what a reader sees."""
+    return [
+        (s.text, s.label.name, s.origin)
+        for s in Span.objects.filter(article=article).select_related("label", "article")
+    ]
