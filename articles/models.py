@@ -44,6 +44,23 @@ class Label(models.Model):
         return self.name
 
 
+class ImportBatch(models.Model):
+    """One upload or one run of import_articles: what the queue filters by and the summary reports."""
+
+    name = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ArticleQuerySet(models.QuerySet):
     def pending_preannotation(self) -> "ArticleQuerySet":
         return self.filter(status=Article.Status.NEW)
@@ -72,6 +89,7 @@ class Article(models.Model):
     source = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
     # Optimistic concurrency: every change to the article or its spans increments it, and a change
     # made on an older version is refused.
