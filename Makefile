@@ -35,10 +35,10 @@ browser:
 	  || { echo "The browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; }
 
 test: install browser
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest --ignore=tests/benchmarks
 
 bench: install
-	$(UV) run --frozen pytest tests/benchmarks -p no:cacheprovider -s -o testpaths=tests/benchmarks
+	$(UV) run --frozen pytest tests/benchmarks -p no:cacheprovider -s
 
 lint: install
 	$(UV) run --frozen ruff check .
