@@ -160,6 +160,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"articles": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+    # Django's own loggers keep their default handlers; ours print to the console once.
+    "loggers": {
+        "articles": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False}
+    },
 }
