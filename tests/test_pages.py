@@ -112,3 +112,20 @@ def test_healthz_says_503_when_the_database_is_down(monkeypatch):
 
 def test_the_home_page_leads_to_the_list(as_editor):
     assert as_editor.get("/").url == reverse("articles:list")
+
+
+def test_login_is_locked_after_five_wrong_passwords(anonymous, editor):
+    page = anonymous.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    for _ in range(5):
+        wrong = anonymous.post(
+            "/accounts/login/", {"username": "eddie", "password": "nope", "csrfmiddlewaretoken": token}
+        )
+    assert wrong.status_code == 429
+    right = anonymous.post(
+        "/accounts/login/",
+        {"username": "eddie", "password": "correct horse battery staple", "csrfmiddlewaretoken": token},
+    )
+    assert right.status_code == 429
+    assert "Too many failed sign-ins" in right.content.decode()
+    assert anonymous.get("/articles/").status_code == 302  # still signed out
