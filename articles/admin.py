@@ -1,6 +1,21 @@
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
+
+
+class AnnotatorAdminSite(admin.AdminSite):
+    site_header = site_title = "Annotator admin"
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # One sign-in page for the whole app; a signed-in user without the admin role is refused,
+        # not asked to sign in again.
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")))
 
 
 @admin.register(Label)

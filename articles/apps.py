@@ -1,5 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ArticlesConfig(AppConfig):
+    default = True
     name = "articles"
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    default = False  # listed explicitly in INSTALLED_APPS, in place of django.contrib.admin
+    default_site = "articles.admin.AnnotatorAdminSite"

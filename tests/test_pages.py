@@ -129,3 +129,11 @@ def test_login_is_locked_after_five_wrong_passwords(anonymous, editor):
     assert right.status_code == 429
     assert "Too many failed sign-ins" in right.content.decode()
     assert anonymous.get("/articles/").status_code == 302  # still signed out
+
+
+def test_the_admin_is_for_admins_only(anonymous, as_editor, as_admin):
+    response = anonymous.get("/admin/", follow=True)
+    assert response.redirect_chain[-1] == ("/accounts/login/?next=/admin/", 302)
+    assert as_editor.get("/admin/").status_code == 403
+    assert as_editor.get("/admin/articles/label/").status_code == 403
+    assert "Annotator admin" in as_admin.get("/admin/").content.decode()
