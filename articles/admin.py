@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, Sp
 class AnnotatorAdminSite(admin.AdminSite):
     site_header = site_title = "Annotator admin"
 
+    @login_not_required
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         # One sign-in page for the whole app; a signed-in user without the admin role is refused,
         # not asked to sign in again.
