@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
@@ -11,10 +13,21 @@ from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, Sp
 class AnnotatorAdminSite(admin.AdminSite):
     site_header = site_title = "Annotator admin"
 
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def refuse_non_admins(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return refuse_non_admins
+
     @login_not_required
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        # One sign-in page for the whole app; a signed-in user without the admin role is refused,
-        # not asked to sign in again.
+        # One sign-in page for the whole app. (Signed-in users without the admin role never get
+        # here: admin_view refuses them with 403 instead of asking them to sign in again.)
         if request.user.is_authenticated:
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next", reverse("admin:index")))
