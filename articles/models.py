@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy as _
 # article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
 LEASE = timedelta(minutes=10)
 
-# Full-text search uses PostgreSQL's Spanish configuration: the articles are Spanish first, and its
-# stemming lets "elecciones" find "elección" while names stay as they are. Accents are kept
-# ("Moscú" is not "Moscu"): unaccent() is not immutable, so it cannot feed a stored index.
+# Full-text search uses PostgreSQL's Spanish configuration over a stored tsvector with a GIN index
+# (ArticleSearch): the articles are Spanish first; its stemmer lets "elecciones" find "elección"
+# and drops accents, so "moscu" finds "Moscú"; names stay whole words. pg_trgm would also find word
+# fragments, but its index is several times larger over long bodies and slower for common words.
 SEARCH_CONFIG = "spanish"
 
 
@@ -104,6 +105,35 @@ class ArticleQuerySet(models.QuerySet):
         """Articles no other editor holds a live lease on."""
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
 
+    def count_up_to(self, limit: int) -> int:
+        """The exact count while it is below ``limit``: the cost stays bounded at any size."""
+        return self.order_by().values("pk")[:limit].count()
+
+    def seek(self, ordering: str, *, after: int | None = None, before: int | None = None) -> "ArticleQuerySet":
+        """Keyset pagination: the articles right after (or before) article ``after`` (``before``) in
+        ``ordering``, a field name with an optional "-", ties broken by id.
+
+        Unlike OFFSET, the cost does not grow with the page number: an index on (field, id) starts
+        right at the anchor article, whose sort value is read in the same query.
+        """
+        field = ordering.removeprefix("-")
+        # Ascending ids come next when reading an ascending order forwards or a descending one backwards.
+        upwards = ordering.startswith("-") == (before is not None)
+        anchor = before if before is not None else after
+        rows = self
+        if anchor is not None:
+            op = "gt" if upwards else "lt"
+            if field == "id":
+                rows = rows.filter(**{f"pk__{op}": anchor})
+            else:
+                value = models.Subquery(self.model._default_manager.filter(pk=anchor).values(field)[:1])
+                # (field, id) > (value, anchor), spelt so that the (field, id) index bounds the scan.
+                rows = rows.filter(
+                    Q(**{f"{field}__{op}e": value}), Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": anchor})
+                )
+        sign = "" if upwards else "-"
+        return rows.order_by(f"{sign}{field}", f"{sign}pk")
+
 
 class ArticleStatus(models.TextChoices):
     NEW = "new", _("new")
@@ -177,7 +207,12 @@ class Article(models.Model):
         self.content_hash = content_hash(self.body)
         super().save(*args, **kwargs)
 
-    def leased_to_other_than(self, user: AbstractBaseUser) -> bool:
+    @property
+    def lease_holder(self) -> AbstractBaseUser | None:
+        """The editor who has the article open, while the lease lasts."""
+        return self.leased_by if self.leased_until and self.leased_until > timezone.now() else None
+
+    def open_by_other_than(self, user: AbstractBaseUser) -> bool:
         return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
 
 
@@ -188,9 +223,7 @@ class ArticleSearch(models.Model):
     span change locks and reads one) and bulk imports (RETURNING) never carry the tsvector along.
     """
 
-    article = models.OneToOneField(
-        Article, primary_key=True, on_delete=models.CASCADE, related_name="search"
-    )
+    article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
     document = SearchVectorField()
 
     class Meta:
@@ -207,6 +240,11 @@ class SpanQuerySet(models.QuerySet):
 
     def untouched_model_output(self) -> "SpanQuerySet":
         return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
+
+    def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
+        """Span counts of these articles in one aggregate query (a page of the queue)."""
+        rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
+        return {row["article_id"]: row["n"] for row in rows}
 
 
 class SpanOrigin(models.TextChoices):
