@@ -19,6 +19,9 @@ BEGIN
 END $$;
 CREATE TRIGGER article_search AFTER INSERT OR UPDATE OF title ON articles_article
     FOR EACH ROW EXECUTE FUNCTION articles_article_search();
+-- The planner picks the GIN index for a rare word only if it knows the word is rare: track ten
+-- times more lexemes than the default statistics do (each ANALYZE samples 300,000 rows then).
+ALTER TABLE articles_articlesearch ALTER COLUMN document SET STATISTICS 1000;
 INSERT INTO articles_articlesearch (article_id, document)
     SELECT id, setweight(to_tsvector('spanish', title), 'A') || setweight(to_tsvector('spanish', body), 'B')
     FROM articles_article;
