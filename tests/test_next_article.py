@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
 from articles import accounts, actions
@@ -174,3 +175,10 @@ def test_editors_asking_at_the_same_moment_each_get_a_different_article(make_art
     assert len(got) == 4 and len(set(got.values())) == 4
     assert set(got.values()) <= {a.pk for a in articles}
     assert leases() == {pk: name for name, pk in got.items()}
+
+
+def test_next_article_answers_only_get(editor, queue):
+    client = Client()  # no CSRF check, so that the method check is what answers
+    client.force_login(editor)
+    assert client.post("/articles/next/").status_code == 405
+    assert leases() == {}
