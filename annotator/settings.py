@@ -138,6 +138,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# One catalogue for the app and the project's templates (makemessages writes templates/' strings here).
+LOCALE_PATHS = [BASE_DIR / "articles" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

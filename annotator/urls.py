@@ -1,8 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 urlpatterns = [
     path("", include("articles.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Django's set_language (what django.conf.urls.i18n holds), open before signing in too, so that
+    # the login page can be switched; POST only, the one method that changes the language.
+    path("i18n/setlang/", login_not_required(require_POST(set_language)), name="set_language"),
     path("admin/", admin.site.urls),
 ]

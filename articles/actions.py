@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from articles.models import Article, Label, Span, SpanEvent
+from articles.models import LEASE, Article, Label, Span, SpanEvent
 
 Kind = SpanEvent.Kind
 
@@ -47,7 +47,12 @@ def _lock(article_id: int, version: int | None) -> Article:
 def _bump(article: Article, user: AbstractBaseUser | None) -> None:
     article.version += 1
     article.updated_by = user
-    article.save(update_fields=["version", "updated_by", "updated_at"])
+    fields = ["version", "updated_by", "updated_at"]
+    # An editor working on the article keeps it (or takes it, when no one else has it open).
+    if user is not None and not article.open_by_other_than(user):
+        article.leased_by, article.leased_until = user, timezone.now() + LEASE
+        fields += ["leased_by", "leased_until"]
+    article.save(update_fields=fields)
 
 
 def _event(article: Article, span: Span, kind: str, user, before: Span | None = None, **extra) -> SpanEvent:
@@ -222,12 +227,63 @@ def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None
 
 @transaction.atomic
 def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
-    """Opening a pre-annotated article starts its review."""
+    """Opening a pre-annotated article starts its review; the editor takes or renews its lease."""
     updated = Article.objects.filter(pk=article.pk, status=Article.Status.PRE_ANNOTATED).update(
         status=Article.Status.IN_REVIEW, updated_at=timezone.now()
     )
     if updated:
         article.refresh_from_db()
+    renew_lease(article, user)
+    return article
+
+
+def renew_lease(article: Article, user: AbstractBaseUser) -> bool:
+    """Keeps the article out of other editors' "next article" for LEASE from now, unless another
+    editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
+    until = timezone.now() + LEASE
+    renewed = Article.objects.filter(pk=article.pk).free_for(user).update(leased_by=user, leased_until=until)
+    if renewed:
+        article.leased_by, article.leased_until = user, until
+    return bool(renewed)
+
+
+def release_lease(article: Article, user: AbstractBaseUser | None = None) -> bool:
+    """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
+    leases = Article.objects.filter(pk=article.pk, leased_by__isnull=False)
+    if user is not None:
+        leases = leases.filter(leased_by=user)
+    released = leases.update(leased_by=None, leased_until=None)
+    if released:
+        article.leased_by, article.leased_until = None, None
+    return bool(released)
+
+
+@transaction.atomic
+def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Article | None:
+    """Leases to ``user`` the next article needing review that no other editor has open: the first
+    after ``after_id`` in queue order (oldest first), wrapping around, never ``after_id`` itself
+    (the editor is leaving it). None when there is none. The editor gives back any article they
+    held: one lease per editor, so an article left for the next one returns to the queue at once.
+
+    The candidate is claimed with SELECT ... FOR UPDATE SKIP LOCKED: two editors asking at the same
+    moment lock different rows instead of both reading the same free one (and neither waits for the
+    other), so they never get the same article. The lease is written before the lock is released.
+    """
+    Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
+    candidates = (
+        Article.objects.needs_review()
+        .free_for(user)
+        .select_for_update(skip_locked=True, of=("self",))
+        .only("pk")
+        .order_by("pk")
+    )
+    if after_id is not None:
+        candidates = candidates.exclude(pk=after_id)
+        article = candidates.filter(pk__gt=after_id).first() or candidates.first()
+    else:
+        article = candidates.first()
+    if article is not None:
+        renew_lease(article, user)
     return article
 
 
@@ -240,6 +296,8 @@ def mark_reviewed(article: Article, user: AbstractBaseUser, *, version: int | No
     article.version += 1
     article.updated_by = user
     article.save(update_fields=["status", "reviewed_by", "reviewed_at", "version", "updated_by", "updated_at"])
+    # A reviewed article leaves the queue: whoever had it open no longer holds it.
+    release_lease(article)
     return article
 
 

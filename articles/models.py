@@ -6,12 +6,28 @@ a trigger that keeps spans inside their article's body, and another that keeps h
 """
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import IntegerRangeField, RangeOperators
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# How long "next article" keeps an article for the editor who got it; opening or changing the
+# article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
+LEASE = timedelta(minutes=10)
+
+# Full-text search uses PostgreSQL's Spanish configuration over a stored tsvector with a GIN index
+# (ArticleSearch): the articles are Spanish first; its stemmer lets "elecciones" find "elección"
+# and drops accents, so "moscu" finds "Moscú"; names stay whole words. pg_trgm would also find word
+# fragments, but its index is several times larger over long bodies and slower for common words.
+SEARCH_CONFIG = "spanish"
 
 
 def content_hash(body: str) -> str:
@@ -71,12 +87,59 @@ class ArticleQuerySet(models.QuerySet):
     def with_span_count(self) -> "ArticleQuerySet":
         return self.annotate(span_count=models.Count("spans"))
 
+    def for_queue(self) -> "ArticleQuerySet":
+        """What a row of the queue shows: never the body."""
+        return self.only(
+            "title", "status", "updated_at", "updated_by__username", "leased_until", "leased_by__username"
+        ).select_related("updated_by", "leased_by")
+
+    def matching(self, text: str) -> "ArticleQuerySet":
+        """Articles whose title or body match a web-style query: words, "a phrase", -excluded, or."""
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        return self.filter(search__document=query)
+
+    def with_label(self, label: "Label") -> "ArticleQuerySet":
+        return self.filter(Exists(Span.objects.filter(article=OuterRef("pk"), label=label)))
+
+    def free_for(self, user: AbstractBaseUser) -> "ArticleQuerySet":
+        """Articles no other editor holds a live lease on."""
+        return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
+
+    def count_up_to(self, limit: int) -> int:
+        """The exact count while it is below ``limit``: the cost stays bounded at any size."""
+        return self.order_by().values("pk")[:limit].count()
+
+    def seek(self, ordering: str, *, after: int | None = None, before: int | None = None) -> "ArticleQuerySet":
+        """Keyset pagination: the articles right after (or before) article ``after`` (``before``) in
+        ``ordering``, a field name with an optional "-", ties broken by id.
+
+        Unlike OFFSET, the cost does not grow with the page number: an index on (field, id) starts
+        right at the anchor article, whose sort value is read in the same query.
+        """
+        field = ordering.removeprefix("-")
+        # Ascending ids come next when reading an ascending order forwards or a descending one backwards.
+        upwards = ordering.startswith("-") == (before is not None)
+        anchor = before if before is not None else after
+        rows = self
+        if anchor is not None:
+            op = "gt" if upwards else "lt"
+            if field == "id":
+                rows = rows.filter(**{f"pk__{op}": anchor})
+            else:
+                value = models.Subquery(self.model._default_manager.filter(pk=anchor).values(field)[:1])
+                # (field, id) > (value, anchor), spelt so that the (field, id) index bounds the scan.
+                rows = rows.filter(
+                    Q(**{f"{field}__{op}e": value}), Q(**{f"{field}__{op}": value}) | Q(**{f"pk__{op}": anchor})
+                )
+        sign = "" if upwards else "-"
+        return rows.order_by(f"{sign}{field}", f"{sign}pk")
+
 
 class ArticleStatus(models.TextChoices):
-    NEW = "new", "new"
-    PRE_ANNOTATED = "pre_annotated", "pre-annotated"
-    IN_REVIEW = "in_review", "in review"
-    REVIEWED = "reviewed", "reviewed"
+    NEW = "new", _("new")
+    PRE_ANNOTATED = "pre_annotated", _("pre-annotated")
+    IN_REVIEW = "in_review", _("in review")
+    REVIEWED = "reviewed", _("reviewed")
 
 
 class Article(models.Model):
@@ -106,6 +169,12 @@ class Article(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The editor "next article" gave this article to, until when (see LEASE): no one else gets it
+    # from "next article" meanwhile. Anyone may still open it from the list.
+    leased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    leased_until = models.DateTimeField(null=True, blank=True)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -116,7 +185,12 @@ class Article(models.Model):
             ("import_articles", "Can upload and import articles"),
             ("export_spans", "Can export annotations"),
         ]
-        indexes = [models.Index(fields=["status", "id"], name="article_status_id")]
+        indexes = [
+            models.Index(fields=["status", "id"], name="article_status_id"),
+            # The queue's orderings, each with id as tie-breaker for seek pagination.
+            models.Index(fields=["updated_at", "id"], name="article_updated_id"),
+            models.Index(fields=["title", "id"], name="article_title_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(body_length=Func(F("body"), function="char_length")), name="article_body_length"
@@ -133,6 +207,31 @@ class Article(models.Model):
         self.content_hash = content_hash(self.body)
         super().save(*args, **kwargs)
 
+    @property
+    def lease_holder(self) -> AbstractBaseUser | None:
+        """The editor who has the article open, while the lease lasts."""
+        return self.leased_by if self.leased_until and self.leased_until > timezone.now() else None
+
+    def open_by_other_than(self, user: AbstractBaseUser) -> bool:
+        return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
+
+
+class ArticleSearch(models.Model):
+    """The full-text search document of an article, written only by a PostgreSQL trigger.
+
+    A table of its own rather than a generated column on Article, so that loading an article (every
+    span change locks and reads one) and bulk imports (RETURNING) never carry the tsvector along.
+    """
+
+    article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="articlesearch_document")]
+
+    def __str__(self) -> str:
+        return f"search document of article {self.article_id}"
+
 
 class SpanQuerySet(models.QuerySet):
     def touched_by_editors(self) -> "SpanQuerySet":
@@ -141,6 +240,11 @@ class SpanQuerySet(models.QuerySet):
 
     def untouched_model_output(self) -> "SpanQuerySet":
         return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
+
+    def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
+        """Span counts of these articles in one aggregate query (a page of the queue)."""
+        rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
+        return {row["article_id"]: row["n"] for row in rows}
 
 
 class SpanOrigin(models.TextChoices):

@@ -7,6 +7,7 @@ app_name = "articles"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="articles:list"), name="home"),
     path("articles/", views.article_list, name="list"),
+    path("articles/next/", views.next_article, name="next"),
     path("articles/<int:pk>/", views.article_detail, name="detail"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -37,25 +37,6 @@ def test_login_form_signs_in_an_editor(anonymous, editor):
     assert "Sign out eddie" in anonymous.get("/articles/").content.decode()
 
 
-def test_the_list_shows_each_article_with_status_and_span_count(as_editor, make_article, django_assert_num_queries):
-    make_article("Putin visitó Moscú.", spans=[(0, 5, "PER"), (13, 18, "LOC")], title="Visita")
-    make_article("Nada que ver aquí.", title="Vacío")
-    # session, user, two for permissions, the count, the page: the same for any number of articles
-    with django_assert_num_queries(6):
-        response = as_editor.get("/articles/")
-    html = response.content.decode()
-    assert re.search(
-        r"Visita</a></td>\s*<td><span class=\"status status-pre_annotated\">pre-annotated</span></td>\s*"
-        r"<td class=\"num\">2</td>",
-        html,
-    )
-    assert re.search(
-        r"Vacío</a></td>\s*<td><span class=\"status status-new\">new</span></td>\s*"
-        r"<td class=\"num\">0</td>",
-        html,
-    )
-
-
 def test_the_article_page_highlights_each_span_with_the_contract_hooks(as_editor, make_article):
     article = make_article(
         "Vladimir Putin visitó Moscú <y> “Kim” & 🇰🇵.", spans=[(0, 14, "PER"), (22, 27, "LOC"), (33, 36, "PER")]
