@@ -1,14 +1,17 @@
 """Background work, through Django's Tasks API (workers: ``manage.py db_worker``)."""
 
+import itertools
 import logging
 from collections.abc import Sequence
 
 from django.tasks import task
 
-from articles import actions, nlp
-from articles.models import Article
+from articles import actions, nlp, uploads
+from articles.models import Article, ImportBatch
 
 log = logging.getLogger(__name__)
+
+PREANNOTATION_CHUNK = 100
 
 
 def preannotate(article_ids: Sequence[int]) -> int:
@@ -27,3 +30,19 @@ def preannotate(article_ids: Sequence[int]) -> int:
 @task()
 def preannotate_articles(article_ids: list[int]) -> int:
     return preannotate(article_ids)
+
+
+def queue_preannotation(article_ids: Sequence[int]) -> None:
+    """Queues pre-annotation in chunks, so that several workers share a large import."""
+    for chunk in itertools.batched(article_ids, PREANNOTATION_CHUNK):
+        preannotate_articles.enqueue(list(chunk))
+
+
+@task()
+def check_upload(batch_id: int) -> str:
+    return uploads.check(ImportBatch.objects.get(pk=batch_id)).status
+
+
+@task()
+def import_upload(batch_id: int) -> str:
+    return uploads.run_import(ImportBatch.objects.get(pk=batch_id)).status

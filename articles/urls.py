@@ -8,5 +8,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="articles:list"), name="home"),
     path("articles/", views.article_list, name="list"),
     path("articles/<int:pk>/", views.article_detail, name="detail"),
+    path("upload/", views.upload, name="upload"),
+    path("upload/<int:pk>/", views.upload_batch, name="upload-batch"),
+    path("upload/<int:pk>/confirm/", views.confirm_upload, name="confirm-upload"),
     path("healthz", views.healthz, name="healthz"),
 ]
