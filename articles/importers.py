@@ -14,6 +14,7 @@ import re
 import stat
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -410,6 +411,9 @@ def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[Ar
     except LookupError:
         yield Problem(source.name, "", f"unknown encoding {encoding!r}")
         return
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        yield Problem(source.name, "", f"damaged in its zip archive ({error})")
+        return
     if not found:
         yield Problem(source.name, "", "the file is empty")
 
@@ -437,12 +441,12 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
         yield Problem(name, "", f"not a zip archive ({error})")
         return
     with archive:
-        entries = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
-        for info in entries:
+        for info in archive.infolist():
             reason = _unsafe_entry(info)
             if reason:
                 yield Problem(f"{name}/{info.filename}", "", f"refused: {reason}")
                 return
+        entries = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
         declared = sum(info.file_size for info in entries)
         if declared > limit:
             yield Problem(name, "", f"refused: it expands to {declared:,} bytes, over the limit of {limit:,} bytes")

@@ -1,0 +1,275 @@
+"""Getting articles in: import_articles and the upload page, all or nothing, loud about bad input."""
+
+import io
+import json
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from articles.importers import Problem, normalise_with_offsets, title_of
+from articles.models import Article, ImportBatch, Label, Span, SpanEvent
+from articles.tasks import preannotate
+from tests.conftest import span_texts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _uploads(settings, tmp_path):
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    # Background steps run as soon as they are queued, in the test's own process and transaction.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def jsonl(*records: dict) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("import_articles", *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def nothing_written() -> bool:
+    return not (Article.objects.exists() or Span.objects.exists() or SpanEvent.objects.exists())
+
+
+def refused(*args) -> str:
+    with pytest.raises(CommandError) as failure:
+        run(*args)
+    assert nothing_written()
+    return str(failure.value)
+
+
+# What gets in ------------------------------------------------------------------------------------------
+
+
+def test_it_imports_every_format_and_folders_and_zips(tmp_path):
+    write(tmp_path, "one.txt", "Primera línea como título\nY el cuerpo del artículo.")
+    write(tmp_path, "dump.csv", 'text,title,source,published_at,external_id\n"Texto CSV.",Del CMS,elpais.com,2024-03-01T10:00:00+01:00,A-1\n')
+    write(tmp_path, "prodigy.jsonl", jsonl({"text": "Putin habló en Moscú.", "spans": [{"start": 0, "end": 5, "label": "PER"}]}))
+    write(tmp_path, "list.json", json.dumps([{"text": "Un registro JSON.", "title": "JSON"}]))
+    with zipfile.ZipFile(tmp_path / "more.zip", "w") as archive:
+        archive.writestr("dentro/doccano.jsonl", jsonl({"text": "Kim visitó Rusia.", "label": [[11, 16, "LOC"]]}))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write(folder, "nested.txt", "Un texto en una carpeta. Tiene dos frases.")
+    out = run(*(tmp_path / n for n in ["one.txt", "dump.csv", "prodigy.jsonl", "list.json", "more.zip"]), folder, "--no-preannotate")
+    assert out == "Imported: 6 articles created, 0 duplicates skipped, 2 spans imported.\n"
+    titles = dict(Article.objects.values_list("body", "title"))
+    assert titles["Primera línea como título\nY el cuerpo del artículo."] == "Primera línea como título"
+    assert titles["Un texto en una carpeta. Tiene dos frases."] == "Un texto en una carpeta."
+    assert titles["Un registro JSON."] == "JSON"
+    csv_article = Article.objects.get(external_id="A-1")
+    assert (csv_article.title, csv_article.source, csv_article.published_at.isoformat()) == (
+        "Del CMS", "elpais.com", "2024-03-01T09:00:00+00:00"
+    )
+    assert [span_texts(a) for a in Article.objects.filter(spans__isnull=False)] == [
+        [("Putin", "PER", "import")], [("Rusia", "LOC", "import")]
+    ]
+    batch = ImportBatch.objects.get()
+    assert set(Article.objects.values_list("batch", flat=True)) == {batch.pk}
+    assert (batch.status, batch.created_count, batch.duplicate_count, batch.span_count) == ("done", 6, 0, 2)
+
+
+def test_reimporting_the_same_content_creates_nothing_and_says_so(tmp_path):
+    path = write(tmp_path, "a.jsonl", jsonl({"text": "Uno."}, {"text": "Dos."}, {"text": "Uno."}))
+    assert run(path, "--no-preannotate") == "Imported: 2 articles created, 1 duplicates skipped.\n"
+    assert run(path, "--no-preannotate") == "Imported: 0 articles created, 3 duplicates skipped.\n"
+    # CRLF and decomposed accents are the same content once normalised.
+    write(tmp_path, "b.txt", "José\nDos.")
+    write(tmp_path, "c.txt", "Jose\u0301\r\nDos.")
+    out = run(tmp_path / "b.txt", tmp_path / "c.txt", "--no-preannotate")
+    assert out == "Imported: 1 articles created, 1 duplicates skipped.\n"
+    assert Article.objects.count() == 3
+
+
+def test_text_is_kept_as_given_except_newlines_and_nfc_with_offsets_mapped(tmp_path):
+    # "José" with a combining accent, CRLF line ends, an emoji and a flag (two code points).
+    text = "Jose\u0301 Pérez\r\nllegó a 🇪🇸 Madrid 🎉\rcon María."
+    spans = [(text.index(word), text.index(word) + len(word), label) for word, label in
+             [("Jose\u0301", "PER"), ("Pérez", "PER"), ("Madrid", "LOC"), ("María", "PER")]]
+    path = write(tmp_path, "a.jsonl", jsonl({"text": text, "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in spans]}))
+    run(path, "--no-preannotate")
+    article = Article.objects.get()
+    assert article.body == "José Pérez\nllegó a 🇪🇸 Madrid 🎉\ncon María."
+    assert span_texts(article) == [("José", "PER", "import"), ("Pérez", "PER", "import"), ("Madrid", "LOC", "import"), ("María", "PER", "import")]
+
+
+def test_a_span_edge_inside_a_joined_character_is_refused():
+    with pytest.raises(Exception, match="offset 4 falls inside a character that normalisation joins"):
+        normalise_with_offsets("Jose\u0301 y", [0, 4])
+
+
+def test_titles_come_from_the_record_else_the_first_line_else_the_first_sentence():
+    assert title_of("Titular\nCuerpo.") == "Titular"
+    assert title_of("Primera frase. Segunda frase.") == "Primera frase."
+    long = "palabra " * 40
+    assert len(title_of(long)) == 120 and title_of(long).endswith("…")
+
+
+def test_imported_spans_are_stored_with_history_and_never_replaced_by_the_model(tmp_path):
+    text = "El presidente Vladimir Putin recibió a Kim Jong Un en Moscú el miércoles."
+    path = write(tmp_path, "a.jsonl", jsonl({"text": text, "spans": [{"start": 14, "end": 28, "label": "MISC"}]}))
+    run(path, "--no-preannotate")
+    article = Article.objects.get()
+    event = SpanEvent.objects.get()
+    assert (event.kind, event.origin, event.actor, event.after_label) == ("created", "import", None, "MISC")
+    preannotate([article.pk])
+    assert span_texts(article) == [
+        ("Vladimir Putin", "MISC", "import"),
+        ("Kim Jong Un", "PER", "model"),
+        ("Moscú", "LOC", "model"),
+    ]
+
+
+def test_unknown_labels_are_refused_unless_asked_to_create_them(tmp_path):
+    path = write(tmp_path, "a.jsonl", jsonl({"text": "Apple compró Beats.", "spans": [{"start": 0, "end": 5, "label": "COMPANY"}]}))
+    message = refused(path, "--no-preannotate")
+    assert f"{path}, line 1: unknown label COMPANY (known: LOC, MISC, ORG, PER)" in message
+    run(path, "--no-preannotate", "--create-labels")
+    assert span_texts(Article.objects.get()) == [("Apple", "COMPANY", "import")]
+    assert Label.objects.filter(name="COMPANY").exists()
+
+
+def test_import_queues_pre_annotation_unless_told_not_to(tmp_path, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    from django.tasks import default_task_backend
+
+    default_task_backend.clear()
+    out = run(write(tmp_path, "a.txt", "Putin visitó Moscú."))
+    assert out.endswith("Pre-annotation queued (run a worker).\n")
+    [queued] = default_task_backend.results
+    assert queued.task.name == "preannotate_articles" and queued.args == [[Article.objects.get().pk]]
+
+
+# Bad input: each ends with a clear message and no rows written -------------------------------------------
+
+
+def test_it_refuses_text_that_is_not_utf8_and_names_the_encoding(tmp_path):
+    path = write(tmp_path, "latin.txt", "El niño comió en la calle Núñez, según él, años atrás.".encode("latin-1"))
+    message = refused(path)
+    assert f"{path}: not UTF-8" in message and "detected encoding:" in message
+    assert "pick the file's encoding" in message
+    run(path, "--encoding", "latin-1", "--no-preannotate")
+    assert Article.objects.get().body == "El niño comió en la calle Núñez, según él, años atrás."
+
+
+def test_it_accepts_utf8_with_a_bom(tmp_path):
+    run(write(tmp_path, "bom.csv", "\ufefftext,title\nCuerpo.,Título\n"), "--no-preannotate")
+    assert Article.objects.get().title == "Título"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data, not text"),
+        ("empty.txt", b"", "the file is empty"),
+        ("blank.jsonl", b"\n\n", "the file is empty"),
+        ("notext.csv", b"title,source\nHola,web\n", "no `text` column in the header row (columns: title, source)"),
+        ("utf16.txt", "hola".encode("utf-16"), "the file is UTF-16, not UTF-8"),
+    ],
+)
+def test_it_refuses_a_bad_file(tmp_path, name, content, reason):
+    path = write(tmp_path, name, content)
+    assert f"{path}: {reason}" in refused(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{not json", "not JSON (Expecting property name enclosed in double quotes at column 2)"),
+        ('{"title": "sin texto"}', "no `text`"),
+        ('{"text": "Hola", "spans": [{"start": 2, "end": 9, "label": "PER"}]}', "span 2–9 (PER) ends past the text (4 characters)"),
+        ('{"text": "Hola Ana", "spans": [{"start": 0, "end": 4, "label": "PER"}, {"start": 2, "end": 8, "label": "PER"}]}', "span 0–4 (PER) overlaps span 2–8 (PER)"),
+        ('{"text": "Hola", "spans": [{"start": 3, "end": 3, "label": "PER"}]}', "span 3–3 (PER): start must be at least 0 and before end"),
+        ('{"text": "Hola", "label": [[3, 1, "PER"]]}', "span 3–1 (PER): start must be at least 0 and before end"),
+    ],
+)
+def test_one_bad_jsonl_line_means_nothing_is_written(tmp_path, line, reason):
+    good = jsonl({"text": "Un artículo correcto."}) * 3
+    path = write(tmp_path, "a.jsonl", good + line + "\n")
+    other = write(tmp_path, "b.txt", "Otro artículo correcto.")
+    assert f"{path}, line 4: {reason}" in refused(other, path)
+
+
+def test_a_bad_csv_row_is_named(tmp_path):
+    path = write(tmp_path, "a.csv", 'text,published_at\nBien.,2024-01-01\n"",\nOtro.,ayer\n')
+    message = refused(path)
+    assert f"{path}, row 3: the text is empty" in message
+    assert f"{path}, row 4: `published_at` is not an ISO 8601 date: 'ayer'" in message
+
+
+def zipped(tmp_path, *entries, name="a.zip") -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry, content in entries:
+            archive.writestr(entry, content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ("../x.txt", "refused: a path leading out of the archive (..)"),
+        ("/etc/x.txt", "refused: an absolute path"),
+        ("inner.zip", "refused: a zip inside a zip"),
+    ],
+)
+def test_it_refuses_an_unsafe_zip(tmp_path, entry, reason):
+    path = zipped(tmp_path, ("ok.txt", "Un artículo."), (entry, "Hola."))
+    assert f"{path}/{entry}: {reason}" in refused(path)
+
+
+def test_it_refuses_a_zip_with_a_symlink_or_a_renamed_zip_inside(tmp_path):
+    path = tmp_path / "link.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        link = zipfile.ZipInfo("link.txt")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    assert f"{path}/link.txt: refused: a symbolic link" in refused(path)
+    inner = zipped(tmp_path, ("a.txt", "Hola."), name="inner.zip").read_bytes()
+    path = zipped(tmp_path, ("disguised.txt", inner), name="outer.zip")
+    assert f"{path}/disguised.txt: a zip archive, not .txt text" in refused(path)
+
+
+def test_it_refuses_a_zip_bomb(tmp_path, settings):
+    settings.IMPORT_MAX_UNZIPPED_BYTES = 100_000
+    path = zipped(tmp_path, ("bomb.txt", "a" * 1_000_000))
+    assert path.stat().st_size < 5_000
+    assert f"{path}: refused: it expands to 1,000,000 bytes, over the limit of 100,000 bytes" in refused(path)
+
+
+def test_a_zip_whose_directory_lies_about_sizes_is_stopped_at_the_limit(tmp_path, settings):
+    settings.IMPORT_MAX_UNZIPPED_BYTES = 100_000
+    path = zipped(tmp_path, ("a.txt", "b" * 50_000), ("b.txt", "c" * 80_000))
+    # Rewrite the declared sizes in the central directory to claim tiny files.
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    central = data.index(b"PK\x01\x02")
+    for _ in infos:
+        data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+        name_length = int.from_bytes(data[central + 28 : central + 30], "little")
+        extra = int.from_bytes(data[central + 30 : central + 32], "little")
+        comment = int.from_bytes(data[central + 32 : central + 34], "little")
+        central += 46 + name_length + extra + comment
+    path.write_bytes(bytes(data))
+    # zipfile reads no more than an entry claims, so the lie shows as a damaged entry.
+    assert f"{path}/a.txt: damaged in its zip archive (Bad CRC-32 for file 'a.txt')" in refused(path)
+
+
+def test_problems_are_plain_sentences():
+    assert str(Problem("a.csv", "row 3", "the text is empty")) == "a.csv, row 3: the text is empty"
+    assert str(Problem("a.txt", "", "the file is empty")) == "a.txt: the file is empty"
