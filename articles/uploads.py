@@ -116,7 +116,8 @@ def receive(
     folder(batch).mkdir(parents=True, exist_ok=True)
     for (_, path), f in zip(files_of(batch), uploaded, strict=True):
         os.link(f.file.name, path)
-    transaction.on_commit(lambda: tasks.check_upload.enqueue(batch.pk))
+    # The queue is a table of the same database: the worker sees the task when the batch commits.
+    tasks.check_upload.enqueue(batch.pk)
     return batch
 
 
@@ -179,7 +180,7 @@ def confirm(batch: ImportBatch) -> bool:
             status=ImportBatch.Status.IMPORTING
         )
         if claimed:
-            transaction.on_commit(lambda: tasks.import_upload.enqueue(batch.pk))
+            tasks.import_upload.enqueue(batch.pk)
     return bool(claimed)
 
 

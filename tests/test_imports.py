@@ -1,6 +1,7 @@
 """Getting articles in: import_articles and the upload page, all or nothing, loud about bad input."""
 
 import io
+import re
 import json
 import stat
 import zipfile
@@ -273,3 +274,162 @@ def test_a_zip_whose_directory_lies_about_sizes_is_stopped_at_the_limit(tmp_path
 def test_problems_are_plain_sentences():
     assert str(Problem("a.csv", "row 3", "the text is empty")) == "a.csv, row 3: the text is empty"
     assert str(Problem("a.txt", "", "the file is empty")) == "a.txt: the file is empty"
+
+
+# The upload page ----------------------------------------------------------------------------------------
+
+
+def upload_file(name: str, content: str | bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content.encode() if isinstance(content, str) else content)
+
+
+def csrf(client) -> str:
+    client.get("/upload/")
+    return client.cookies["csrftoken"].value
+
+
+def post_upload(client, *files, **fields):
+    return client.post("/upload/", {"files": list(files), "csrfmiddlewaretoken": csrf(client), **fields})
+
+
+def test_the_upload_page_is_for_admins_only(as_admin, as_editor, as_outsider, anonymous, admin):
+    assert as_editor.get("/upload/").status_code == 403
+    assert as_outsider.get("/upload/").status_code == 403
+    assert anonymous.get("/upload/").url.startswith("/accounts/login/?next=/upload/")
+    assert as_editor.post("/upload/").status_code == 403
+    page = as_admin.get("/upload/").content.decode()
+    assert 'type="file" name="files" multiple' in page and "data-dropzone" in page
+    assert 'href="/upload/"' in page
+    assert 'href="/upload/"' not in as_editor.get("/articles/").content.decode()
+    assert as_admin.put("/upload/").status_code == 405
+
+
+def test_an_upload_is_previewed_then_imported_on_confirmation(as_admin, admin, settings):
+    settings.IMPORT_UPLOAD_DIR.mkdir(parents=True)
+    make = jsonl(
+        {"text": "Putin habló en Moscú.", "title": "Putin en Moscú", "spans": [{"start": 0, "end": 5, "label": "PER"}]},
+        {"text": "Kim visitó Rusia.", "label": [[11, 16, "LOC"]]},
+        {"text": "Kim visitó Rusia."},
+    )
+    response = post_upload(
+        as_admin, upload_file("a.jsonl", make), upload_file("b.txt", "Una nota breve.\nCon cuerpo."), preannotate="on"
+    )
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response.url == f"/upload/{batch.pk}/"
+    assert nothing_written() and batch.status == "checked"
+    page = as_admin.get(response.url).content.decode()
+    figures = dict(re.findall(r'data-figure="(\w+)">(\d+)<', page))
+    assert figures == {"articles": "3", "duplicates": "1", "spans": "2", "errors": "0"}
+    assert re.findall(r"<li>(.*?)</li>", page.split("sample-titles")[1])[:3] == ["Putin en Moscú", "Kim visitó Rusia.", "Una nota breve."]
+    # The files wait in the private folder, nowhere a browser can reach.
+    stored = sorted(p.name for p in (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).iterdir())
+    assert stored == ["000.jsonl", "001.txt"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    response = as_admin.post(f"/upload/{batch.pk}/confirm/", {"csrfmiddlewaretoken": csrf(as_admin)})
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count, batch.duplicate_count, batch.span_count) == ("done", 3, 1, 2)
+    summary = as_admin.get(response.url).content.decode()
+    assert "3 articles created, 1 duplicates skipped, 2 spans imported." in summary
+    assert Article.objects.filter(batch=batch).count() == 3
+    assert not (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).exists()
+    # Uploading the same again: everything is a duplicate, and the preview says so.
+    post_upload(as_admin, upload_file("a.jsonl", make))
+    again = ImportBatch.objects.latest("pk")
+    assert again.preview["articles"] == 0 and again.preview["duplicates"] == 3
+
+
+def test_the_progress_fragment_polls_while_a_step_runs(as_admin, admin, settings):
+    batch = ImportBatch.objects.create(
+        name="big.jsonl", created_by=admin, status="importing", files=[{"name": "big.jsonl", "size": 1000}]
+    )
+    from articles.importers import ImportResult
+    from articles import uploads
+
+    (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).mkdir(parents=True)
+    uploads.write_progress(batch, 400, 1000, ImportResult(articles=12))
+    fragment = as_admin.get(f"/upload/{batch.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('\n<section id="batch-status"') or fragment.lstrip().startswith('<section id="batch-status"')
+    assert "<html" not in fragment
+    assert 'hx-trigger="load delay:700ms"' in fragment
+    assert '<progress max="1000" value="400"' in fragment and "12 articles so far" in fragment
+    batch.status, batch.created_count = "done", 12
+    batch.save()
+    fragment = as_admin.get(f"/upload/{batch.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in fragment and "12 articles created" in fragment
+
+
+def test_a_bad_upload_shows_every_problem_and_writes_nothing(as_admin, admin):
+    content = jsonl({"text": "Bien."}) + "{roto\n" + jsonl({"title": "sin texto"})
+    post_upload(as_admin, upload_file("a.jsonl", content), upload_file("b.csv", "title\nHola\n"))
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed" and nothing_written()
+    page = as_admin.get(f"/upload/{batch.pk}/").content.decode()
+    assert 'role="alert"' in page
+    assert "a.jsonl, line 2: not JSON" in page and "a.jsonl, line 3: no `text`" in page
+    assert "b.csv: no `text` column in the header row (columns: title)" in page
+    # Confirming a refused upload does nothing.
+    as_admin.post(f"/upload/{batch.pk}/confirm/", {"csrfmiddlewaretoken": csrf(as_admin)})
+    assert nothing_written()
+
+
+def test_an_upload_in_another_encoding_is_refused_unless_picked_on_the_form(as_admin, admin):
+    latin = "Año nuevo en Núñez: la señora cumplió años.".encode("latin-1")
+    post_upload(as_admin, upload_file("a.txt", latin))
+    assert "a.txt: not UTF-8" in ImportBatch.objects.get().errors[0]
+    post_upload(as_admin, upload_file("a.txt", latin), encoding="latin-1")
+    assert ImportBatch.objects.latest("pk").preview["sample_titles"] == ["Año nuevo en Núñez: la señora cumplió años."]
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_413_naming_it(as_admin, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10_000
+    response = post_upload(as_admin, upload_file("big.txt", "x" * 20_000))
+    assert response.status_code == 413
+    assert "the limit is 9.8\xa0KB (IMPORT_MAX_UPLOAD_BYTES)" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_too_many_files_or_unsupported_ones_are_refused(as_admin, settings):
+    settings.IMPORT_MAX_FILES = 2
+    response = post_upload(as_admin, *(upload_file(f"{i}.txt", f"Nota {i}.") for i in range(3)))
+    assert response.status_code == 400
+    assert "3 files in one upload; at most 2 are allowed." in response.content.decode()
+    response = post_upload(as_admin, upload_file("a.exe", b"MZ"))
+    assert response.status_code == 400 and "Unsupported format: a.exe." in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_an_upload_needs_its_csrf_token(admin):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    assert client.post("/upload/", {"files": [upload_file("a.txt", "Hola.")]}).status_code == 403
+    assert not ImportBatch.objects.exists()
+
+
+def test_html_keeps_the_main_text_and_drops_scripts_and_styles(as_admin, admin, make_article):
+    html = """<html><head><title>Visita oficial</title><style>p { color: red }</style>
+    <script>alert("head")</script></head><body><nav>Inicio · Portada</nav><article>
+    <h1>Visita oficial</h1><p>El presidente llegó a Madrid el lunes por la mañana para una reunión larga.</p>
+    <script>document.write("<b>inyectado</b>")</script>
+    <p>La reunión con los ministros duró tres horas y terminó sin acuerdo sobre el presupuesto.</p>
+    </article></body></html>"""
+    post_upload(as_admin, upload_file("nota.html", html))
+    batch = ImportBatch.objects.get()
+    assert batch.status == "checked", batch.errors
+    as_admin.post(f"/upload/{batch.pk}/confirm/", {"csrfmiddlewaretoken": csrf(as_admin)})
+    article = Article.objects.get()
+    assert article.title == "Visita oficial"
+    assert "El presidente llegó a Madrid" in article.body and "terminó sin acuerdo" in article.body
+    for dropped in ("alert", "document.write", "color: red", "<"):
+        assert dropped not in article.body
+
+
+def test_script_tags_in_text_are_imported_as_text_and_never_served_as_html(tmp_path, as_admin):
+    text = 'Antes <script>alert("x")</script> después.'
+    run(write(tmp_path, "a.txt", text), "--no-preannotate")
+    article = Article.objects.get()
+    assert article.body == text
+    page = as_admin.get(f"/articles/{article.pk}/").content.decode()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
