@@ -25,7 +25,7 @@ import charset_normalizer
 import trafilatura
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from articles import actions
@@ -180,7 +180,8 @@ def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
         for n, span in enumerate(prodigy, 1):
             if not isinstance(span, dict) or not {"start", "end", "label"} <= span.keys():
                 raise _Bad(f"span {n} needs `start`, `end` and `label`")
-            out.append((_offset(span["start"], f"span {n}: start"), _offset(span["end"], f"span {n}: end"), span["label"]))
+            start, end = _offset(span["start"], f"span {n}: start"), _offset(span["end"], f"span {n}: end")
+            out.append((start, end, span["label"]))
     if doccano is not None:
         if not isinstance(doccano, list):
             raise _Bad('`label` must be a list like [[0, 5, "PER"]]')
@@ -578,7 +579,8 @@ def import_records(
             if batch is not None:
                 # Saved with the articles: the summary and what it counts commit together.
                 batch.created_count, batch.duplicate_count = result.articles, result.duplicates
-                batch.span_count, batch.status, batch.finished_at = result.spans, ImportBatch.Status.DONE, timezone.now()
+                batch.span_count, batch.finished_at = result.spans, timezone.now()
+                batch.status = ImportBatch.Status.DONE
                 batch.save(update_fields=["created_count", "duplicate_count", "span_count", "status", "finished_at"])
     return result
 
@@ -612,26 +614,28 @@ def _store(
         return
     if labels:
         actions.ensure_labels(labels)
-    articles = Article.objects.bulk_create(
-        [
-            Article(
-                title=record.title or title_of(record.text),
-                body=record.text,
-                body_length=len(record.text),
-                content_hash=digest,
-                source=record.source,
-                published_at=record.published_at,
-                external_id=record.external_id,
-                batch=batch,
-                created_by=user,
-            )
-            for record, digest in new
-        ]
+    articles = _copy_articles(
+        Article(
+            title=record.title or title_of(record.text),
+            body=record.text,
+            body_length=len(record.text),
+            content_hash=digest,
+            source=record.source,
+            published_at=record.published_at,
+            external_id=record.external_id,
+            batch=batch,
+            created_by=user,
+        )
+        for record, digest in new
     )
     result.created += [article.pk for article in articles]
     pairs = list(zip(articles, (record for record, _ in new), strict=True))
     actions.add_imported_spans(
-        (actions.ImportedSpan(article, start, end, label) for article, record in pairs for start, end, label in record.spans),
+        (
+            actions.ImportedSpan(article, start, end, label)
+            for article, record in pairs
+            for start, end, label in record.spans
+        ),
         user,
     )
     ReferenceSpan.objects.bulk_create(
@@ -639,3 +643,27 @@ def _store(
         for article, record in pairs
         for start, end in record.reference_spans
     )
+
+
+def _copy_articles(articles: Iterable[Article]) -> list[Article]:
+    """Inserts the articles with PostgreSQL's COPY, several times faster than INSERT for long bodies.
+
+    The ids are taken from the table's sequence first, so the articles (and their spans) know them.
+    Constraints and triggers apply to COPY as to INSERT.
+    """
+    articles = list(articles)
+    table = Article._meta.db_table
+    now = timezone.now()
+    fields = [f for f in Article._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(articles)]
+        )
+        for article, (pk,) in zip(articles, cursor.fetchall(), strict=True):
+            article.pk = pk
+            article.created_at = article.updated_at = now
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
+            for article in articles:
+                copy.write_row([getattr(article, f.attname) for f in fields])
+    return articles

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.tasks import task
 
-from articles import actions, nlp, uploads
+from articles import actions, uploads
 from articles.models import Article, ImportBatch
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,10 @@ PREANNOTATION_CHUNK = 100
 
 def preannotate(article_ids: Sequence[int]) -> int:
     """Runs the model over these articles and stores its spans; returns the number of spans stored."""
+    # spaCy takes seconds to import: only the processes that run the model pay for it, not every
+    # command or web process that merely queues work.
+    from articles import nlp
+
     created = actions.ensure_labels(nlp.labels())
     if created:
         log.warning("The model has labels the project did not know; created: %s", ", ".join(created))

@@ -68,7 +68,7 @@ class PrivateUploadHandler(FileUploadHandler):
         incoming = settings.IMPORT_UPLOAD_DIR / "incoming"
         incoming.mkdir(parents=True, exist_ok=True)
         # Deleted when closed, unless the upload view has linked it into a batch's folder by then.
-        spool = tempfile.NamedTemporaryFile(dir=incoming, prefix="upload-")  # noqa: SIM115 (closed by Django)
+        spool = tempfile.NamedTemporaryFile(dir=incoming, prefix="upload-")
         self.file = UploadedFile(spool, self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:

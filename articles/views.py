@@ -33,6 +33,7 @@ RECENT_BATCHES = 10
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
+
 PAGE_SIZE = 50
 
 
