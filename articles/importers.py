@@ -37,6 +37,7 @@ FORMATS = (*TEXT_FORMATS, ".zip")
 BATCH_SIZE = 2000
 MAX_PROBLEMS = 20
 SAMPLE_TITLES = 5
+CSV_FIELD_LIMIT = 64 * 1024**2
 _SNIFF_BYTES = 1 << 16
 _ZIP_MAGIC = b"PK\x03\x04"
 _BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
@@ -326,6 +327,8 @@ def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pr
 
 
 def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    # The default limit, 128 KiB a cell, is less than a long feature story.
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(text)
     try:
         columns = reader.fieldnames
@@ -337,9 +340,16 @@ def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pro
     if "text" not in columns:
         raise _Bad(f"no `text` column in the header row (columns: {', '.join(columns)})")
     reader.fieldnames = columns
-    rows = 0
-    for rows, row in enumerate(reader, 2):
+    rows = 1
+    while True:
+        rows += 1
         where = f"row {rows}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise _Bad(f"{where}: not valid CSV ({error})") from None
         if None in row:
             yield Problem(name, where, f"{len(columns) + len(row[None])} values for {len(columns)} columns")
             continue
@@ -347,7 +357,7 @@ def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pro
             yield record_from({k: v for k, v in row.items() if v is not None}, name, where)
         except _Bad as bad:
             yield Problem(name, where, str(bad))
-    if rows == 0:
+    if rows == 2:
         raise _Bad("no articles: only a header row")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.tasks import task
 
 from articles import actions, uploads
-from articles.models import Article, ImportBatch
+from articles.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,11 @@ def queue_preannotation(article_ids: Sequence[int]) -> None:
 
 @task()
 def check_upload(batch_id: int) -> str:
-    return uploads.check(ImportBatch.objects.get(pk=batch_id)).status
+    with uploads.failing_loudly(batch_id) as batch:
+        return uploads.check(batch).status
 
 
 @task()
 def import_upload(batch_id: int) -> str:
-    return uploads.run_import(ImportBatch.objects.get(pk=batch_id)).status
+    with uploads.failing_loudly(batch_id) as batch:
+        return uploads.run_import(batch).status

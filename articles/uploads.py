@@ -6,23 +6,27 @@ to them: the import writes in one transaction, so a row it updates is invisible 
 polls until the end.
 """
 
+import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles import tasks
 from articles.importers import ImportFailed, ImportResult, Meter, Problem, import_records, read, total_size
 from articles.models import ImportBatch
+
+log = logging.getLogger(__name__)
 
 type Files = list[tuple[str, Path]]
 type Progress = Callable[[int, int, ImportResult], None]
@@ -196,9 +200,27 @@ def run_import(batch: ImportBatch) -> ImportBatch:
             on_progress=lambda done, total, result: write_progress(batch, done, total, result),
         )
     except ImportFailed as failed:
-        batch.errors = [str(problem) for problem in failed.problems]
-        batch.status = ImportBatch.Status.FAILED
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["errors", "status", "finished_at"])
+        _fail(batch, [str(problem) for problem in failed.problems])
+    except IntegrityError:
+        # Another import stored some of the same articles between the check and now.
+        _fail(batch, ["Some of these articles were imported by someone else meanwhile; upload the files again."])
     _forget(batch)
     return batch
+
+
+def _fail(batch: ImportBatch, errors: list[str]) -> None:
+    batch.errors, batch.status, batch.finished_at = errors, ImportBatch.Status.FAILED, timezone.now()
+    batch.save(update_fields=["errors", "status", "finished_at"])
+
+
+@contextlib.contextmanager
+def failing_loudly(batch_id: int) -> Iterator[ImportBatch]:
+    """A step that crashes marks its batch refused, so the page stops waiting, and the worker logs why."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        yield batch
+    except Exception:
+        log.exception("Import batch %s crashed", batch_id)
+        _fail(batch, ["The import stopped on an unexpected error; nothing was imported. The server's log says why."])
+        _forget(batch)
+        raise

@@ -459,3 +459,36 @@ def test_script_tags_in_text_are_imported_as_text_and_never_served_as_html(tmp_p
     assert article.body == text
     page = as_admin.get(f"/articles/{article.pk}/").content.decode()
     assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_a_long_csv_cell_is_read_and_one_past_the_limit_is_named(tmp_path, monkeypatch):
+    long = "palabra " * 40_000
+    run(write(tmp_path, "long.csv", f'text\n"{long}"\n'), "--no-preannotate")
+    assert Article.objects.get().body_length == len(long)
+    Article.objects.all().delete()
+    monkeypatch.setattr("articles.importers.CSV_FIELD_LIMIT", 1000)
+    path = write(tmp_path, "broken.csv", f'text\n"Bien."\n"{"x" * 2000}"\n')
+    assert f"{path}: row 3: not valid CSV (field larger than field limit (1000))" in refused(path)
+
+
+def test_uploaded_files_live_outside_every_served_folder(settings):
+    from annotator import settings as real
+
+    served = [real.STATIC_ROOT, *real.STATICFILES_DIRS]
+    assert not any(real.IMPORT_UPLOAD_DIR.is_relative_to(folder) for folder in served)
+    assert not any(folder.is_relative_to(real.IMPORT_UPLOAD_DIR) for folder in served)
+
+
+def test_a_step_that_crashes_marks_its_batch_refused(admin, monkeypatch, settings):
+    from articles import tasks, uploads
+
+    batch = ImportBatch.objects.create(name="a.txt", created_by=admin, status="checking", files=[])
+
+    def crash(batch):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(uploads, "check", crash)
+    with pytest.raises(RuntimeError):
+        tasks.check_upload.call(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and "unexpected error; nothing was imported" in batch.errors[0]
