@@ -43,7 +43,8 @@ def test_an_admin_drops_a_file_sees_the_preview_and_confirms(new_page, admin):
     assert not Article.objects.exists()
     page.click("[data-action=confirm-import]")
     page.wait_for_selector("[data-batch-status=done]")
-    assert page.locator("[data-summary]").text_content() == "2 articles created, 0 duplicates skipped, 1 spans imported."
+    summary = page.locator("[data-summary]").text_content()
+    assert summary == "2 articles created, 0 duplicates skipped, 1 spans imported."
     assert Article.objects.count() == 2
 
 
@@ -54,7 +55,8 @@ def test_a_picked_file_with_a_bad_line_is_refused_with_the_line_named(new_page, 
     page.set_input_files("[data-file-input]", str(bad))
     page.click("text=Check files")
     page.wait_for_selector("[data-batch-status=failed]")
-    assert page.locator("[role=alert] li").all_text_contents() == ["malo.jsonl, line 2: `text` must be a string, not int"]
+    problems = page.locator("[role=alert] li").all_text_contents()
+    assert problems == ["malo.jsonl, line 2: `text` must be a string, not int"]
     assert not Article.objects.exists()
 
 
@@ -71,4 +73,5 @@ def test_the_progress_bar_follows_a_running_import_until_its_summary(new_page, a
     assert "120 articles so far" in page.locator("[role=status]").text_content()
     ImportBatch.objects.filter(pk=batch.pk).update(status="done", created_count=160, duplicate_count=2)
     page.wait_for_selector("[data-batch-status=done]")
-    assert page.locator("[data-summary]").text_content() == "160 articles created, 2 duplicates skipped, 0 spans imported."
+    summary = page.locator("[data-summary]").text_content()
+    assert summary == "160 articles created, 2 duplicates skipped, 0 spans imported."
