@@ -302,7 +302,8 @@ def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
 def _refuse_encoding(error: UnicodeDecodeError) -> _Bad:
     return _Bad(
         f"not UTF-8 (byte {error.object[error.start : error.start + 1]!r} cannot be decoded; detected "
-        f"encoding: {_detected(error.object)}); pick the file's encoding to import it"
+        f"encoding: {_detected(error.object)}); pick the file's encoding to import it "
+        "(--encoding, or Encoding on the upload form)"
     )
 
 
