@@ -168,6 +168,20 @@ def test_import_queues_pre_annotation_unless_told_not_to(tmp_path, settings):
     assert out.endswith("Pre-annotation queued (run a worker).\n")
     [queued] = default_task_backend.results
     assert queued.task.name == "preannotate_articles" and queued.args == [[Article.objects.get().pk]]
+    default_task_backend.clear()
+    run(write(tmp_path, "b.txt", "Kim visitó Rusia."), "--no-preannotate")
+    assert default_task_backend.results == [] and Article.objects.count() == 2
+
+
+def test_the_command_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    run(write(tmp_path, "a.jsonl", jsonl({"text": "Uno."}, {"text": "Dos."})), "--no-preannotate")
+    assert terminal.getvalue() == f"\r[{'#' * 30}] 100%  2 articles\n"
 
 
 # Bad input: each ends with a clear message and no rows written -------------------------------------------
