@@ -197,6 +197,8 @@ def _check_spans(text: str, spans: list[tuple[int, int, str]]) -> None:
     for start, end, label in spans:
         if not isinstance(label, str) or not label.strip():
             raise _Bad(f"span {start}–{end} has no label")
+        if not re.fullmatch(r"\S{1,32}", label.strip()):
+            raise _Bad(f"span {start}–{end}: the label {label!r} is not one word of at most 32 characters")
         if not 0 <= start < end:
             raise _Bad(f"span {start}–{end} ({label}): start must be at least 0 and before end")
         if end > len(text):

@@ -235,6 +235,7 @@ def test_it_refuses_a_bad_file(tmp_path, name, content, reason):
             "span 3–3 (PER): start must be at least 0 and before end",
         ),
         ('{"text": "Hola", "label": [[3, 1, "PER"]]}', "span 3–1 (PER): start must be at least 0 and before end"),
+        ('{"text": "Hola", "label": [[0, 4, "MY LABEL"]]}', "span 0–4: the label 'MY LABEL' is not one word"),
     ],
 )
 def test_one_bad_jsonl_line_means_nothing_is_written(tmp_path, line, reason):
