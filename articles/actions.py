@@ -342,3 +342,56 @@ def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: 
     article.updated_by = None
     article.save(update_fields=["status", "version", "updated_by", "updated_at"])
     return len(new)
+
+
+@dataclass(frozen=True)
+class ImportedSpan:
+    article: Article
+    start: int
+    end: int
+    label: str
+
+
+@transaction.atomic
+def add_imported_spans(spans: Iterable[ImportedSpan], user: AbstractBaseUser | None) -> int:
+    """Stores the spans that came with articles being imported, as origin ``import``; returns how many.
+
+    Set-based, for imports of a million spans: the importer creates the articles in the same
+    transaction, so no other transaction can see them yet and there is no row to lock or version to
+    check. The history records who imported them on the article's batch, not as the actor: an
+    editor's undo walks back their own changes only, never the import.
+    """
+    spans = list(spans)
+    labels = {label.name: label for label in Label.objects.filter(name__in={s.label for s in spans})}
+    rows = Span.objects.bulk_create(
+        [
+            Span(
+                article=s.article,
+                start=s.start,
+                end=s.end,
+                label=labels[s.label],
+                origin=Span.Origin.IMPORT,
+                created_by=user,
+            )
+            for s in spans
+        ],
+        batch_size=5000,
+    )
+    SpanEvent.objects.bulk_create(
+        [
+            SpanEvent(
+                article=span.article,
+                span_id=span.pk,
+                kind=Kind.CREATED,
+                origin=Span.Origin.IMPORT,
+                actor=None,
+                article_version=span.article.version,
+                after_start=span.start,
+                after_end=span.end,
+                after_label=span.label.name,
+            )
+            for span in rows
+        ],
+        batch_size=5000,
+    )
+    return len(rows)

@@ -41,7 +41,8 @@ class LabelAdmin(admin.ModelAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at", "created_by"]
+    list_display = ["name", "status", "created_count", "duplicate_count", "span_count", "created_at", "created_by"]
+    list_filter = ["status"]
 
 
 @admin.register(Article)

@@ -60,18 +60,48 @@ class Label(models.Model):
         return self.name
 
 
+class ImportBatchStatus(models.TextChoices):
+    CHECKING = "checking", "checking"
+    CHECKED = "checked", "ready to import"
+    IMPORTING = "importing", "importing"
+    DONE = "done", "imported"
+    FAILED = "failed", "refused"
+
+
 class ImportBatch(models.Model):
-    """One upload or one run of import_articles: what the queue filters by and the summary reports."""
+    """One upload or one run of import_articles: what the queue filters by and the summary reports.
+
+    An upload is checked (the preview), then imported once the admin confirms; both steps run in
+    the background. Its files wait in a private folder under var/ until then.
+    """
+
+    Status = ImportBatchStatus
 
     name = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    status = models.CharField(max_length=10, choices=Status, default=Status.DONE)
+    # The uploaded files as [{"name": original name, "size": bytes}], in upload order.
+    files = models.JSONField(default=list, blank=True)
+    encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
+    create_labels = models.BooleanField(default=False)
+    preannotate = models.BooleanField(default=True)
+    # What the check found: article count, sample titles, spans, duplicates, labels to create.
+    preview = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    span_count = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "import batches"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ImportBatchStatus.values), name="importbatch_status_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.name

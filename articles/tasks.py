@@ -1,18 +1,25 @@
 """Background work, through Django's Tasks API (workers: ``manage.py db_worker``)."""
 
+import itertools
 import logging
 from collections.abc import Sequence
 
 from django.tasks import task
 
-from articles import actions, nlp
+from articles import actions, uploads
 from articles.models import Article
 
 log = logging.getLogger(__name__)
 
+PREANNOTATION_CHUNK = 100
+
 
 def preannotate(article_ids: Sequence[int]) -> int:
     """Runs the model over these articles and stores its spans; returns the number of spans stored."""
+    # spaCy takes seconds to import: only the processes that run the model pay for it, not every
+    # command or web process that merely queues work.
+    from articles import nlp
+
     created = actions.ensure_labels(nlp.labels())
     if created:
         log.warning("The model has labels the project did not know; created: %s", ", ".join(created))
@@ -27,3 +34,21 @@ def preannotate(article_ids: Sequence[int]) -> int:
 @task()
 def preannotate_articles(article_ids: list[int]) -> int:
     return preannotate(article_ids)
+
+
+def queue_preannotation(article_ids: Sequence[int]) -> None:
+    """Queues pre-annotation in chunks, so that several workers share a large import."""
+    for chunk in itertools.batched(article_ids, PREANNOTATION_CHUNK):
+        preannotate_articles.enqueue(list(chunk))
+
+
+@task()
+def check_upload(batch_id: int) -> str:
+    with uploads.failing_loudly(batch_id) as batch:
+        return uploads.check(batch).status
+
+
+@task()
+def import_upload(batch_id: int) -> str:
+    with uploads.failing_loudly(batch_id) as batch:
+        return uploads.run_import(batch).status

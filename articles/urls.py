@@ -9,5 +9,8 @@ urlpatterns = [
     path("articles/", views.article_list, name="list"),
     path("articles/next/", views.next_article, name="next"),
     path("articles/<int:pk>/", views.article_detail, name="detail"),
+    path("upload/", views.upload, name="upload"),
+    path("upload/<int:pk>/", views.upload_batch, name="upload-batch"),
+    path("upload/<int:pk>/confirm/", views.confirm_upload, name="confirm-upload"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,21 +1,39 @@
+import codecs
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from articles import actions
+from articles import actions, uploads
 from articles.forms import DEFAULT_ORDERING, QueueFilters
-from articles.models import Article, Label, Span
+from articles.importers import FORMATS
+from articles.models import Article, ImportBatch, Label, Span
+
+# Offered on the upload form; any name Python knows is accepted.
+ENCODINGS = [
+    ("", "UTF-8 (others are refused)"),
+    ("cp1252", "Windows-1252 (Western European)"),
+    ("latin-1", "ISO-8859-1 (Latin-1)"),
+    ("iso-8859-15", "ISO-8859-15 (Latin-9)"),
+    ("utf-16", "UTF-16"),
+    ("mac-roman", "Mac OS Roman"),
+]
+RECENT_BATCHES = 10
+
 
 PAGE_SIZE = 50
 # The queue counts matching articles exactly up to here, then says "more than": counting every
@@ -141,6 +159,86 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "labels": Label.objects.all(),
     }
     return render(request, "articles/detail.html", context)
+
+
+def _upload_page(request: HttpRequest, errors: list[str] = (), status: int = 200) -> HttpResponse:
+    context = {
+        "errors": errors,
+        "encodings": ENCODINGS,
+        "formats": FORMATS,
+        "max_files": settings.IMPORT_MAX_FILES,
+        "max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
+        "batches": ImportBatch.objects.select_related("created_by")[:RECENT_BATCHES],
+    }
+    return render(request, "articles/upload.html", context, status=status)
+
+
+# Exempt from the middleware's CSRF check only so that an oversized upload is refused before its
+# body is read (the check reads the body); the check runs in _receive_upload.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@permission_required("articles.import_articles", raise_exception=True)
+def upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        size = int(request.headers.get("Content-Length") or 0)
+        if size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
+            message = f"The upload is {filesizeformat(size)}; the limit is {limit} (IMPORT_MAX_UPLOAD_BYTES)."
+            return _upload_page(request, [message], status=413)
+        request.upload_handlers = [uploads.PrivateUploadHandler(request)]
+        return _receive_upload(request)
+    return _upload_page(request)
+
+
+@csrf_protect
+def _receive_upload(request: HttpRequest) -> HttpResponse:
+    files = request.FILES.getlist("files")
+    encoding = request.POST.get("encoding", "").strip()
+    errors = []
+    if not files:
+        errors.append("Pick or drop at least one file.")
+    if len(files) > settings.IMPORT_MAX_FILES:
+        errors.append(f"{len(files)} files in one upload; at most {settings.IMPORT_MAX_FILES} are allowed.")
+    unsupported = [f.name for f in files if PurePosixPath(f.name or "").suffix.lower() not in FORMATS]
+    if unsupported:
+        errors.append(f"Unsupported format: {', '.join(unsupported)}. Use {', '.join(FORMATS)}.")
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            errors.append(f"Unknown encoding {encoding!r}.")
+    if errors:
+        return _upload_page(request, errors, status=400)
+    batch = uploads.receive(
+        files,
+        request.user,
+        encoding=encoding,
+        create_labels=request.POST.get("create_labels") == "on",
+        preannotate=request.POST.get("preannotate") == "on",
+    )
+    return redirect("articles:upload-batch", batch.pk)
+
+
+def _get_batch_for_admin(request: HttpRequest, pk: int) -> ImportBatch:
+    return get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
+
+
+@require_GET
+@permission_required("articles.import_articles", raise_exception=True)
+def upload_batch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_admin(request, pk)
+    running = batch.status in (ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING)
+    context = {"batch": batch, "running": running, "progress": uploads.progress(batch) if running else None}
+    template = "articles/upload_batch.html#batch-status" if request.htmx else "articles/upload_batch.html"
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("articles.import_articles", raise_exception=True)
+def confirm_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch_for_admin(request, pk)
+    uploads.confirm(batch)
+    return redirect("articles:upload-batch", batch.pk)
 
 
 @login_not_required

@@ -1,0 +1,54 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from articles.importers import ImportFailed, ImportResult
+from articles.models import ImportBatch
+from articles.uploads import import_files
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Imports articles from files, folders and zips (.txt, .csv, .jsonl, .json, .html), all or nothing, "
+        "and queues their pre-annotation."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        parser.add_argument("--no-preannotate", action="store_true", help="do not queue pre-annotation")
+        parser.add_argument("--encoding", default="", help="the files' encoding, if not UTF-8 (e.g. latin-1)")
+        parser.add_argument(
+            "--create-labels", action="store_true", help="create the labels of imported spans that do not exist"
+        )
+
+    def handle(self, *args, paths: list[Path], no_preannotate: bool, encoding: str, create_labels: bool, **options):
+        self.progress_shown = False
+        try:
+            with transaction.atomic():
+                batch = ImportBatch.objects.create(name=" ".join(map(str, paths))[:300])
+                result = import_files(
+                    [(str(path), path) for path in paths],
+                    batch=batch,
+                    encoding=encoding,
+                    create_labels=create_labels,
+                    preannotate=not no_preannotate,
+                    on_progress=self.show_progress if sys.stderr.isatty() else None,
+                )
+        except ImportFailed as failed:
+            raise CommandError(str(failed)) from None
+        finally:
+            if self.progress_shown:
+                sys.stderr.write("\n")
+        queued = "" if no_preannotate or not result.created else " Pre-annotation queued (run a worker)."
+        self.stdout.write(f"Imported: {result.summary()}{queued}")
+
+    def show_progress(self, done: int, total: int, result: ImportResult) -> None:
+        share = min(done / total, 1) if total else 1
+        filled = round(share * BAR_WIDTH)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:4.0%}  {result.articles:,} articles")
+        sys.stderr.flush()
+        self.progress_shown = True

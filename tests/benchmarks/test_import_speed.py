@@ -1,0 +1,175 @@
+"""How fast articles get in, and how little memory an upload takes. Run by `make bench`.
+
+The figures are printed and quoted in the README ("Importing").
+"""
+
+import http.client
+import io
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from articles.models import Article, ImportBatch
+
+ARTICLE_LENGTH = 3000
+WORDS = (
+    "el la de que y en un los se del las por con una para su al lo como más pero sus le ya o este sí porque esta "
+    "entre cuando muy sin sobre también me hasta hay donde quien desde todo nos durante todos uno les ni contra "
+    "otros ese eso ante ellos e esto mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho "
+    "Madrid Moscú Putin Rusia gobierno presidente ministro año años país según después mientras niño acción".split()
+)
+
+
+def article_line(number: int, rng: random.Random) -> str:
+    """One JSONL record of exactly ARTICLE_LENGTH characters of text, different for each number."""
+    text = f"Noticia {number:09d}. "
+    while len(text) < ARTICLE_LENGTH:
+        text += rng.choice(WORDS) + rng.choice("    ,.")
+    return json.dumps({"text": text[:ARTICLE_LENGTH]}, ensure_ascii=False) + "\n"
+
+
+def write_jsonl(path: Path, count: int) -> Path:
+    rng = random.Random(count)  # noqa: S311 (made-up news, not secrets)
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            out.write(article_line(number, rng))
+    return path
+
+
+def timed_import(path: Path) -> float:
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("import_articles", str(path), "--no-preannotate", stdout=out)
+    elapsed = time.perf_counter() - started
+    print(f"\n{out.getvalue().strip()}")
+    return elapsed
+
+
+@pytest.mark.django_db
+def test_ten_thousand_articles_import_in_under_ten_seconds_and_a_hundred_thousand_scale(tmp_path):
+    small = timed_import(write_jsonl(tmp_path / "10k.jsonl", 10_000))
+    assert Article.objects.count() == 10_000
+    print(f"10,000 articles of {ARTICLE_LENGTH} characters: {small:.1f} s ({10_000 / small:,.0f} articles/s)")
+    assert small < 10
+    Article.objects.all().delete()
+    large = timed_import(write_jsonl(tmp_path / "100k.jsonl", 100_000))
+    assert Article.objects.count() == 100_000
+    print(f"100,000 articles: {large:.1f} s ({large / small:.1f}× the time of 10,000)")
+    assert large <= 12 * small
+
+
+class Multipart:
+    """A multipart upload of a JSONL file generated while it is sent: the client holds no copy."""
+
+    boundary = "----annotator-benchmark-boundary"
+
+    def __init__(self, count: int, csrf: str) -> None:
+        rng = random.Random(7)  # noqa: S311 (made-up news, not secrets)
+        self.lines = count
+        self.line = article_line(0, rng).encode()
+        self.head = (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{csrf}\r\n'
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.jsonl"\r\n'
+            "Content-Type: application/x-ndjson\r\n\r\n"
+        ).encode()
+        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
+
+    def __len__(self) -> int:
+        return len(self.head) + self.lines * len(self.line) + len(self.tail)
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.head
+        for start in range(0, self.lines, 100):
+            # Each line differs in its number only, so each is a new article of the same length.
+            yield b"".join(
+                self.line.replace(b"000000000", f"{n:09d}".encode(), 1)
+                for n in range(start, min(start + 100, self.lines))
+            )
+        yield self.tail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_servers_memory_stays_flat_while_a_200_mb_upload_streams_in(live_server, admin, settings, tmp_path):
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    # The check (parsing all 200 MB) runs inside the request here, so the figure covers it too.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    client = Client()
+    client.force_login(admin)
+    client.get("/upload/")
+    cookies = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+    body = Multipart(200 * 1024**2 // (ARTICLE_LENGTH + 12), client.cookies["csrftoken"].value)
+
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.05):
+            peak = max(peak, process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    url = urlparse(live_server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+    started = time.perf_counter()
+    connection.putrequest("POST", "/upload/")
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={Multipart.boundary}")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.putheader("Cookie", cookies)
+    connection.putheader("Referer", live_server.url + "/upload/")
+    connection.endheaders()
+    for chunk in body.chunks():
+        connection.send(chunk)
+    response = connection.getresponse()
+    elapsed = time.perf_counter() - started
+    status, content = response.status, response.read()
+    connection.close()
+    done.set()
+    sampler.join()
+    assert status == 302, content[:2000]
+    batch = ImportBatch.objects.get()
+    assert batch.status == "checked" and batch.preview["articles"] == body.lines, batch.errors[:3]
+    growth = (peak - before) / 1024**2
+    print(
+        f"\nUpload of {len(body) / 1024**2:.0f} MB ({body.lines:,} articles) streamed and checked in {elapsed:.1f} s; "
+        f"server RSS {before / 1024**2:.0f} MB before, peak {peak / 1024**2:.0f} MB (+{growth:.0f} MB)"
+    )
+    assert growth < 64
+
+    # Then the import itself, which also runs in the request here.
+    done.clear()
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
+    form = f"csrfmiddlewaretoken={client.cookies['csrftoken'].value}"
+    connection.request(
+        "POST",
+        f"/upload/{batch.pk}/confirm/",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies, "Referer": live_server.url},
+    )
+    status = connection.getresponse().status
+    connection.close()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    batch.refresh_from_db()
+    assert status == 302 and batch.created_count == body.lines
+    growth = (peak - before) / 1024**2
+    print(
+        f"Import of those {body.lines:,} articles: {elapsed:.1f} s; "
+        f"server RSS peak {peak / 1024**2:.0f} MB (+{growth:.0f} MB)"
+    )
+    assert growth < 64
