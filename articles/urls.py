@@ -8,5 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="articles:list"), name="home"),
     path("articles/", views.article_list, name="list"),
     path("articles/<int:pk>/", views.article_detail, name="detail"),
+    path("export/", views.export_page, name="export"),
+    path("export/spans.<str:fmt>", views.export_download, name="export-download"),
     path("healthz", views.healthz, name="healthz"),
 ]

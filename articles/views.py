@@ -3,14 +3,16 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from articles.models import Article, Label, Span
+from articles import exports
+from articles.models import Article, Export, Label, Span
 
 PAGE_SIZE = 50
+RECENT_EXPORTS = 10
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,45 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "labels": Label.objects.all(),
     }
     return render(request, "articles/detail.html", context)
+
+
+@require_GET
+@permission_required("articles.export_spans", raise_exception=True)
+def export_page(request: HttpRequest) -> HttpResponse:
+    """The filters as a form, how much they export (live, as the form changes), and the last exports."""
+    filters = exports.ExportFilters(request.GET)
+    context = {"filters": filters, "counts": exports.counts(filters) if filters.is_valid() else None}
+    if request.htmx:
+        return render(request, "articles/export.html#count", context)
+    context["recent"] = Export.objects.select_related("created_by")[:RECENT_EXPORTS]
+    return render(request, "articles/export.html", context)
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@permission_required("articles.export_spans", raise_exception=True)
+def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL); whole for a DocBin."""
+    excel = request.GET.get("excel", "")
+    if excel not in ("", "0", "1"):
+        return _bad_request(f"Bad excel value “{excel}”; allowed: 1 (CSV for Excel) or 0.")
+    filters = exports.ExportFilters(request.GET)
+    if not filters.is_valid():
+        return _bad_request(filters.problems())
+    try:
+        export = exports.ExportRun(filters, fmt, request.user, excel=excel == "1")
+    except ValueError as error:
+        return _bad_request(str(error))
+    if fmt == Export.Format.SPACY:
+        response = HttpResponse(b"".join(export), content_type=export.content_type)
+        response["Export-Unaligned-Spans"] = str(len(export.report.unaligned))
+    else:
+        response = StreamingHttpResponse(export, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
+    return response
 
 
 @login_not_required
