@@ -293,9 +293,8 @@ def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list]:
     for span in article.export_spans:
         entity = doc.char_span(span.start, span.end, label=span.label.name, alignment_mode="strict")
         if entity is None:
-            report.unaligned.append(
-                Unaligned(article.pk, span.pk, span.start, span.end, article.body[span.start : span.end], span.label.name)
-            )
+            text = article.body[span.start : span.end]
+            report.unaligned.append(Unaligned(article.pk, span.pk, span.start, span.end, text, span.label.name))
         else:
             entities.append(entity)
         aligned.append(entity)
@@ -358,9 +357,7 @@ class ExportRun:
     """One export: iterating it gives the bytes and logs an ``Export`` with who ran it and, once done,
     its counts. ``report`` holds the counts and the spans that could not be aligned to tokens."""
 
-    def __init__(
-        self, filters: ExportFilters, fmt: str, user: AbstractBaseUser | None, *, excel: bool = False
-    ) -> None:
+    def __init__(self, filters: ExportFilters, fmt: str, user: AbstractBaseUser | None, *, excel: bool = False) -> None:
         if fmt not in Export.Format.values:
             raise ValueError(f"Unknown export format “{fmt}”; allowed: {_allowed(Export.Format.values)}.")
         if excel and fmt != Export.Format.CSV:

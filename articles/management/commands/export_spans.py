@@ -10,15 +10,18 @@ from articles.models import Article, Export, Span
 
 
 class Command(BaseCommand):
-    help = "Writes the spans (CSV by default), or the articles with their spans (JSONL, spaCy DocBin), to FILE or standard output."
+    help = "Writes the spans (CSV, the default) or the articles with their spans (JSONL, DocBin) to FILE or stdout."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="standard output when absent")
-        parser.add_argument("--format", default=Export.Format.CSV, help=f"{', '.join(Export.Format.values)} (default csv)")
+        formats = ", ".join(Export.Format.values)
+        parser.add_argument("--format", default=Export.Format.CSV, help=f"{formats} (default csv)")
         parser.add_argument("--excel", action="store_true", help="CSV for Excel: a byte-order mark and CRLF line ends")
-        parser.add_argument("--status", action="append", default=[], help=f"repeatable: {', '.join(Article.Status.values)}")
+        statuses = ", ".join(Article.Status.values)
+        parser.add_argument("--status", action="append", default=[], help=f"repeatable: {statuses}")
         parser.add_argument("--label", action="append", default=[], help="repeatable: a label name")
-        parser.add_argument("--origin", action="append", default=[], help=f"repeatable: {', '.join(Span.Origin.values)}")
+        origins = ", ".join(Span.Origin.values)
+        parser.add_argument("--origin", action="append", default=[], help=f"repeatable: {origins}")
         parser.add_argument("--batch", help="id of an upload batch")
         parser.add_argument("--reviewed-from", metavar="DATE", help="reviewed on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--reviewed-to", metavar="DATE", help="reviewed on or before DATE (YYYY-MM-DD)")
