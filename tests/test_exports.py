@@ -151,13 +151,14 @@ def span_ids(content: bytes) -> set[int]:
 
 
 LOC_MISC = ["LOC", "MISC"]
+NOT_YET = ["new", "pre_annotated"]
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
         ("status=reviewed", lambda: Span.objects.filter(article__status="reviewed")),
-        ("status=reviewed&status=in_review", lambda: Span.objects.exclude(article__status__in=["new", "pre_annotated"])),
+        ("status=reviewed&status=in_review", lambda: Span.objects.exclude(article__status__in=NOT_YET)),
         ("label=LOC", lambda: Span.objects.filter(label__name="LOC")),
         ("label=LOC&label=MISC&origin=model", lambda: Span.objects.filter(origin="model", label__name__in=LOC_MISC)),
         ("origin=editor", lambda: Span.objects.filter(origin="editor")),
