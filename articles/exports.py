@@ -52,7 +52,7 @@ CSV_COLUMNS = [
 FORMULA_START = r"^([=+@\t\r-])"
 # Articles per COPY statement: the first slice is small so that rows leave at once, then each one
 # doubles, so that a large export pays for few statements. Each statement sorts only its slice.
-FIRST_SLICE, LARGEST_SLICE = 200, 10_000
+FIRST_SLICE, LARGEST_SLICE = 50, 10_000
 # Articles per fetch of the named cursor (JSONL, DocBin).
 CHUNK_ARTICLES = 1000
 # Bytes gathered before handing them to the response or the file.
@@ -268,7 +268,6 @@ def csv_chunks(filters: ExportFilters, report: Report, *, excel: bool = False) -
     end = b"\r\n" if excel else b"\n"
     yield ("\ufeff" if excel else "").encode() + ",".join(CSV_COLUMNS).encode() + end
     with _Snapshot(), connection.cursor() as cursor:
-        report.articles = filters.articles().count()
         for ids in _article_slices(filters):
             sql, params = csv_select(filters.spans().filter(ids))
             with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
@@ -284,6 +283,7 @@ def csv_chunks(filters: ExportFilters, report: Report, *, excel: bool = False) -
                 if buffer:
                     yield bytes(buffer)
             report.spans += cursor.cursor.rowcount
+        report.articles = filters.articles().count()
 
 
 def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list]:

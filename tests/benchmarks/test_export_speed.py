@@ -54,7 +54,10 @@ def _generate() -> None:
             """,
             [length, at, length, at, len(ENTITY), SPANS_PER_ARTICLE],
         )
-        cursor.execute("ANALYZE articles_article; ANALYZE articles_span")
+    # As a settled database is: statistics, hint bits and the visibility map written now, rather than
+    # by autovacuum in the middle of a measurement.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE articles_article, articles_span, articles_label, auth_user")
 
 
 def _database_url() -> str:
@@ -84,7 +87,8 @@ def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_
     # The whole export as one statement: PostgreSQL's own rate for these rows.
     filters = exports.ExportFilters({})
     assert filters.is_valid()
-    copy_seconds, copy_digest, copy_bytes = _postgres_copy(*exports.csv_select(filters.spans()))
+    select = exports.csv_select(filters.spans())
+    copy_seconds, copy_digest, copy_bytes = _postgres_copy(*select)
 
     # The export as users run it: the command, in its own process, to a file.
     out = tmp_path / "spans.csv"
@@ -103,6 +107,9 @@ def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_
     assert header.decode() == ",".join(exports.CSV_COLUMNS)
     # The same bytes as PostgreSQL's single COPY: the same rows, in the same order.
     assert hashlib.sha256(rows).hexdigest() == copy_digest and len(rows) == copy_bytes
+
+    # PostgreSQL again after the export, and its better time, so that noise never favours the export.
+    copy_seconds = min(copy_seconds, _postgres_copy(*select)[0])
 
     # The first span row through the web view, then the client goes away.
     started = time.perf_counter()
