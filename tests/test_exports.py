@@ -415,6 +415,8 @@ def test_the_command_refuses_bad_filters_and_formats_with_the_allowed_values(tmp
         call_command("export_spans", "--format", "xlsx", "-o", str(out))
     with pytest.raises(CommandError, match="reviewed_to: Enter a valid date"):
         call_command("export_spans", "--reviewed-to", "31/12/2026", "-o", str(out))
+    with pytest.raises(CommandError, match=f"Cannot write {tmp_path}/nowhere/spans.csv: there is no folder"):
+        call_command("export_spans", "-o", str(tmp_path / "nowhere" / "spans.csv"))
     assert not out.exists() and not Export.objects.exists()
 
 

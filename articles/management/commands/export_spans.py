@@ -33,6 +33,8 @@ class Command(BaseCommand):
         for name in ("batch", "reviewed_from", "reviewed_to"):
             if options[name]:
                 query[name] = options[name]
+        if output and not output.parent.is_dir():
+            raise CommandError(f"Cannot write {output}: there is no folder {output.parent}.")
         filters = ExportFilters(query)
         if not filters.is_valid():
             raise CommandError(filters.problems())
