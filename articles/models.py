@@ -386,3 +386,41 @@ class ReferenceSpan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start}:{self.end}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSONL"
+    SPACY = "spacy", "spaCy DocBin"
+
+
+class Export(models.Model):
+    """One run of an export, from the export page or the command: who, what, and how it ended.
+
+    The counts stay empty while it runs; a row whose ``finished_at`` stays empty was interrupted.
+    """
+
+    Format = ExportFormat
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Empty for the command line.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    format = models.CharField(max_length=8, choices=Format)
+    excel = models.BooleanField(default=False)
+    # The query string of the filters, as the export page and the URL take them.
+    filters = models.CharField(max_length=2000, blank=True)
+    articles = models.PositiveIntegerField(null=True)
+    spans = models.PositiveIntegerField(null=True)
+    unaligned = models.PositiveIntegerField(null=True, help_text="Spans whose edges fall inside a spaCy token.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(format__in=ExportFormat.values), name="export_format_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.format} export of {self.created_at:%Y-%m-%d %H:%M}"

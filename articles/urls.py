@@ -12,5 +12,7 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("upload/<int:pk>/", views.upload_batch, name="upload-batch"),
     path("upload/<int:pk>/confirm/", views.confirm_upload, name="confirm-upload"),
+    path("export/", views.export_page, name="export"),
+    path("export/spans.<str:fmt>", views.export_download, name="export-download"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from articles import actions, uploads
+from articles import actions, exports, uploads
 from articles.forms import DEFAULT_ORDERING, QueueFilters
 from articles.importers import FORMATS
-from articles.models import Article, ImportBatch, Label, Span
+from articles.models import Article, Export, ImportBatch, Label, Span
 
 # Offered on the upload form; any name Python knows is accepted.
 ENCODINGS = [
@@ -43,6 +43,9 @@ COUNT_CAP = 1_000
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+RECENT_EXPORTS = 10
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,45 @@ def confirm_upload(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _get_batch_for_admin(request, pk)
     uploads.confirm(batch)
     return redirect("articles:upload-batch", batch.pk)
+
+
+@require_GET
+@permission_required("articles.export_spans", raise_exception=True)
+def export_page(request: HttpRequest) -> HttpResponse:
+    """The filters as a form, how much they export (live, as the form changes), and the last exports."""
+    filters = exports.ExportFilters(request.GET)
+    context = {"filters": filters, "counts": exports.counts(filters) if filters.is_valid() else None}
+    if request.htmx:
+        return render(request, "articles/export.html#count", context)
+    context["recent"] = Export.objects.select_related("created_by")[:RECENT_EXPORTS]
+    return render(request, "articles/export.html", context)
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@permission_required("articles.export_spans", raise_exception=True)
+def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL); whole for a DocBin."""
+    excel = request.GET.get("excel", "")
+    if excel not in ("", "0", "1"):
+        return _bad_request(f"Bad excel value “{excel}”; allowed: 1 (CSV for Excel) or 0.")
+    filters = exports.ExportFilters(request.GET)
+    if not filters.is_valid():
+        return _bad_request(filters.problems())
+    try:
+        export = exports.ExportRun(filters, fmt, request.user, excel=excel == "1")
+    except ValueError as error:
+        return _bad_request(str(error))
+    if fmt == Export.Format.SPACY:
+        response = HttpResponse(b"".join(export), content_type=export.content_type)
+        response["Export-Unaligned-Spans"] = str(len(export.report.unaligned))
+    else:
+        response = StreamingHttpResponse(export, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
+    return response
 
 
 @login_not_required

@@ -1,0 +1,60 @@
+import contextlib
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import QueryDict
+
+from articles.exports import ExportFilters, ExportRun
+from articles.models import Article, Export, Span
+
+
+class Command(BaseCommand):
+    help = "Writes the spans (CSV, the default) or the articles with their spans (JSONL, DocBin) to FILE or stdout."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="standard output when absent")
+        formats = ", ".join(Export.Format.values)
+        parser.add_argument("--format", default=Export.Format.CSV, help=f"{formats} (default csv)")
+        parser.add_argument("--excel", action="store_true", help="CSV for Excel: a byte-order mark and CRLF line ends")
+        statuses = ", ".join(Article.Status.values)
+        parser.add_argument("--status", action="append", default=[], help=f"repeatable: {statuses}")
+        parser.add_argument("--label", action="append", default=[], help="repeatable: a label name")
+        origins = ", ".join(Span.Origin.values)
+        parser.add_argument("--origin", action="append", default=[], help=f"repeatable: {origins}")
+        parser.add_argument("--batch", help="id of an upload batch")
+        parser.add_argument("--reviewed-from", metavar="DATE", help="reviewed on or after DATE (YYYY-MM-DD)")
+        parser.add_argument("--reviewed-to", metavar="DATE", help="reviewed on or before DATE (YYYY-MM-DD)")
+
+    def handle(self, *args, output: Path | None, format: str, excel: bool, **options) -> None:
+        query = QueryDict(mutable=True)
+        for name in ("status", "label", "origin"):
+            query.setlist(name, options[name])
+        for name in ("batch", "reviewed_from", "reviewed_to"):
+            if options[name]:
+                query[name] = options[name]
+        if output and not output.parent.is_dir():
+            raise CommandError(f"Cannot write {output}: there is no folder {output.parent}.")
+        filters = ExportFilters(query)
+        if not filters.is_valid():
+            raise CommandError(filters.problems())
+        try:
+            export = ExportRun(filters, format, None, excel=excel)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        # Written to a file only once complete, so that a failed export leaves no truncated file behind.
+        partial = output.with_name(output.name + ".part") if output else None
+        with partial.open("wb") if partial else contextlib.nullcontext(sys.stdout.buffer) as out:
+            for chunk in export:
+                out.write(chunk)
+            out.flush()
+        if partial:
+            partial.replace(output)
+        kept = "left out of the DocBin" if format == Export.Format.SPACY else "exported without token_start/token_end"
+        for span in export.report.unaligned:
+            self.stderr.write(f"{span}: {kept}.")
+        if output:
+            self.stderr.write(
+                f"Exported {export.report.spans} spans of {export.report.articles} articles to {output}.",
+                style_func=None,
+            )
