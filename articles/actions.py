@@ -317,7 +317,8 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     )
     ids = [pk for pk, _ in candidates]
     taken: dict[int, list[Span]] = {}
-    for other in Span.objects.filter(article_id__in=ids).only("article_id", "start", "end", "label_id", "origin", "updated_by_id"):
+    fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
+    for other in Span.objects.filter(article_id__in=ids).only(*fields):
         taken.setdefault(other.article_id, []).append(other)
     word = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)")
     offers = []
@@ -336,7 +337,12 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
             if not clashes or relabel:
                 offers.append(
                     Suggestion(
-                        article_id=pk, start=start, end=end, label_id=span.label_id, source_span_id=span.pk, created_by=user
+                        article_id=pk,
+                        start=start,
+                        end=end,
+                        label_id=span.label_id,
+                        source_span_id=span.pk,
+                        created_by=user,
                     )
                 )
     # A relabelled entity withdraws what its old label offered at the same places.
@@ -352,8 +358,10 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
 
 def _locked_suggestion(suggestion: Suggestion) -> Suggestion:
     try:
-        return Suggestion.objects.select_for_update().select_related("label").get(
-            pk=suggestion.pk, status=Suggestion.Status.PENDING
+        return (
+            Suggestion.objects.select_for_update()
+            .select_related("label")
+            .get(pk=suggestion.pk, status=Suggestion.Status.PENDING)
         )
     except Suggestion.DoesNotExist:
         raise ValidationError("That suggestion was already accepted or dismissed.") from None

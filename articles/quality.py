@@ -134,7 +134,8 @@ per_article AS (
            count(*) FILTER (WHERE kind = 'deleted') AS deleted,
            count(*) FILTER (WHERE kind = 'accepted') AS accepted,
            count(*) FILTER (WHERE kind = 'restored') AS restored,
-           round(extract(epoch FROM coalesce(sum(least(gap, %(cap)s)) FILTER (WHERE gap IS NOT NULL), interval '0')))::int AS seconds
+           round(extract(epoch FROM
+               coalesce(sum(least(gap, %(cap)s)) FILTER (WHERE gap IS NOT NULL), interval '0')))::int AS seconds
     FROM ev GROUP BY article_id, actor_id
 ),
 editors AS (
@@ -151,7 +152,8 @@ heaviest AS (
 )
 SELECT json_build_object(
     'editors', (SELECT coalesce(json_agg(editors ORDER BY editor), '[]') FROM editors),
-    'articles', (SELECT coalesce(json_agg(heaviest ORDER BY seconds DESC, changes DESC, article_id), '[]') FROM heaviest),
+    'articles', (SELECT coalesce(json_agg(heaviest ORDER BY seconds DESC, changes DESC, article_id), '[]')
+                 FROM heaviest),
     'status', (SELECT coalesce(json_object_agg(status, n), '{{}}')
                FROM (SELECT status, count(*) AS n FROM articles_article GROUP BY status) s),
     'per_day', (SELECT coalesce(json_agg(d ORDER BY day), '[]')
@@ -200,7 +202,9 @@ def compare(scope: dict[str, str]) -> dict[str, Any]:
     return {
         "articles": raw["articles"],
         "overall": _scores(overall.get("pred"), overall.get("gold")),
-        "labels": [{"label": name, **_scores(sides.get("pred"), sides.get("gold"))} for name, sides in sorted(labels.items())],
+        "labels": [
+            {"label": name, **_scores(sides.get("pred"), sides.get("gold"))} for name, sides in sorted(labels.items())
+        ],
         "over_time": [
             {"model": model, "day": day, **_scores(sides.get("pred"), sides.get("gold"))}
             for (model, day), sides in sorted(series.items(), key=lambda item: (item[0][1], item[0][0]))

@@ -3,9 +3,10 @@
 import logging
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.tasks import task
 
-from articles import actions, nlp
+from articles import actions, nlp, quality, training
 from articles.models import Article
 
 log = logging.getLogger(__name__)
@@ -27,3 +28,24 @@ def preannotate(article_ids: Sequence[int]) -> int:
 @task()
 def preannotate_articles(article_ids: list[int]) -> int:
     return preannotate(article_ids)
+
+
+@task()
+def refresh_quality() -> str:
+    """Recomputes the quality page's figures; returns when they were computed."""
+    return quality.refresh().computed_at.isoformat()
+
+
+@task()
+def train_model(user_id: int | None = None, force: bool = False) -> dict[str, object]:
+    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    outcome = training.train(force=force, user=user)
+    spans = preannotate(training.pending_for_reannotation()) if outcome.activated else 0
+    return {
+        "model": str(outcome.model),
+        "activated": outcome.activated,
+        "old": outcome.old,
+        "new": outcome.new,
+        "spans": spans,
+    }

@@ -9,4 +9,8 @@ urlpatterns = [
     path("articles/", views.article_list, name="list"),
     path("articles/<int:pk>/", views.article_detail, name="detail"),
     path("healthz", views.healthz, name="healthz"),
+    path("quality/", views.quality_page, name="quality"),
+    path("quality/train", views.quality_train, name="quality-train"),
+    path("suggestions/<int:pk>/accept", views.suggestion_accept, name="suggestion-accept"),
+    path("suggestions/<int:pk>/dismiss", views.suggestion_dismiss, name="suggestion-dismiss"),
 ]

