@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -20,6 +21,12 @@ def test_only_admins_see_the_quality_page(anonymous, as_outsider, as_editor, as_
     assert as_editor.get("/quality/").status_code == 403
     assert as_admin.get("/quality/").status_code == 200
     assert as_admin.post("/quality/").status_code in (403, 405)
+
+
+def test_the_admin_role_has_the_new_permissions_and_editors_do_not():
+    admin_role, editor_role = Group.objects.get(name="admin"), Group.objects.get(name="editor")
+    assert set(admin_role.permissions.values_list("codename", flat=True)) >= {"view_quality", "train_model"}
+    assert not editor_role.permissions.filter(codename__in=["view_quality", "train_model"]).exists()
 
 
 def test_the_page_shows_scores_corrections_with_links_reference_and_effort(as_admin, make_article, editor):

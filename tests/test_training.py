@@ -43,6 +43,15 @@ def test_training_refuses_too_few_reviewed_articles_with_the_count_needed(make_a
 def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor, models_dir):
     assert "EVENT" not in nlp.labels()
     reviewed_corpus(make_article, editor, 30)
+    # Not opened yet, pre-annotated by the old model: pre-annotated again by the new one.
+    waiting = Article.objects.create(title="Nueva", body="Mañana empieza la Feria de Abril en Sevilla con mucha gente.")
+    tasks.preannotate([waiting.pk])
+    assert not Span.objects.filter(article=waiting, label__name="EVENT").exists()
+    # Opened by an editor: the model leaves it alone.
+    opened = make_article("Ayer terminó la Feria de Abril en Sevilla.", spans=[(15, 29, "MISC")])
+    actions.accept_span(opened.spans.get(), editor)
+    actions.open_for_review(opened, editor)
+
     out = StringIO()
     call_command("train_model", "--min-articles", "10", "--iterations", "20", stdout=out)
     trained = TrainedModel.objects.get()
@@ -54,14 +63,15 @@ def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor
     text = out.getvalue()
     assert "Trained annotator_ner-1 on 24 articles, scored on 6 held out:" in text
     assert "annotator_ner-1 is now the active model" in text
+    assert "Pre-annotated again 1 articles not yet opened" in text
 
     # Pre-annotation now uses it: a sentence it never saw gets an event.
     assert nlp.active_model_path() == trained.path
-    unseen = Article.objects.create(title="Nueva", body="Mañana empieza la Feria de Abril en Sevilla con mucha gente.")
-    tasks.preannotate([unseen.pk])
-    spans = {(s.text, s.label.name) for s in Span.objects.filter(article=unseen).select_related("label", "article")}
-    assert ("Feria de Abril", "EVENT") in spans
-    assert Span.objects.filter(article=unseen).first().model_name == "es_annotator_ner"
+    event = Span.objects.select_related("label").get(article=waiting, label__name="EVENT")
+    assert (waiting.body[event.start : event.end], event.model_name) == ("Feria de Abril", "es_annotator_ner")
+    assert [(s.label.name, s.origin, s.updated_by) for s in opened.spans.select_related("label")] == [
+        ("MISC", "model", editor)
+    ]
 
 
 def test_a_model_that_is_not_better_stays_inactive_unless_forced(make_article, editor, models_dir):
