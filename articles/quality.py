@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ GAP_CAP = timedelta(minutes=5)
 TOP_CORRECTIONS = 10
 TOP_ARTICLES = 20
 EXAMPLES = 3
+WORK_MEM = "64MB"
 CORRECTION_KINDS = ["missed", "spurious", "wrong_label", "wrong_boundary"]
 
 # {scope}: which articles are compared; {pred_label}: the model's label, or '' to compare edges only;
@@ -58,20 +59,22 @@ pairs AS (
            g.lo AS glo, g.hi AS ghi, g.label AS glabel
     FROM pred p JOIN gold g ON g.article_id = p.article_id AND g.lo < p.hi AND p.lo < g.hi
 ),
+pred_hits AS (
+    SELECT pid AS id, bool_or(plo = glo AND phi = ghi AND plabel = glabel) AS exact, bool_or(plabel = glabel) AS overlap
+    FROM pairs GROUP BY pid
+),
+gold_hits AS (
+    SELECT gid AS id, bool_or(plo = glo AND phi = ghi AND plabel = glabel) AS exact, bool_or(plabel = glabel) AS overlap
+    FROM pairs GROUP BY gid
+),
 flags AS (
     SELECT 'pred' AS side, p.id, p.article_id, p.lo, p.hi, p.label, p.model, p.reviewed_at,
-           coalesce(bool_or(x.plo = x.glo AND x.phi = x.ghi AND x.plabel = x.glabel), false) AS exact,
-           coalesce(bool_or(x.plabel = x.glabel), false) AS overlap,
-           count(x.gid) > 0 AS touches
-    FROM pred p LEFT JOIN pairs x ON x.pid = p.id
-    GROUP BY p.id, p.article_id, p.lo, p.hi, p.label, p.model, p.reviewed_at
+           coalesce(h.exact, false) AS exact, coalesce(h.overlap, false) AS overlap, h.id IS NOT NULL AS touches
+    FROM pred p LEFT JOIN pred_hits h ON h.id = p.id
     UNION ALL
     SELECT 'gold', g.id, g.article_id, g.lo, g.hi, g.label, g.model, g.reviewed_at,
-           coalesce(bool_or(x.plo = x.glo AND x.phi = x.ghi AND x.plabel = x.glabel), false),
-           coalesce(bool_or(x.plabel = x.glabel), false),
-           count(x.pid) > 0
-    FROM gold g LEFT JOIN pairs x ON x.gid = g.id
-    GROUP BY g.id, g.article_id, g.lo, g.hi, g.label, g.model, g.reviewed_at
+           coalesce(h.exact, false), coalesce(h.overlap, false), h.id IS NOT NULL
+    FROM gold g LEFT JOIN gold_hits h ON h.id = g.id
 ),
 counts AS (
     SELECT side, label, model, reviewed_at::date AS day,
@@ -179,10 +182,17 @@ def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
     return out
 
 
+def _sql(sql: str, params: dict | None = None) -> Any:
+    """One statement returning one JSON value, with memory enough to sort and hash in RAM (PostgreSQL's
+    default work_mem of 4 MB spills the 10,000-article comparison to disk and doubles its time)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 def compare(scope: dict[str, str]) -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES))
-        raw = cursor.fetchone()[0]
+    raw = _sql(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES))
     overall: dict[str, dict] = {}
     labels: dict[str, dict[str, dict]] = {}
     series: dict[tuple[str, str], dict[str, dict]] = {}
@@ -227,9 +237,7 @@ def effort() -> dict[str, Any]:
     """Changes and time per editor and per article, and the progress of review."""
     users = get_user_model()._meta
     sql = _EFFORT.format(users=connection.ops.quote_name(users.db_table), username=users.get_field("username").column)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"cap": GAP_CAP, "top": TOP_ARTICLES})
-        return cursor.fetchone()[0]
+    return _sql(sql, {"cap": GAP_CAP, "top": TOP_ARTICLES})
 
 
 def compute() -> dict[str, Any]:
