@@ -312,7 +312,8 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     candidates = list(
         Article.objects.exclude(status=Article.Status.REVIEWED)
         .filter(body__contains=text)
-        .order_by("id")
+        # No ordering: the first matches the index yields will do, without sorting every match of a common name.
+        .order_by()
         .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]
     )
     ids = [pk for pk, _ in candidates]

@@ -159,15 +159,21 @@ def _get_suggestion_for_editor(request: HttpRequest, pk: int) -> Suggestion:
     return get_object_or_404(Suggestion.objects.select_related("article", "label"), pk=pk)
 
 
+def pending_suggestions(article: Article) -> list[Suggestion]:
+    """The context of ``articles/_suggestions.html`` (one query: the article is the one at hand)."""
+    suggestions = list(article.suggestions.pending().select_related("label"))
+    for suggestion in suggestions:
+        suggestion.article = article
+    return suggestions
+
+
 def _suggestions_response(request: HtmxHttpRequest, article: Article, error: str = "") -> HttpResponse:
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("articles:detail", article.pk)
-    suggestions = list(article.suggestions.pending().select_related("label"))
-    for suggestion in suggestions:
-        suggestion.article = article
-    response = render(request, "articles/_suggestions.html", {"suggestions": suggestions, "error": error})
+    context = {"suggestions": pending_suggestions(article), "error": error}
+    response = render(request, "articles/_suggestions.html", context)
     # The workspace refreshes its spans when a suggestion became one.
     return trigger_client_event(response, "spans-changed") if not error else response
 
