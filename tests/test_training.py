@@ -36,6 +36,9 @@ def test_training_refuses_too_few_reviewed_articles_with_the_count_needed(make_a
     reviewed_corpus(make_article, editor, 3)
     with pytest.raises(CommandError, match=r"at least 20 reviewed articles; there are 3: review 17 more"):
         call_command("train_model", stdout=StringIO())
+    # The retrain button's task refuses the same way.
+    with pytest.raises(training.TrainingRefused, match="review 17 more"):
+        tasks.train_model.call()
     assert not TrainedModel.objects.exists()
     assert not models_dir.exists()
 
