@@ -27,6 +27,14 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -172,6 +180,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
+# Retrained pipelines are written here, one folder per version; the active one replaces SPACY_MODEL.
+MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
+# Retraining refuses to run on fewer reviewed articles than this.
+TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 20)
 
 
 def env_int(name: str, default: int) -> int:

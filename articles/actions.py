@@ -5,6 +5,7 @@ transaction that first locks the article row (``select_for_update``): two editor
 are serialised, so the version check below cannot pass for both and neither change is lost.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from articles.models import LEASE, Article, Label, Span, SpanEvent
+from articles.models import LEASE, Article, Label, Span, SpanEvent, Suggestion
 
 Kind = SpanEvent.Kind
 
@@ -127,6 +128,7 @@ def create_span(
     span.article = article
     _event(article, span, Kind.CREATED, user).save()
     _bump(article, user)
+    propagate(span, user)
     return span
 
 
@@ -154,6 +156,8 @@ def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int
     kind = Kind.ACCEPTED if span.label_id == before.label.pk else Kind.RELABELLED
     _event(article, span, kind, user, before).save()
     _bump(article, user)
+    if kind == Kind.RELABELLED:
+        propagate(span, user)
     return span
 
 
@@ -335,7 +339,9 @@ def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: 
             )
         )
     Span.objects.bulk_create(new)
-    SpanEvent.objects.bulk_create(_event(article, span, Kind.CREATED, None) for span in new)
+    SpanEvent.objects.bulk_create(
+        _event(article, span, Kind.CREATED, None, model=f"{model_name} {model_version}") for span in new
+    )
     if article.status == Article.Status.NEW:
         article.status = Article.Status.PRE_ANNOTATED
     article.version += 1
@@ -395,3 +401,105 @@ def add_imported_spans(spans: Iterable[ImportedSpan], user: AbstractBaseUser | N
         batch_size=5000,
     )
     return len(rows)
+
+
+# pg_trgm's index needs three characters to narrow the search; shorter texts are not propagated.
+PROPAGATION_MIN_LENGTH = 3
+# An editor's click must stay fast whatever the corpus: offer the text in this many articles at most.
+PROPAGATION_MAX_ARTICLES = 500
+
+
+def propagate(span: Span, user: AbstractBaseUser | None) -> int:
+    """Offers the span's text with its label wherever else it occurs, as a whole word, in articles not
+    reviewed yet; returns the number of suggestions offered.
+
+    PostgreSQL finds the articles (``LIKE`` through the trigram index on bodies); Python only locates
+    the occurrences inside those few. A place already holding a span is skipped, except an untouched
+    model span of exactly that text with another label, which accepting the suggestion relabels.
+    """
+    text = span.article.body[span.start : span.end]
+    if len(text.strip()) < PROPAGATION_MIN_LENGTH:
+        return 0
+    candidates = list(
+        Article.objects.exclude(status=Article.Status.REVIEWED)
+        .filter(body__contains=text)
+        # No ordering: the first matches the index yields will do, without sorting every match of a common name.
+        .order_by()
+        .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]
+    )
+    ids = [pk for pk, _ in candidates]
+    taken: dict[int, list[Span]] = {}
+    fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
+    for other in Span.objects.filter(article_id__in=ids).only(*fields):
+        taken.setdefault(other.article_id, []).append(other)
+    word = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)")
+    offers = []
+    for pk, body in candidates:
+        spans = taken.get(pk, [])
+        for match in word.finditer(body):
+            start, end = match.span()
+            clashes = [s for s in spans if s.start < end and start < s.end]
+            relabel = (
+                len(clashes) == 1
+                and (clashes[0].start, clashes[0].end) == (start, end)
+                and clashes[0].label_id != span.label_id
+                and clashes[0].origin == Span.Origin.MODEL
+                and clashes[0].updated_by_id is None
+            )
+            if not clashes or relabel:
+                offers.append(
+                    Suggestion(
+                        article_id=pk,
+                        start=start,
+                        end=end,
+                        label_id=span.label_id,
+                        source_span_id=span.pk,
+                        created_by=user,
+                    )
+                )
+    # A relabelled entity withdraws what its old label offered at the same places.
+    places = {(o.article_id, o.start, o.end) for o in offers}
+    stale = [
+        s.pk
+        for s in Suggestion.objects.pending().filter(article_id__in=ids).exclude(label_id=span.label_id)
+        if (s.article_id, s.start, s.end) in places
+    ]
+    Suggestion.objects.filter(pk__in=stale).delete()
+    return len(Suggestion.objects.bulk_create(offers, ignore_conflicts=True))
+
+
+def _locked_suggestion(suggestion: Suggestion) -> Suggestion:
+    try:
+        return (
+            Suggestion.objects.select_for_update()
+            .select_related("label")
+            .get(pk=suggestion.pk, status=Suggestion.Status.PENDING)
+        )
+    except Suggestion.DoesNotExist:
+        raise ValidationError("That suggestion was already accepted or dismissed.") from None
+
+
+@transaction.atomic
+def accept_suggestion(suggestion: Suggestion, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    """Turns the suggestion into a span (or relabels the model span at its place)."""
+    article = _lock(suggestion.article_id, version)
+    suggestion = _locked_suggestion(suggestion)
+    model_span = article.spans.untouched_model_output().filter(start=suggestion.start, end=suggestion.end).first()
+    if model_span is not None:
+        span = relabel_span(model_span, suggestion.label.name, user)
+    else:
+        span = create_span(article, suggestion.start, suggestion.end, suggestion.label.name, user)
+    suggestion.status = Suggestion.Status.ACCEPTED
+    suggestion.decided_by, suggestion.decided_at = user, timezone.now()
+    suggestion.save(update_fields=["status", "decided_by", "decided_at"])
+    return span
+
+
+@transaction.atomic
+def dismiss_suggestion(suggestion: Suggestion, user: AbstractBaseUser) -> Suggestion:
+    """Dismissed suggestions stay, so the same text is never offered at that place again."""
+    suggestion = _locked_suggestion(suggestion)
+    suggestion.status = Suggestion.Status.DISMISSED
+    suggestion.decided_by, suggestion.decided_at = user, timezone.now()
+    suggestion.save(update_fields=["status", "decided_by", "decided_at"])
+    return suggestion

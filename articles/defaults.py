@@ -23,6 +23,8 @@ ADMIN_PERMISSIONS = EDITOR_PERMISSIONS + [
     "change_label",
     "delete_label",
     "view_spanevent",
+    "view_quality",
+    "train_model",
 ]
 ROLE_PERMISSIONS = {"editor": EDITOR_PERMISSIONS, "admin": ADMIN_PERMISSIONS}
 

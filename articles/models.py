@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import IntegerRangeField, RangeOperators
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import models
 from django.db.models import Exists, F, Func, OuterRef, Q
@@ -214,12 +214,16 @@ class Article(models.Model):
             ("review_article", "Can correct spans and review articles"),
             ("import_articles", "Can upload and import articles"),
             ("export_spans", "Can export annotations"),
+            ("view_quality", "Can see the model's quality figures and editors' effort"),
+            ("train_model", "Can retrain the model from reviewed articles"),
         ]
         indexes = [
             models.Index(fields=["status", "id"], name="article_status_id"),
             # The queue's orderings, each with id as tie-breaker for seek pagination.
             models.Index(fields=["updated_at", "id"], name="article_updated_id"),
             models.Index(fields=["title", "id"], name="article_title_id"),
+            # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
+            GinIndex(OpClass(F("body"), name="gin_trgm_ops"), name="article_body_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -357,6 +361,8 @@ class SpanEvent(models.Model):
     after_start = models.PositiveIntegerField(null=True)
     after_end = models.PositiveIntegerField(null=True)
     after_label = models.CharField(max_length=32, blank=True)
+    # "name version" of the pipeline whose output this is; blank for editors' changes.
+    model = models.CharField(max_length=250, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -424,3 +430,99 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def pending(self) -> "SuggestionQuerySet":
+        return self.filter(status=Suggestion.Status.PENDING)
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+
+
+class Suggestion(models.Model):
+    """Text an editor labelled elsewhere, offered in an article not reviewed yet: one key accepts or dismisses it.
+
+    A dismissed suggestion stays, so the same text is never offered again at the same place.
+    """
+
+    Status = SuggestionStatus
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    # The span whose creation or relabelling offered it (no foreign key: that span may be gone).
+    source_span_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="suggestion_bounds"),
+            models.CheckConstraint(condition=Q(status__in=SuggestionStatus.values), name="suggestion_status_valid"),
+            models.UniqueConstraint(fields=["article", "start", "end", "label"], name="suggestion_unique"),
+        ]
+        indexes = [models.Index(fields=["article", "status"], name="suggestion_article_status")]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.start}:{self.end} ({self.status})"
+
+    @property
+    def text(self) -> str:
+        return self.article.body[self.start : self.end]
+
+
+class TrainedModel(models.Model):
+    """A pipeline fine-tuned on reviewed articles, with its scores beside the model it was trained from.
+
+    At most one is active; pre-annotation uses it instead of ``settings.SPACY_MODEL``.
+    """
+
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(unique=True)
+    path = models.CharField(max_length=500)
+    base = models.CharField(max_length=500, help_text="The pipeline it was fine-tuned from.")
+    train_articles = models.PositiveIntegerField()
+    dev_articles = models.PositiveIntegerField()
+    # {"old": {"p":, "r":, "f":, "per_label": {...}}, "new": {...}} on the held-out articles.
+    scores = models.JSONField()
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="one_active_model")]
+
+    def __str__(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+class QualitySnapshot(models.Model):
+    """The quality page's figures, computed in the background: aggregates, not annotations."""
+
+    key = models.CharField(max_length=50, unique=True)
+    figures = models.JSONField()
+    # What the figures were computed from (latest history row, latest review): tells whether they are stale.
+    fingerprint = models.CharField(max_length=100)
+    computed_at = models.DateTimeField()
+    refresh_requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -4,9 +4,10 @@ import itertools
 import logging
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.tasks import task
 
-from articles import actions, uploads
+from articles import actions, quality, uploads
 from articles.models import Article
 
 log = logging.getLogger(__name__)
@@ -52,3 +53,26 @@ def check_upload(batch_id: int) -> str:
 def import_upload(batch_id: int) -> str:
     with uploads.failing_loudly(batch_id) as batch:
         return uploads.run_import(batch).status
+
+
+@task()
+def refresh_quality() -> str:
+    """Recomputes the quality page's figures; returns when they were computed."""
+    return quality.refresh().computed_at.isoformat()
+
+
+@task()
+def train_model(user_id: int | None = None, force: bool = False) -> dict[str, object]:
+    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again."""
+    from articles import training  # spaCy: see preannotate()
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    outcome = training.train(force=force, user=user)
+    spans = preannotate(training.pending_for_reannotation()) if outcome.activated else 0
+    return {
+        "model": str(outcome.model),
+        "activated": outcome.activated,
+        "old": outcome.old,
+        "new": outcome.new,
+        "spans": spans,
+    }

@@ -15,4 +15,8 @@ urlpatterns = [
     path("export/", views.export_page, name="export"),
     path("export/spans.<str:fmt>", views.export_download, name="export-download"),
     path("healthz", views.healthz, name="healthz"),
+    path("quality/", views.quality_page, name="quality"),
+    path("quality/train", views.quality_train, name="quality-train"),
+    path("suggestions/<int:pk>/accept", views.suggestion_accept, name="suggestion-accept"),
+    path("suggestions/<int:pk>/dismiss", views.suggestion_dismiss, name="suggestion-dismiss"),
 ]

@@ -1,0 +1,101 @@
+"""An editor's entity offered wherever the same text appears in articles not reviewed yet."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles import actions
+from articles.models import Suggestion
+from tests.conftest import span_texts
+
+pytestmark = pytest.mark.django_db
+
+
+def offers(article) -> list[tuple[str, str, str]]:
+    return [
+        (article.body[s.start : s.end], s.label.name, s.status)
+        for s in Suggestion.objects.filter(article=article).select_related("label").order_by("start")
+    ]
+
+
+def test_a_new_entity_is_offered_in_articles_not_reviewed_yet(make_article, editor):
+    source = make_article("Ayer habló Kim Jong Un en la tele.")
+    pending = make_article("Kim Jong Un visitó Pekín. Luego Kim Jong Un volvió.")
+    partial = make_article("Kim Jong Unas no es nadie; Kim Jong Un sí.")
+    reviewed = make_article("Kim Jong Un ya revisado.")
+    actions.mark_reviewed(reviewed, editor)
+    start = source.body.index("Kim")
+    actions.create_span(source, start, start + len("Kim Jong Un"), "PER", editor)
+    assert offers(pending) == [("Kim Jong Un", "PER", "pending")] * 2
+    # Whole words only: "Kim Jong Unas" is not offered.
+    assert [Suggestion.objects.get(article=partial).start] == [partial.body.index("Kim Jong Un sí")]
+    assert offers(reviewed) == []
+    assert offers(source) == []
+
+
+def test_the_search_is_done_by_postgresql_through_the_trigram_index(make_article, editor):
+    source = make_article("Ayer habló Kim Jong Un en la tele.")
+    start = source.body.index("Kim")
+    with CaptureQueriesContext(connection) as queries:
+        actions.create_span(source, start, start + 11, "PER", editor)
+    search = next(q["sql"] for q in queries if "LIKE" in q["sql"] and "articles_article" in q["sql"])
+    assert 'articles_article"."body"::text LIKE' in search
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM articles_article WHERE body LIKE %s", ["%Kim Jong Un%"])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "article_body_trgm" in plan
+
+
+def test_places_already_annotated_are_not_offered_but_a_model_label_can_be_corrected(make_article, editor):
+    source = make_article("La OTAN se reúne hoy.", spans=[(3, 7, "LOC")])
+    covered = make_article("La OTAN decide. Dijo la OTAN.", spans=[(3, 7, "LOC")])
+    actions.create_span(covered, 24, 28, "ORG", editor)
+    actions.relabel_span(source.spans.get(), "ORG", editor)
+    # The model's LOC at 3–7 may be relabelled; the editor's ORG at 24–28 is the same already.
+    assert offers(covered) == [("OTAN", "ORG", "pending")]
+    suggestion = Suggestion.objects.get(article=covered)
+    actions.accept_suggestion(suggestion, editor)
+    assert span_texts(covered) == [("OTAN", "ORG", "model"), ("OTAN", "ORG", "editor")]
+    assert offers(covered) == [("OTAN", "ORG", "accepted")]
+
+
+def test_relabelling_withdraws_what_the_old_label_offered(make_article, editor):
+    source = make_article("Habló Aurora Rivas.")
+    other = make_article("Aurora Rivas llegó.")
+    span = actions.create_span(source, 6, 18, "ORG", editor)
+    assert offers(other) == [("Aurora Rivas", "ORG", "pending")]
+    actions.relabel_span(span, "PER", editor)
+    assert offers(other) == [("Aurora Rivas", "PER", "pending")]
+
+
+def test_accepting_creates_the_span_and_dismissing_never_offers_it_again(make_article, editor):
+    source = make_article("Habló Aurora Rivas.")
+    first = make_article("Aurora Rivas llegó.")
+    second = make_article("Llegó Aurora Rivas.")
+    actions.create_span(source, 6, 18, "PER", editor)
+    actions.accept_suggestion(Suggestion.objects.get(article=first), editor)
+    assert span_texts(first) == [("Aurora Rivas", "PER", "editor")]
+    actions.dismiss_suggestion(Suggestion.objects.get(article=second), editor)
+    actions.create_span(make_article("Dijo Aurora Rivas."), 5, 17, "PER", editor)
+    assert offers(second) == [("Aurora Rivas", "PER", "dismissed")]
+    with pytest.raises(ValidationError, match="already accepted or dismissed"):
+        actions.accept_suggestion(Suggestion.objects.get(article=second), editor)
+
+
+def test_a_suggestion_that_now_overlaps_a_span_is_refused_with_a_clear_message(make_article, editor):
+    source = make_article("Habló Aurora Rivas.")
+    other = make_article("Aurora Rivas llegó.")
+    actions.create_span(source, 6, 18, "PER", editor)
+    actions.create_span(other, 0, 6, "LOC", editor)
+    with pytest.raises(ValidationError, match="overlaps the LOC span “Aurora”"):
+        actions.accept_suggestion(Suggestion.objects.get(article=other), editor)
+    assert Suggestion.objects.get(article=other).status == "pending"
+    assert span_texts(other) == [("Aurora", "LOC", "editor")]
+
+
+def test_short_texts_are_not_propagated(make_article, editor):
+    source = make_article("La UE y la UE.")
+    actions.create_span(source, 3, 5, "ORG", editor)
+    assert not Suggestion.objects.exists()
