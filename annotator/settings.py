@@ -72,8 +72,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check, which reads the body: an oversized upload is refused unread.
+    "articles.middleware.UploadLimitMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -197,6 +199,8 @@ def env_int(name: str, default: int) -> int:
 # Uploads wait here, never served, until their import is done (see README, "Importing").
 IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3)
+# Uploaded files stream to the private folder, never into memory or the system's temporary folder.
+FILE_UPLOAD_HANDLERS = ["articles.uploads.PrivateUploadHandler"]
 IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)
 # A zip may expand to this much; more is refused as a zip bomb.
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 500 * 1024**2)

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
@@ -178,24 +177,23 @@ def _upload_page(request: HttpRequest, errors: list[str] = (), status: int = 200
     return render(request, "articles/upload.html", context, status=status)
 
 
-# Exempt from the middleware's CSRF check only so that an oversized upload is refused before its
-# body is read (the check reads the body); the check runs in _receive_upload.
-@csrf_exempt
+def upload_too_large(request: HttpRequest, size: int) -> HttpResponse:
+    """The 413 of UploadLimitMiddleware: the upload page with the limit named, for those who upload."""
+    limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
+    message = f"The upload is {filesizeformat(size)}; the limit is {limit} (IMPORT_MAX_UPLOAD_BYTES)."
+    if not request.user.has_perm("articles.import_articles"):
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return _upload_page(request, [message], status=413)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("articles.import_articles", raise_exception=True)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        size = int(request.headers.get("Content-Length") or 0)
-        if size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
-            message = f"The upload is {filesizeformat(size)}; the limit is {limit} (IMPORT_MAX_UPLOAD_BYTES)."
-            return _upload_page(request, [message], status=413)
-        request.upload_handlers = [uploads.PrivateUploadHandler(request)]
         return _receive_upload(request)
     return _upload_page(request)
 
 
-@csrf_protect
 def _receive_upload(request: HttpRequest) -> HttpResponse:
     files = request.FILES.getlist("files")
     encoding = request.POST.get("encoding", "").strip()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from articles.importers import Problem, normalise_with_offsets, title_of
 from articles.models import Article, ImportBatch, Label, Span, SpanEvent
@@ -341,7 +342,9 @@ def test_the_upload_page_is_for_admins_only(as_admin, as_editor, as_outsider, an
     assert 'type="file" name="files" multiple' in page and "data-dropzone" in page
     assert 'href="/upload/"' in page
     assert 'href="/upload/"' not in as_editor.get("/articles/").content.decode()
-    assert as_admin.put("/upload/").status_code == 405
+    unchecked = Client()  # no CSRF check (it refuses a PUT without a token first): the method check answers
+    unchecked.force_login(admin)
+    assert unchecked.put("/upload/").status_code == 405
 
 
 def test_an_upload_is_previewed_then_imported_on_confirmation(as_admin, admin, settings):
@@ -507,3 +510,14 @@ def test_a_step_that_crashes_marks_its_batch_refused(admin, monkeypatch, setting
         tasks.check_upload.call(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and "unexpected error; nothing was imported" in batch.errors[0]
+
+
+def test_an_oversized_upload_is_refused_before_the_csrf_check_reads_it(admin, settings):
+    """A 413 names the limit even for a request the CSRF check would refuse: its body is never read."""
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10_000
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    response = client.post("/upload/", {"files": upload_file("big.txt", "x" * 20_000)})  # no token
+    assert response.status_code == 413
+    assert "the limit is 9.8\xa0KB" in response.content.decode()
+    assert not list(settings.IMPORT_UPLOAD_DIR.glob("incoming/*"))
