@@ -5,7 +5,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -466,3 +468,9 @@ def test_an_export_reads_one_consistent_snapshot(monkeypatch, as_admin, make_art
         other.execute("DELETE FROM articles_span WHERE article_id = (SELECT max(id) FROM articles_article)")
     rest = b"".join(chunks)
     assert rest.count(b"\n") == 12 - 1
+
+
+def test_exporting_to_a_device_writes_to_it_and_leaves_it_a_device(corpus):
+    call_command("export_spans", "-o", "/dev/null", stderr=io.StringIO())
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not os.path.exists("/dev/null.part")

@@ -42,9 +42,13 @@ class Command(BaseCommand):
             export = ExportRun(filters, format, None, excel=excel)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        # Written to a file only once complete, so that a failed export leaves no truncated file behind.
-        partial = output.with_name(output.name + ".part") if output else None
-        with partial.open("wb") if partial else contextlib.nullcontext(sys.stdout.buffer) as out:
+        # A regular file is written only once complete, so that a failed export leaves no truncated
+        # file behind. Anything else (/dev/null, a pipe) is written to as it is: renaming over it
+        # would replace the device with a file.
+        regular = output is not None and (output.is_file() or not output.exists())
+        partial = output.with_name(output.name + ".part") if regular else None
+        target = partial or output
+        with target.open("wb") if target else contextlib.nullcontext(sys.stdout.buffer) as out:
             for chunk in export:
                 out.write(chunk)
             out.flush()
