@@ -5,6 +5,7 @@ transaction that first locks the article row (``select_for_update``): two editor
 are serialised, so the version check below cannot pass for both and neither change is lost.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from articles import tokens
 from articles.models import Article, Label, Span, SpanEvent
 
 Kind = SpanEvent.Kind
@@ -284,3 +286,39 @@ def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: 
     article.updated_by = None
     article.save(update_fields=["status", "version", "updated_by", "updated_at"])
     return len(new)
+
+
+@transaction.atomic
+def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> list[Span]:
+    """Gives every other whole-word occurrence of the span's text the span's label.
+
+    Places that overlap an existing span are skipped; each new span is recorded as created.
+    Returns the new spans.
+    """
+    article, span = _locked_span(span, version)
+    text, body = span.text, article.body
+    taken = list(article.spans.values_list("start", "end"))
+    new = []
+    for match in re.finditer(re.escape(text), body):
+        start, end = match.span()
+        # Whole words only: "Kim" is not labelled inside "Kimberly".
+        if not tokens.is_whole(body, start, end) or any(start < e and s < end for s, e in taken):
+            continue
+        new.append(
+            Span(
+                article=article,
+                start=start,
+                end=end,
+                label=span.label,
+                origin=Span.Origin.EDITOR,
+                created_by=user,
+                updated_by=user,
+            )
+        )
+        taken.append((start, end))
+    if not new:
+        return []
+    Span.objects.bulk_create(new)
+    SpanEvent.objects.bulk_create(_event(article, s, Kind.CREATED, user) for s in new)
+    _bump(article, user)
+    return new

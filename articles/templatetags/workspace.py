@@ -1,0 +1,34 @@
+"""The article text with its spans as marks, built in Python: a 20,000-word article has thousands of
+segments, and one string join renders them in a few milliseconds where a template loop takes ~100."""
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.models import Span
+
+register = template.Library()
+
+
+def _text(text: str) -> str:
+    # An HTML parser turns a raw carriage return into a line feed; a character reference survives,
+    # so the page's text (and every offset counted in it) stays the stored body's.
+    return escape(text).replace("\r", "&#13;")
+
+
+@register.simple_tag
+def article_body(body: str, spans: list[Span]) -> SafeString:
+    """The body cut at span edges, each span a mark carrying the contract's data attributes."""
+    out, at = [], 0
+    for span in spans:
+        out.append(_text(body[at : span.start]))
+        proposed = " proposed" if span.origin == Span.Origin.MODEL and span.updated_by_id is None else ""
+        out.append(
+            f'<mark id="span-{span.pk}" class="span label-{span.label_id}{proposed}" tabindex="-1"'
+            f' data-span-id="{span.pk}" data-start="{span.start}" data-end="{span.end}"'
+            f' data-label="{escape(span.label.name)}" data-origin="{span.origin}">'
+            f"{_text(body[span.start : span.end])}</mark>"
+        )
+        at = span.end
+    out.append(_text(body[at:]))
+    return mark_safe("".join(out))  # noqa: S308 (every piece of text above is escaped)
