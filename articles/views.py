@@ -80,7 +80,9 @@ def article_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    article = actions.open_for_review(_get_article_for_editor(request, pk), request.user)
+    article = _get_article_for_editor(request, pk)
+    if article.status == Article.Status.PRE_ANNOTATED:
+        article = actions.open_for_review(article, request.user)
     # What the script says in the editor's language.
     js_text = {
         "saving": _("Saving…"),
@@ -231,7 +233,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
             return _("Nothing to undo: you have not changed this article."), None
         undone = event.undoes
         start, end = (undone.after_start, undone.after_end) if undone.after_end else (undone.before_start, undone.before_end)
-        values = {"kind": undone.get_kind_display(), "text": article.body[start:end]}
+        values = {"kind": undone.get_kind_display().lower(), "text": article.body[start:end]}
         return _("Undone: %(kind)s “%(text)s”.") % values, event.span_id if event.after_end else None
 
     return _change(request, pk, change)
