@@ -67,8 +67,12 @@ function select(mark, { focus = false } = {}) {
   }
 }
 
+// One change at a time: each is sent when the previous one has answered, so it carries the version
+// that answer set. (A failure is reported by the htmx:sendError/responseError handlers below.)
+let queue = Promise.resolve();
 function send(path, values) {
-  return htmx.ajax("POST", path, { source: root, target: "#article-body", swap: "outerHTML", values });
+  const request = () => htmx.ajax("POST", path, { source: root, target: "#article-body", swap: "outerHTML", values });
+  queue = queue.then(request).catch(() => {});
 }
 
 const spanPath = (action) => `${root.dataset.spansUrl}${selectedId}/${action}`;
@@ -116,6 +120,12 @@ for (const button of labelButtons) {
 root.querySelector("[data-action='delete-span']").addEventListener("click", () => onSelected("delete"));
 root.querySelector("[data-action='accept-span']").addEventListener("click", () => onSelected("accept"));
 root.querySelector("[data-action='label-everywhere']").addEventListener("click", () => onSelected("everywhere"));
+for (const form of root.querySelectorAll("form[data-change]")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(form.action, {});
+  });
+}
 root.querySelector("[data-action='help']").addEventListener("click", () => help.showModal());
 stickyBox.addEventListener("change", () => {
   stickyLabel = null;
@@ -231,7 +241,8 @@ document.addEventListener("keydown", (event) => {
 root.addEventListener("htmx:configRequest", (event) => {
   event.detail.parameters.version = body().dataset.version;
   document.body.setAttribute("aria-busy", "true");
-  restore = { scrollY: window.scrollY, focused: Boolean(document.activeElement?.closest?.("[data-span-id]")) };
+  const focused = Boolean(document.activeElement?.closest?.("[data-span-id]"));
+  restore = { scrollY: window.scrollY, focused, selectedId };
   say(text.saving);
 });
 
@@ -243,9 +254,14 @@ root.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-root.addEventListener("htmx:afterSettle", () => {
-  document.body.removeAttribute("aria-busy");
-  const wanted = body().dataset.selected || selectedId;
+root.addEventListener("htmx:afterRequest", () => document.body.removeAttribute("aria-busy"));
+
+root.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target !== body()) return;
+  // The entity the server points at (the one created, or the next after a deletion), unless the
+  // editor has moved on while the change was on its way.
+  const moved = restore && restore.selectedId !== selectedId;
+  const wanted = moved ? selectedId : body().dataset.selected || selectedId;
   const mark = markById(wanted);
   select(mark);
   if (restore) {
@@ -256,7 +272,6 @@ root.addEventListener("htmx:afterSettle", () => {
 });
 
 function notSaved(reason) {
-  document.body.removeAttribute("aria-busy");
   restore = null;
   say(text.notSaved.replace("%(reason)s", reason), "alert");
 }
