@@ -108,9 +108,20 @@ def _label(name: str) -> Label:
 
 @transaction.atomic
 def create_span(
-    article: Article, start: int, end: int, label: str, user: AbstractBaseUser, *, version: int | None = None
+    article: Article,
+    start: int,
+    end: int,
+    label: str,
+    user: AbstractBaseUser,
+    *,
+    version: int | None = None,
+    whole_tokens: bool = False,
 ) -> Span:
+    """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
+    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``)."""
     article = _lock(article.pk, version)
+    if whole_tokens:
+        start, end = tokens.snap(article.body, start, end)
     check_bounds(article, start, end)
     span = Span.objects.create(
         article=article,
@@ -132,7 +143,9 @@ def _locked_span(span: Span, version: int | None) -> tuple[Article, Span]:
     try:
         span = article.spans.select_related("label").get(pk=span.pk)
     except Span.DoesNotExist:
-        raise ValidationError("That span no longer exists.") from None
+        raise ValidationError(
+            f"Span {span.pk} is not part of article {article.pk} (it may have been deleted)."
+        ) from None
     span.article = article
     return article, span
 
@@ -144,6 +157,10 @@ def _copy(span: Span) -> Span:
 @transaction.atomic
 def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int | None = None) -> Span:
     article, span = _locked_span(span, version)
+    return _relabel(article, span, label, user)
+
+
+def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -> Span:
     before = _copy(span)
     span.label = _label(label)
     span.updated_by = user
@@ -156,7 +173,8 @@ def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int
 
 @transaction.atomic
 def accept_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
-    return relabel_span(span, span.label.name, user, version=version)
+    article, span = _locked_span(span, version)
+    return _relabel(article, span, span.label.name, user)
 
 
 @transaction.atomic
@@ -172,11 +190,15 @@ def resize_span(span: Span, start: int, end: int, user: AbstractBaseUser, *, ver
 
 
 @transaction.atomic
-def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> None:
+def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    """Returns the span as it was, with its article."""
     article, span = _locked_span(span, version)
-    _event(article, span, Kind.DELETED, user, _copy(span)).save()
+    gone = _copy(span)
+    gone.article = article
+    _event(article, span, Kind.DELETED, user, gone).save()
     span.delete()
     _bump(article, user)
+    return gone
 
 
 @transaction.atomic

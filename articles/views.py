@@ -1,11 +1,12 @@
 from collections.abc import Callable
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -53,13 +54,31 @@ def _span_of(article: Article, span_id: int) -> Span:
     return span
 
 
+class Mark(NamedTuple):
+    """What the page shows of a span; plain tuples, as a long article has thousands."""
+
+    pk: int
+    start: int
+    end: int
+    label: Label
+    origin: str
+    proposed: bool  # untouched model output, not yet confirmed by an editor
+    text: str
+
+
 def _workspace_context(article: Article, **extra) -> dict:
-    spans = list(article.spans.select_related("label"))
-    by_label: dict[int, list[Span]] = {}
-    for span in spans:
-        span.article = article
-        by_label.setdefault(span.label_id, []).append(span)
     labels = list(Label.objects.all())
+    by_pk = {label.pk: label for label in labels}
+    body = article.body
+    spans = [
+        Mark(pk, start, end, by_pk[label_id], origin, origin == Span.Origin.MODEL and editor is None, body[start:end])
+        for pk, start, end, label_id, origin, editor in article.spans.order_by("start").values_list(
+            "pk", "start", "end", "label_id", "origin", "updated_by_id"
+        )
+    ]
+    by_label: dict[int, list[Mark]] = {}
+    for span in spans:
+        by_label.setdefault(span.label.pk, []).append(span)
     return {
         "article": article,
         "spans": spans,
@@ -112,24 +131,31 @@ def next_article(request: HttpRequest) -> HttpResponse:
     return redirect("articles:detail", pk=article.pk)
 
 
-# A change returns what the editor should see next (a message and the span to select), or where to go.
-Change = Callable[[Article, int], tuple[str, int | None] | HttpResponse]
+class Changed(NamedTuple):
+    message: str
+    select: int | None  # the span the editor should have selected next
+    article: Article | None  # the article as the change left it, if the verb returned it
+
+
+# A change returns what the editor should see next, or where to go.
+Change = Callable[[Article, int], Changed | HttpResponse]
 
 
 def _change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
     """Runs one change and answers with the regions it alters: the text, the entity list, the messages.
 
     Refusals change nothing and answer 4xx with the reason; a stale version also refreshes the
-    editor's view to the article as it is now.
+    editor's view to the article as it is now. The verbs lock and load the article themselves, so
+    a change costs no query before them.
     """
-    article = _get_article_for_editor(request, pk)
     try:
         if "version" not in request.POST:
             raise Refused(_("The request does not say which version of the article it changes (field “version”)."))
-        result = change(article, _posted_int(request, "version"))
+        result = change(Article(pk=pk), _posted_int(request, "version"))
+    except Article.DoesNotExist:
+        raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
     except actions.StaleVersion as stale:
-        article = _get_article_for_editor(request, pk)
-        context = _workspace_context(article, alert=str(stale), oob=True)
+        context = _workspace_context(_get_article_for_editor(request, pk), alert=str(stale), oob=True)
         return render(request, "articles/detail.html#changed", context, status=409)
     except (Refused, ValidationError) as refusal:
         status = refusal.status if isinstance(refusal, Refused) else 422
@@ -138,22 +164,26 @@ def _change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
         return reswap(response, "none")
     if isinstance(result, HttpResponse):
         return result
-    message, select = result
     if not request.htmx:
-        messages.success(request, message)
+        messages.success(request, result.message)
         return redirect("articles:detail", pk=pk)
-    article = _get_article_for_editor(request, pk)
-    return render(request, "articles/detail.html#changed", _workspace_context(article, status=message, select=select, oob=True))
+    article = result.article or _get_article_for_editor(request, pk)
+    context = _workspace_context(article, status=result.message, select=result.select, oob=True)
+    return render(request, "articles/detail.html#changed", context)
+
+
+def _described(message: str, span: Span) -> str:
+    return message % {"label": span.label.name, "text": span.text}
 
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def create_span(request: HttpRequest, pk: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int]:
+    def change(article: Article, version: int) -> Changed:
         # The browser sends the raw selection; the server decides the whole tokens it covers.
-        start, end = tokens.snap(article.body, _posted_int(request, "start"), _posted_int(request, "end"))
-        span = actions.create_span(article, start, end, request.POST.get("label", ""), request.user, version=version)
-        return _("Added %(label)s “%(text)s”.") % {"label": span.label.name, "text": span.text}, span.pk
+        start, end, label = _posted_int(request, "start"), _posted_int(request, "end"), request.POST.get("label", "")
+        span = actions.create_span(article, start, end, label, request.user, version=version, whole_tokens=True)
+        return Changed(_described(_("Added %(label)s “%(text)s”."), span), span.pk, span.article)
 
     return _change(request, pk, change)
 
@@ -161,9 +191,10 @@ def create_span(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def relabel_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int]:
-        span = actions.relabel_span(_span_of(article, span_id), request.POST.get("label", ""), request.user, version=version)
-        return _("“%(text)s” is now %(label)s.") % {"label": span.label.name, "text": span.text}, span.pk
+    def change(article: Article, version: int) -> Changed:
+        span = Span(pk=span_id, article_id=pk)
+        span = actions.relabel_span(span, request.POST.get("label", ""), request.user, version=version)
+        return Changed(_described(_("“%(text)s” is now %(label)s."), span), span.pk, span.article)
 
     return _change(request, pk, change)
 
@@ -171,9 +202,9 @@ def relabel_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def accept_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int]:
-        span = actions.accept_span(_span_of(article, span_id), request.user, version=version)
-        return _("Accepted %(label)s “%(text)s”.") % {"label": span.label.name, "text": span.text}, span.pk
+    def change(article: Article, version: int) -> Changed:
+        span = actions.accept_span(Span(pk=span_id, article_id=pk), request.user, version=version)
+        return Changed(_described(_("Accepted %(label)s “%(text)s”."), span), span.pk, span.article)
 
     return _change(request, pk, change)
 
@@ -183,17 +214,17 @@ def accept_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
     """Moves one edge by a token (``edge`` and ``by``) or sets both (``start``, ``end``, snapped to tokens)."""
 
-    def change(article: Article, version: int) -> tuple[str, int]:
-        span = _span_of(article, span_id)
+    def change(article: Article, version: int) -> Changed:
+        span = _span_of(_get_article_for_editor(request, pk), span_id)
         if "edge" in request.POST:
             edge, by = request.POST["edge"], _posted_int(request, "by")
             if edge not in {"start", "end"} or by not in {-1, 1}:
                 raise Refused(_("Resizing needs edge=start or end and by=-1 or 1."))
-            start, end = tokens.step(article.body, span.start, span.end, edge, by)
+            start, end = tokens.step(span.article.body, span.start, span.end, edge, by)
         else:
-            start, end = tokens.snap(article.body, _posted_int(request, "start"), _posted_int(request, "end"))
+            start, end = tokens.snap(span.article.body, _posted_int(request, "start"), _posted_int(request, "end"))
         span = actions.resize_span(span, start, end, request.user, version=version)
-        return _("Resized to “%(text)s”.") % {"text": span.text}, span.pk
+        return Changed(_described(_("Resized to “%(text)s”."), span), span.pk, span.article)
 
     return _change(request, pk, change)
 
@@ -201,11 +232,10 @@ def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def delete_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int | None]:
-        span = _span_of(article, span_id)
-        following = article.spans.filter(start__gte=span.end).values_list("pk", flat=True).first()
-        actions.delete_span(span, request.user, version=version)
-        return _("Deleted %(label)s “%(text)s”.") % {"label": span.label.name, "text": span.text}, following
+    def change(article: Article, version: int) -> Changed:
+        gone = actions.delete_span(Span(pk=span_id, article_id=pk), request.user, version=version)
+        following = gone.article.spans.filter(start__gte=gone.end).values_list("pk", flat=True).first()
+        return Changed(_described(_("Deleted %(label)s “%(text)s”."), gone), following, gone.article)
 
     return _change(request, pk, change)
 
@@ -213,13 +243,13 @@ def delete_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int]:
-        span = _span_of(article, span_id)
+    def change(article: Article, version: int) -> Changed:
+        span = _span_of(_get_article_for_editor(request, pk), span_id)
         added = actions.label_all_occurrences(span, request.user, version=version)
         values = {"count": len(added), "label": span.label.name, "text": span.text}
         if not added:
-            return _("No other free occurrence of “%(text)s” to label.") % values, span.pk
-        return _("Labelled %(count)s more “%(text)s” as %(label)s.") % values, span.pk
+            return Changed(_("No other free occurrence of “%(text)s” to label.") % values, span.pk, None)
+        return Changed(_("Labelled %(count)s more “%(text)s” as %(label)s.") % values, span.pk, added[0].article)
 
     return _change(request, pk, change)
 
@@ -227,14 +257,18 @@ def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpRe
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def undo(request: HttpRequest, pk: int) -> HttpResponse:
-    def change(article: Article, version: int) -> tuple[str, int | None]:
+    def change(article: Article, version: int) -> Changed:
         event = actions.undo(article, request.user, version=version)
         if event is None:
-            return _("Nothing to undo: you have not changed this article."), None
+            return Changed(_("Nothing to undo: you have not changed this article."), None, None)
         undone = event.undoes
-        start, end = (undone.after_start, undone.after_end) if undone.after_end else (undone.before_start, undone.before_end)
-        values = {"kind": undone.get_kind_display().lower(), "text": article.body[start:end]}
-        return _("Undone: %(kind)s “%(text)s”.") % values, event.span_id if event.after_end else None
+        # The text the undone change was about: where it put the span, or where a deletion took it.
+        start, end = undone.after_start, undone.after_end
+        if end is None:
+            start, end = undone.before_start, undone.before_end
+        values = {"kind": undone.get_kind_display().lower(), "text": event.article.body[start:end]}
+        select = event.span_id if event.after_end else None
+        return Changed(_("Undone: %(kind)s “%(text)s”.") % values, select, event.article)
 
     return _change(request, pk, change)
 
@@ -243,7 +277,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("articles.review_article", raise_exception=True)
 def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     def change(article: Article, version: int) -> HttpResponse:
-        actions.mark_reviewed(article, request.user, version=version)
+        article = actions.mark_reviewed(article, request.user, version=version)
         messages.success(request, _("“%(title)s” is reviewed.") % {"title": article.title})
         following = f"{reverse('articles:next')}?from={pk}"
         return HttpResponseClientRedirect(following) if request.htmx else redirect(following)

@@ -78,7 +78,7 @@ def test_moving_an_edge_goes_by_whole_tokens():
     start, end = body.index("Jong"), body.index("Jong") + 4
     assert body[slice(*tokens.step(body, start, end, "start", -1))] == "Kim Jong"
     assert body[slice(*tokens.step(body, start, end, "end", 1))] == "Jong Un"
-    kim_jong_un = (body.index("Kim"), body.index(",")) 
+    kim_jong_un = (body.index("Kim"), body.index(","))
     assert body[slice(*tokens.step(body, *kim_jong_un, "start", 1))] == "Jong Un"
     assert body[slice(*tokens.step(body, *kim_jong_un, "end", -1))] == "Kim Jong"
     with pytest.raises(Exception, match="cannot grow or shrink"):
@@ -135,7 +135,8 @@ def test_every_default_label_colour_meets_wcag_aa_with_its_ink():
 
 def test_creating_a_span_snaps_it_and_answers_with_what_changed(as_editor, article, editor):
     start = BODY.index("im Jong")
-    response = post(as_editor, url("create-span", article), {"start": start, "end": start + 7, "label": "PER", "version": article.version})
+    data = {"start": start, "end": start + 7, "label": "PER", "version": article.version}
+    response = post(as_editor, url("create-span", article), data)
     assert response.status_code == 200
     html = html_text(response)
     assert html.lstrip().startswith('<div class="article-body" id="article-body" data-article-body')
@@ -173,7 +174,8 @@ def test_relabel_accept_resize_and_delete_are_recorded_with_their_kind(as_editor
 
 def test_labelling_all_occurrences_skips_overlaps_and_partial_words(as_editor, make_article, editor):
     article = make_article(BODY, spans=[(25, 36, "PER")])  # "Kim Jong Un"
-    kim = post(as_editor, url("create-span", article), {"start": 47, "end": 50, "label": "PER", "version": article.version})
+    data = {"start": 47, "end": 50, "label": "PER", "version": article.version}
+    kim = post(as_editor, url("create-span", article), data)
     assert kim.status_code == 200
     span = article.spans.get(start=47)
     article.refresh_from_db()
@@ -205,7 +207,8 @@ def test_undo_walks_back_repeatedly(as_editor, article):
 
 
 def test_a_change_without_htmx_redirects_back_with_a_message(as_editor, article):
-    response = post(as_editor, url("relabel-span", article, article.spans.first().pk), {"label": "LOC", "version": article.version}, htmx=False)
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": article.version}, htmx=False)
     assert response.status_code == 302 and response.url == f"/articles/{article.pk}/"
     assert "is now LOC" in html_text(as_editor.get(response.url))
 
@@ -240,7 +243,8 @@ def test_next_article_skips_the_current_one_and_says_when_the_queue_is_empty(as_
 def test_a_stale_change_is_refused_naming_who_and_refreshes_the_view(as_editor, article, other_editor):
     seen = article.version
     actions.create_span(article, 47, 50, "PER", other_editor, version=seen)
-    response = post(as_editor, url("relabel-span", article, article.spans.first().pk), {"label": "LOC", "version": seen})
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": seen})
     assert response.status_code == 409
     assert "changed by erin (now version" in alert(response)
     # The refreshed text shows the other editor's span and the current version.
@@ -263,7 +267,7 @@ def test_a_stale_change_is_refused_naming_who_and_refreshes_the_view(as_editor, 
         ("create-span", {"start": 9, "end": 22, "label": "PER"}, 422, "overlaps the PER span “Vladimir Putin” (0–14)"),
         ("create-span", {"start": 25, "end": 28, "label": "PERSON"}, 422, "Unknown label 'PERSON'."),
         ("relabel", {"label": "NOPE"}, 422, "Unknown label 'NOPE'."),
-        ("foreign", {"label": "LOC"}, 404, "is not part of article"),
+        ("foreign", {"label": "LOC"}, 422, "is not part of article"),
         ("resize", {"edge": "middle", "by": 1}, 400, "Resizing needs edge=start or end"),
         ("resize", {"start": 0, "end": 46}, 422, "overlaps the ORG span “Moscú”"),
         ("no-version", {"label": "LOC"}, 400, "which version of the article"),
@@ -291,7 +295,8 @@ def test_forged_changes_are_refused_with_a_message_and_change_nothing(
 
 
 def test_a_change_without_the_csrf_token_is_refused(as_editor, article):
-    response = post(as_editor, url("relabel-span", article, article.spans.first().pk), {"label": "LOC", "version": article.version}, csrf=False)
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": article.version}, csrf=False)
     assert response.status_code == 403
     assert "CSRF verification failed" in html_text(response)
     assert span_texts(article)[0] == ("Vladimir Putin", "PER", "model")
