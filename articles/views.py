@@ -154,8 +154,14 @@ def _change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
         result = change(Article(pk=pk), _posted_int(request, "version"))
     except Article.DoesNotExist:
         raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
-    except actions.StaleVersion as stale:
-        context = _workspace_context(_get_article_for_editor(request, pk), alert=str(stale), oob=True)
+    except actions.StaleVersion:
+        article = _get_article_for_editor(request, pk)
+        who = article.updated_by.get_username() if article.updated_by else _("the model")
+        alert = _("This article was changed by %(who)s (now version %(version)s); your change was not saved.") % {
+            "who": who,
+            "version": article.version,
+        }
+        context = _workspace_context(article, alert=alert, oob=True)
         return render(request, "articles/detail.html#changed", context, status=409)
     except (Refused, ValidationError) as refusal:
         status = refusal.status if isinstance(refusal, Refused) else 422
