@@ -119,8 +119,8 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
 def next_article(request: HttpRequest) -> HttpResponse:
-    """The next article needing review after the one the editor leaves (``?from=ID``)."""
-    leaving = request.GET.get("from", "")
+    """The next article needing review after the one the editor leaves (``?after=ID``)."""
+    leaving = request.GET.get("after", "")
     queue = Article.objects.needs_review().order_by("pk")
     if leaving.isdigit():
         queue = queue.exclude(pk=int(leaving))
@@ -285,7 +285,7 @@ def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     def change(article: Article, version: int) -> HttpResponse:
         article = actions.mark_reviewed(article, request.user, version=version)
         messages.success(request, _("“%(title)s” is reviewed.") % {"title": article.title})
-        following = f"{reverse('articles:next')}?from={pk}"
+        following = f"{reverse('articles:next')}?after={pk}"
         return HttpResponseClientRedirect(following) if request.htmx else redirect(following)
 
     return _change(request, pk, change)

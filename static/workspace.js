@@ -127,6 +127,12 @@ for (const form of root.querySelectorAll("form[data-change]")) {
   });
 }
 root.querySelector("[data-action='help']").addEventListener("click", () => help.showModal());
+// Closed, the help gives the focus back to the entity being corrected, not to its own Close button.
+help.addEventListener("close", () => {
+  const mark = markById(selectedId);
+  if (mark) mark.focus({ preventScroll: true });
+  else if (help.contains(document.activeElement)) document.activeElement.blur();
+});
 stickyBox.addEventListener("change", () => {
   stickyLabel = null;
   say(stickyBox.checked ? text.sticky.replace("%(label)s", "…") : text.stickyOff);
@@ -205,7 +211,7 @@ const ARROWS = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 };
 const inText = () => !document.activeElement || document.activeElement === document.body || body().contains(document.activeElement);
 
 document.addEventListener("keydown", (event) => {
-  if (help.open || event.target.closest("input, textarea, select, dialog")) return;
+  if (help.open || event.target.closest("input, textarea, select")) return;
   const key = event.key;
   const onSpan = Boolean(markById(selectedId));
   const hotkey = labelButtons.find((b) => b.dataset.hotkey === key);
@@ -256,7 +262,8 @@ root.addEventListener("htmx:beforeSwap", (event) => {
 
 root.addEventListener("htmx:afterRequest", () => document.body.removeAttribute("aria-busy"));
 
-root.addEventListener("htmx:afterSettle", (event) => {
+// On swap, not on settle (20 ms later): by then the editor may have moved on and sent the next change.
+root.addEventListener("htmx:afterSwap", (event) => {
   if (event.target !== body()) return;
   // The entity the server points at (the one created, or the next after a deletion), unless the
   // editor has moved on while the change was on its way.

@@ -190,6 +190,8 @@ def test_keyboard_only_correction(new_page, editor, make_article):
     expect(page.locator("#help")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#help")).to_be_hidden()
+    lula = article.spans.get(start=30)
+    assert page.evaluate(focused) == str(lula.pk)  # the help gives the focus back to the entity
 
     page.keyboard.press("r")
     page.wait_for_url(re.compile(r"/articles/$"))  # no other article needs review: back to the list
