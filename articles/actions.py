@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from articles import tokens
 from articles.models import LEASE, Article, Label, Span, SpanEvent, Suggestion
 
 Kind = SpanEvent.Kind
@@ -112,9 +113,20 @@ def _label(name: str) -> Label:
 
 @transaction.atomic
 def create_span(
-    article: Article, start: int, end: int, label: str, user: AbstractBaseUser, *, version: int | None = None
+    article: Article,
+    start: int,
+    end: int,
+    label: str,
+    user: AbstractBaseUser,
+    *,
+    version: int | None = None,
+    whole_tokens: bool = False,
 ) -> Span:
+    """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
+    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``)."""
     article = _lock(article.pk, version)
+    if whole_tokens:
+        start, end = tokens.snap(article.body, start, end)
     check_bounds(article, start, end)
     span = Span.objects.create(
         article=article,
@@ -137,7 +149,9 @@ def _locked_span(span: Span, version: int | None) -> tuple[Article, Span]:
     try:
         span = article.spans.select_related("label").get(pk=span.pk)
     except Span.DoesNotExist:
-        raise ValidationError("That span no longer exists.") from None
+        raise ValidationError(
+            f"Span {span.pk} is not part of article {article.pk} (it may have been deleted)."
+        ) from None
     span.article = article
     return article, span
 
@@ -149,6 +163,10 @@ def _copy(span: Span) -> Span:
 @transaction.atomic
 def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int | None = None) -> Span:
     article, span = _locked_span(span, version)
+    return _relabel(article, span, label, user)
+
+
+def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -> Span:
     before = _copy(span)
     span.label = _label(label)
     span.updated_by = user
@@ -163,7 +181,8 @@ def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int
 
 @transaction.atomic
 def accept_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
-    return relabel_span(span, span.label.name, user, version=version)
+    article, span = _locked_span(span, version)
+    return _relabel(article, span, span.label.name, user)
 
 
 @transaction.atomic
@@ -179,11 +198,15 @@ def resize_span(span: Span, start: int, end: int, user: AbstractBaseUser, *, ver
 
 
 @transaction.atomic
-def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> None:
+def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    """Returns the span as it was, with its article."""
     article, span = _locked_span(span, version)
-    _event(article, span, Kind.DELETED, user, _copy(span)).save()
+    gone = _copy(span)
+    gone.article = article
+    _event(article, span, Kind.DELETED, user, gone).save()
     span.delete()
     _bump(article, user)
+    return gone
 
 
 @transaction.atomic
@@ -229,14 +252,17 @@ def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None
     return event
 
 
-@transaction.atomic
 def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
-    """Opening a pre-annotated article starts its review; the editor takes or renews its lease."""
-    updated = Article.objects.filter(pk=article.pk, status=Article.Status.PRE_ANNOTATED).update(
-        status=Article.Status.IN_REVIEW, updated_at=timezone.now()
-    )
-    if updated:
-        article.refresh_from_db()
+    """Opening a pre-annotated article starts its review; the editor takes or renews its lease.
+
+    Two single-row updates, each atomic by itself: neither needs the other to have happened.
+    """
+    if article.status == Article.Status.PRE_ANNOTATED:
+        updated = Article.objects.filter(pk=article.pk, status=Article.Status.PRE_ANNOTATED).update(
+            status=Article.Status.IN_REVIEW, updated_at=timezone.now()
+        )
+        if updated:
+            article.refresh_from_db()
     renew_lease(article, user)
     return article
 
@@ -503,3 +529,39 @@ def dismiss_suggestion(suggestion: Suggestion, user: AbstractBaseUser) -> Sugges
     suggestion.decided_by, suggestion.decided_at = user, timezone.now()
     suggestion.save(update_fields=["status", "decided_by", "decided_at"])
     return suggestion
+
+
+@transaction.atomic
+def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> list[Span]:
+    """Gives every other whole-word occurrence of the span's text the span's label.
+
+    Places that overlap an existing span are skipped; each new span is recorded as created.
+    Returns the new spans.
+    """
+    article, span = _locked_span(span, version)
+    text, body = span.text, article.body
+    taken = list(article.spans.values_list("start", "end"))
+    new = []
+    for match in re.finditer(re.escape(text), body):
+        start, end = match.span()
+        # Whole words only: "Kim" is not labelled inside "Kimberly".
+        if not tokens.is_whole(body, start, end) or any(start < e and s < end for s, e in taken):
+            continue
+        new.append(
+            Span(
+                article=article,
+                start=start,
+                end=end,
+                label=span.label,
+                origin=Span.Origin.EDITOR,
+                created_by=user,
+                updated_by=user,
+            )
+        )
+        taken.append((start, end))
+    if not new:
+        return []
+    Span.objects.bulk_create(new)
+    SpanEvent.objects.bulk_create(_event(article, s, Kind.CREATED, user) for s in new)
+    _bump(article, user)
+    return new

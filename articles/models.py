@@ -59,6 +59,23 @@ class Label(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def ink(self) -> str:
+        """Black or white, whichever reads better on the label's colour (WCAG contrast)."""
+        return "#000000" if contrast(self.color, "#000000") >= contrast(self.color, "#ffffff") else "#ffffff"
+
+
+def _luminance(color: str) -> float:
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two #rrggbb colours (1 to 21; AA asks 4.5 for text)."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
 
 class ImportBatchStatus(models.TextChoices):
     CHECKING = "checking", "checking"

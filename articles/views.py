@@ -1,13 +1,15 @@
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -16,10 +18,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from articles import actions, charts, exports, quality, tasks, uploads
+from articles import actions, charts, exports, quality, tasks, tokens, uploads
 from articles.forms import DEFAULT_ORDERING, QueueFilters
 from articles.importers import FORMATS
 from articles.models import Article, Export, ImportBatch, Label, Span, Suggestion
@@ -49,23 +51,12 @@ COUNT_CAP = 1_000
 RECENT_EXPORTS = 10
 
 
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    span: Span | None = None
+class Refused(Exception):
+    """A request the workspace answers with a message and a 4xx status, changing nothing."""
 
-
-def segments(body: str, spans: list[Span]) -> list[Segment]:
-    """The body cut at span edges, for rendering each span as its own element."""
-    out, at = [], 0
-    for span in spans:
-        if span.start > at:
-            out.append(Segment(body[at : span.start]))
-        out.append(Segment(body[span.start : span.end], span))
-        at = span.end
-    if at < len(body):
-        out.append(Segment(body[at:]))
-    return out
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _get_article_for_editor(request: HttpRequest, pk: int) -> Article:
@@ -113,6 +104,62 @@ def _queue_page(filters: dict) -> QueuePage:
     )
 
 
+def _posted_int(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name, "")
+    try:
+        return int(value)
+    except ValueError:
+        raise Refused(
+            _("The field “%(name)s” must be a whole number; got “%(value)s”.") % {"name": name, "value": value[:40]}
+        ) from None
+
+
+def _span_of(article: Article, span_id: int) -> Span:
+    span = article.spans.select_related("label").filter(pk=span_id).first()
+    if span is None:
+        raise Refused(
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": span_id, "article": article.pk},
+            status=404,
+        )
+    span.article = article
+    return span
+
+
+class Mark(NamedTuple):
+    """What the page shows of a span; plain tuples, as a long article has thousands."""
+
+    pk: int
+    start: int
+    end: int
+    label: Label
+    origin: str
+    proposed: bool  # untouched model output, not yet confirmed by an editor
+    text: str
+
+
+def _workspace_context(article: Article, **extra) -> dict:
+    labels = list(Label.objects.all())
+    by_pk = {label.pk: label for label in labels}
+    body = article.body
+    spans = [
+        Mark(pk, start, end, by_pk[label_id], origin, origin == Span.Origin.MODEL and editor is None, body[start:end])
+        for pk, start, end, label_id, origin, editor in article.spans.order_by("start").values_list(
+            "pk", "start", "end", "label_id", "origin", "updated_by_id"
+        )
+    ]
+    by_label: dict[int, list[Mark]] = {}
+    for span in spans:
+        by_label.setdefault(span.label.pk, []).append(span)
+    return {
+        "article": article,
+        "spans": spans,
+        "labels": labels,
+        "entities": [(label, by_label[label.pk]) for label in labels if label.pk in by_label],
+        **extra,
+    }
+
+
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
 def article_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -155,14 +202,182 @@ def next_article(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("articles.review_article", raise_exception=True)
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     article = _get_article_for_editor(request, pk)
-    spans = list(article.spans.select_related("label"))
-    context = {
-        "article": article,
-        "segments": segments(article.body, spans),
-        "spans": spans,
-        "labels": Label.objects.all(),
+    if article.status != Article.Status.REVIEWED:
+        # Starts the review of a pre-annotated article, and keeps it out of others' "next article".
+        article = actions.open_for_review(article, request.user)
+    # What the script says in the editor's language.
+    js_text = {
+        "saving": _("Saving…"),
+        "notSaved": _("Your change was NOT saved: %(reason)s. Check your connection and try again."),
+        "offline": _("the server did not answer"),
+        "timeout": _("the server took too long to answer"),
+        "chooseSpan": _("Select an entity first (click it, or move to it with the arrow keys)."),
+        "chooseText": _("Select some text in the article first, then pick a label."),
+        "sticky": _("Sticky label: %(label)s. Every selection gets it until you turn it off."),
+        "stickyOff": _("Sticky label is off."),
     }
+    context = _workspace_context(article, js_text=js_text, suggestions=pending_suggestions(article))
     return render(request, "articles/detail.html", context)
+
+
+class Changed(NamedTuple):
+    message: str
+    select: int | None  # the span the editor should have selected next
+    article: Article | None  # the article as the change left it, if the verb returned it
+
+
+# A change returns what the editor should see next, or where to go.
+Change = Callable[[Article, int], Changed | HttpResponse]
+
+
+def _change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
+    """Runs one change and answers with the regions it alters: the text, the entity list, the messages.
+
+    Refusals change nothing and answer 4xx with the reason; a stale version also refreshes the
+    editor's view to the article as it is now. The verbs lock and load the article themselves, so
+    a change costs no query before them.
+    """
+    try:
+        if "version" not in request.POST:
+            raise Refused(_("The request does not say which version of the article it changes (field “version”)."))
+        result = change(Article(pk=pk), _posted_int(request, "version"))
+    except Article.DoesNotExist:
+        raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
+    except actions.StaleVersion:
+        article = _get_article_for_editor(request, pk)
+        who = article.updated_by.get_username() if article.updated_by else _("the model")
+        alert = _("This article was changed by %(who)s (now version %(version)s); your change was not saved.") % {
+            "who": who,
+            "version": article.version,
+        }
+        context = _workspace_context(article, alert=alert, oob=True)
+        return render(request, "articles/detail.html#changed", context, status=409)
+    except (Refused, ValidationError) as refusal:
+        status = refusal.status if isinstance(refusal, Refused) else 422
+        text = str(refusal) if isinstance(refusal, Refused) else " ".join(refusal.messages)
+        response = render(request, "articles/detail.html#messages", {"alert": text, "oob": True}, status=status)
+        return reswap(response, "none")
+    if isinstance(result, HttpResponse):
+        return result
+    if not request.htmx:
+        messages.success(request, result.message)
+        return redirect("articles:detail", pk=pk)
+    article = result.article or _get_article_for_editor(request, pk)
+    context = _workspace_context(article, status=result.message, select=result.select, oob=True)
+    return render(request, "articles/detail.html#changed", context)
+
+
+def _described(message: str, span: Span) -> str:
+    return message % {"label": span.label.name, "text": span.text}
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def create_span(request: HttpRequest, pk: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        # The browser sends the raw selection; the server decides the whole tokens it covers.
+        start, end, label = _posted_int(request, "start"), _posted_int(request, "end"), request.POST.get("label", "")
+        span = actions.create_span(article, start, end, label, request.user, version=version, whole_tokens=True)
+        return Changed(_described(_("Added %(label)s “%(text)s”."), span), span.pk, span.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def relabel_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        span = Span(pk=span_id, article_id=pk)
+        span = actions.relabel_span(span, request.POST.get("label", ""), request.user, version=version)
+        return Changed(_described(_("“%(text)s” is now %(label)s."), span), span.pk, span.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def accept_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        span = actions.accept_span(Span(pk=span_id, article_id=pk), request.user, version=version)
+        return Changed(_described(_("Accepted %(label)s “%(text)s”."), span), span.pk, span.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+    """Moves one edge by a token (``edge`` and ``by``) or sets both (``start``, ``end``, snapped to tokens)."""
+
+    def change(article: Article, version: int) -> Changed:
+        span = _span_of(_get_article_for_editor(request, pk), span_id)
+        if "edge" in request.POST:
+            edge, by = request.POST["edge"], _posted_int(request, "by")
+            if edge not in {"start", "end"} or by not in {-1, 1}:
+                raise Refused(_("Resizing needs edge=start or end and by=-1 or 1."))
+            start, end = tokens.step(span.article.body, span.start, span.end, edge, by)
+        else:
+            start, end = tokens.snap(span.article.body, _posted_int(request, "start"), _posted_int(request, "end"))
+        span = actions.resize_span(span, start, end, request.user, version=version)
+        return Changed(_described(_("Resized to “%(text)s”."), span), span.pk, span.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def delete_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        gone = actions.delete_span(Span(pk=span_id, article_id=pk), request.user, version=version)
+        following = gone.article.spans.filter(start__gte=gone.end).values_list("pk", flat=True).first()
+        return Changed(_described(_("Deleted %(label)s “%(text)s”."), gone), following, gone.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        span = _span_of(_get_article_for_editor(request, pk), span_id)
+        added = actions.label_all_occurrences(span, request.user, version=version)
+        values = {"count": len(added), "label": span.label.name, "text": span.text}
+        if not added:
+            return Changed(_("No other free occurrence of “%(text)s” to label.") % values, span.pk, None)
+        return Changed(_("Labelled %(count)s more “%(text)s” as %(label)s.") % values, span.pk, added[0].article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def undo(request: HttpRequest, pk: int) -> HttpResponse:
+    def change(article: Article, version: int) -> Changed:
+        event = actions.undo(article, request.user, version=version)
+        if event is None:
+            return Changed(_("Nothing to undo: you have not changed this article."), None, None)
+        undone = event.undoes
+        # The text the undone change was about: where it put the span, or where a deletion took it.
+        start, end = undone.after_start, undone.after_end
+        if end is None:
+            start, end = undone.before_start, undone.before_end
+        values = {"kind": undone.get_kind_display().lower(), "text": event.article.body[start:end]}
+        select = event.span_id if event.after_end else None
+        return Changed(_("Undone: %(kind)s “%(text)s”.") % values, select, event.article)
+
+    return _change(request, pk, change)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+    def change(article: Article, version: int) -> HttpResponse:
+        article = actions.mark_reviewed(article, request.user, version=version)
+        messages.success(request, _("“%(title)s” is reviewed.") % {"title": article.title})
+        following = f"{reverse('articles:next')}?after={pk}"
+        return HttpResponseClientRedirect(following) if request.htmx else redirect(following)
+
+    return _change(request, pk, change)
 
 
 def _upload_page(request: HttpRequest, errors: list[str] = (), status: int = 200) -> HttpResponse:
@@ -386,8 +601,13 @@ def _suggestions_response(request: HtmxHttpRequest, article: Article, error: str
         return redirect("articles:detail", article.pk)
     context = {"suggestions": pending_suggestions(article), "error": error}
     response = render(request, "articles/_suggestions.html", context)
-    # The workspace refreshes its spans when a suggestion became one.
-    return trigger_client_event(response, "spans-changed") if not error else response
+    if not error:
+        # An accepted suggestion is a span now: the workspace's text, entity list and version follow.
+        # Here the text is a secondary region too (the request's target is the suggestions).
+        changed = render(request, "articles/detail.html#changed", _workspace_context(article, oob=True, body_oob=True))
+        response.content += changed.content
+        trigger_client_event(response, "spans-changed")
+    return response
 
 
 @require_POST

@@ -1,40 +1,31 @@
-"""One key decides a suggestion: the fragment and static/suggestions.js as the workspace will include them."""
+"""Suggestions in the workspace: the same text labelled elsewhere, decided with one key."""
 
-from django.template.loader import render_to_string
 from playwright.sync_api import expect
 
 from articles import actions
 from articles.models import Suggestion
-from articles.views import pending_suggestions
 
 
 def test_y_accepts_and_n_dismisses_the_focused_suggestion(new_page, editor, make_article):
     source = make_article("Habló Aurora Rivas.")
     target = make_article("Aurora Rivas llegó y Aurora Rivas se fue.")
     actions.create_span(source, 6, 18, "PER", editor)
-    fragment = render_to_string("articles/_suggestions.html", {"suggestions": pending_suggestions(target)})
     page = new_page(editor, f"/articles/{target.pk}/")
-    # Stand-in for the workspace's include: the fragment, processed by htmx, and the module.
-    page.evaluate(
-        """([html, src]) => {
-            document.querySelector("main").insertAdjacentHTML("beforeend", html);
-            htmx.process(document.getElementById("suggestions"));
-            const script = document.createElement("script");
-            script.src = src;
-            document.head.append(script);
-            return new Promise((resolve) => script.addEventListener("load", resolve));
-        }""",
-        [fragment, "/static/suggestions.js"],
-    )
     items = page.locator("[data-suggestion-id]")
-    assert items.count() == 2
+    expect(items).to_have_count(2)
+    version = page.locator("[data-article-body]").get_attribute("data-version")
     items.first.focus()
     page.keyboard.press("y")
     expect(items).to_have_count(1)
+    # The accepted suggestion is a span in the text at once, and the page knows the new version.
+    expect(page.locator("[data-article-body] [data-span-id]")).to_have_text(["Aurora Rivas"])
+    expect(page.locator("[data-article-body]")).not_to_have_attribute("data-version", version)
     assert target.spans.get().start == 0
-    # The next suggestion has the focus: n dismisses it.
+    # The next suggestion has the focus: n dismisses it (and does not open the next article).
+    expect(items.first).to_be_focused()
     page.keyboard.press("n")
     expect(items).to_have_count(0)
+    assert page.url.endswith(f"/articles/{target.pk}/")
     assert sorted(Suggestion.objects.filter(article=target).values_list("start", "status")) == [
         (0, "accepted"),
         (21, "dismissed"),

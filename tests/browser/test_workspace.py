@@ -1,0 +1,314 @@
+"""Correcting an article in a real browser, by mouse and by keyboard, checking the database each time."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from articles.models import Article, Span, SpanEvent
+from tests.conftest import span_texts
+
+# Astral characters (a flag, a ZWJ family), a combining accent, line breaks, <, & and quotes: the
+# browser counts UTF-16 units, the server code points, and every span must still be body[start:end].
+TRICKY = (
+    "Hoy 🇰🇵 “Kim Jong Un” & <Moscú>\n"
+    "Ella q\u0301uiere a Ana Díaz-Canel 👩\u200d👩\u200d👧 en São Paulo.\n"
+    "'Putin' dijo \"sí\" a Lula."
+)
+
+# Where a piece of the article's text is on screen: the rectangles of its first and last characters.
+RECTS = """([needle, nth]) => {
+  const body = document.querySelector('[data-article-body]');
+  let at = -1;
+  for (let i = 0; i <= nth; i++) at = body.textContent.indexOf(needle, at + 1);
+  if (at < 0) throw new Error('not in the text: ' + needle);
+  const point = (unit) => {
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    while (walker.nextNode()) {
+      const n = walker.currentNode.length;
+      if (unit < seen + n) return [walker.currentNode, unit - seen];
+      seen += n;
+    }
+  };
+  const rect = (from, to) => {
+    const r = document.createRange();
+    r.setStart(...point(from));
+    const [node, offset] = point(to - 1);
+    r.setEnd(node, offset + 1);
+    const rects = r.getClientRects();
+    return rects[rects.length - 1];
+  };
+  const firstLen = needle.codePointAt(0) > 0xffff ? 2 : 1;
+  const end = needle.charCodeAt(needle.length - 1);
+  const last = needle.length - (end >= 0xdc00 && end <= 0xdfff ? 2 : 1);
+  const a = rect(at, at + firstLen), b = rect(at + last, at + needle.length);
+  return {x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2};
+}"""
+
+
+def drag_select(page: Page, needle: str, nth: int = 0, *, kept: bool = True) -> None:
+    """Selects a piece of the article's text with the mouse, from its first to its last character."""
+    box = page.evaluate(RECTS, [needle, nth])
+    page.mouse.move(box["x1"], box["y1"])
+    page.mouse.down()
+    page.mouse.move((box["x1"] + box["x2"]) / 2, (box["y1"] + box["y2"]) / 2)
+    page.mouse.move(box["x2"], box["y2"])
+    page.mouse.up()
+    if kept:  # with a sticky label the selection becomes a span at once
+        assert page.evaluate("getSelection().toString()") == needle
+
+
+def body(page: Page):
+    return page.locator("[data-article-body]")
+
+
+def wait_for_version(page: Page, article: Article) -> None:
+    """Waits until the page shows the article's version as stored now."""
+    article.refresh_from_db()
+    expect(body(page)).to_have_attribute("data-version", str(article.version))
+
+
+def status(page: Page):
+    return page.locator("#workspace-status[role=status]")
+
+
+def alert(page: Page):
+    return page.locator("#workspace-alert[role=alert]")
+
+
+def assert_page_matches_database(page: Page, article: Article) -> None:
+    """What the page shows is what is stored, with offsets that agree character for character."""
+    spans = list(Span.objects.filter(article=article).select_related("label", "article"))
+    marks = page.locator("[data-article-body] [data-span-id]")
+    attributes = ["data-start", "data-end", "data-label"]
+    shown = [(*(m.get_attribute(a) for a in attributes), m.text_content()) for m in marks.all()]
+    assert shown == [(str(s.start), str(s.end), s.label.name, s.text) for s in spans]
+    assert body(page).text_content() == article.body
+
+
+def test_creating_spans_by_mouse_on_tricky_characters(new_page, editor, make_article):
+    article = make_article(TRICKY, spans=[(TRICKY.index("Ana"), TRICKY.index("Ana") + 3, "PER")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    cases = [
+        ("Kim Jong U", "1", "Kim Jong Un", "PER"),  # a half-selected word is extended
+        ("& <Moscú>", "click:LOC", "Moscú", "LOC"),  # &, spaces, < and > are trimmed
+        ("q\u0301ui", "4", "q\u0301uiere", "MISC"),  # a combining accent after astral characters
+        ("São Paulo.", "2", "São Paulo", "LOC"),  # after a ZWJ emoji sequence
+        ('"sí"', "4", "sí", "MISC"),
+        ("🇰🇵", "4", "🇰🇵", "MISC"),
+    ]
+    for selected, how, text, label in cases:
+        drag_select(page, selected)
+        if how.startswith("click:"):
+            page.click(f"[data-label-choice={how[6:]}]")
+        else:
+            page.keyboard.press(how)
+        expect(status(page)).to_have_text(f"Added {label} “{text}”.")
+        assert (text, label, "editor") in span_texts(article)
+        created = Span.objects.get(article=article, start=TRICKY.index(text))
+        assert TRICKY[created.start : created.end] == text
+        mark = page.locator(f"[data-span-id='{created.pk}']")
+        assert mark.text_content() == text
+        expect(mark).to_have_class(re.compile(r"\bselected\b"))
+    wait_for_version(page, article)
+    assert_page_matches_database(page, article)
+    assert SpanEvent.objects.filter(actor=editor, kind="created").count() == len(cases)
+
+
+def test_a_selection_across_an_existing_span_is_refused_with_a_reason(new_page, editor, make_article):
+    article = make_article("Vladimir Putin visitó Moscú ayer.", spans=[(0, 14, "PER")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    drag_select(page, "Putin visitó")
+    page.keyboard.press("2")
+    expect(alert(page)).to_contain_text("overlaps the PER span “Vladimir Putin” (0–14)")
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model")]
+    assert page.locator("[data-span-id]").count() == 1
+
+
+def test_relabelling_deleting_and_undoing_by_mouse(new_page, editor, make_article):
+    article = make_article("Vladimir Putin visitó Moscú con Kim.", spans=[(0, 14, "PER"), (22, 27, "ORG")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    page.click("[data-span-id] >> text=Moscú")
+    page.click("[data-label-choice=LOC]")
+    expect(status(page)).to_have_text("“Moscú” is now LOC.")
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Moscú", "LOC", "model")]
+    assert SpanEvent.objects.get(actor=editor).kind == "relabelled"
+
+    page.click("[data-span-id] >> text=Vladimir Putin")
+    page.click("[data-action=delete-span]")
+    expect(status(page)).to_have_text("Deleted PER “Vladimir Putin”.")
+    assert span_texts(article) == [("Moscú", "LOC", "model")]
+
+    page.click("[data-action=undo]")
+    expect(status(page)).to_have_text("Undone: deleted “Vladimir Putin”.")
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Moscú", "LOC", "model")]
+    page.click("[data-action=undo]")
+    expect(status(page)).to_have_text("Undone: relabelled “Moscú”.")
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Moscú", "ORG", "model")]
+    wait_for_version(page, article)
+    assert_page_matches_database(page, article)
+
+
+def test_keyboard_only_correction(new_page, editor, make_article):
+    body_text = "Dijo Kim Jong ayer en Seúl, y Lula calló."
+    article = make_article(body_text, spans=[(5, 13, "PER"), (22, 26, "ORG"), (30, 34, "LOC")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    page.keyboard.press("ArrowRight")
+    focused = "document.activeElement.dataset.spanId"
+    kim = article.spans.get(start=5)
+    assert page.evaluate(focused) == str(kim.pk)
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # a visible focus ring
+
+    page.keyboard.press("Shift+ArrowRight")  # the end moves one word right
+    expect(status(page)).to_have_text("Resized to “Kim Jong ayer”.")
+    page.keyboard.press("Shift+ArrowLeft")
+    expect(status(page)).to_have_text("Resized to “Kim Jong”.")
+    page.keyboard.press("Alt+ArrowRight")  # the start moves one word right
+    expect(status(page)).to_have_text("Resized to “Jong”.")
+    assert span_texts(article)[0] == ("Jong", "PER", "model")
+    assert list(SpanEvent.objects.filter(actor=editor).values_list("kind", flat=True)) == ["resized"] * 3
+    assert page.evaluate(focused) == str(kim.pk)  # focus stays on the entity being corrected
+
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("2")
+    expect(status(page)).to_have_text("“Seúl” is now LOC.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("a")
+    expect(status(page)).to_have_text("Accepted LOC “Lula”.")
+    page.keyboard.press("1")
+    expect(status(page)).to_have_text("“Lula” is now PER.")
+    page.keyboard.press("Delete")
+    expect(status(page)).to_have_text("Deleted PER “Lula”.")
+    assert span_texts(article) == [("Jong", "PER", "model"), ("Seúl", "LOC", "model")]
+    page.keyboard.press("u")
+    expect(status(page)).to_have_text("Undone: deleted “Lula”.")
+    assert span_texts(article)[-1] == ("Lula", "PER", "model")
+
+    page.keyboard.press("?")
+    expect(page.locator("#help")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
+    lula = article.spans.get(start=30)
+    assert page.evaluate(focused) == str(lula.pk)  # the help gives the focus back to the entity
+
+    page.keyboard.press("r")
+    page.wait_for_url(re.compile(r"/articles/$"))  # no other article needs review: back to the list
+    article.refresh_from_db()
+    assert (article.status, article.reviewed_by) == ("reviewed", editor)
+    expect(page.locator("[role=status]").first).to_contain_text("is reviewed")
+
+
+def test_sticky_label_and_labelling_every_occurrence(new_page, editor, make_article):
+    text = "Kim y Lula. Kim habló con Kimberly; Lula y Kim no."
+    article = make_article(text)
+    page = new_page(editor, f"/articles/{article.pk}/")
+    page.keyboard.press("s")
+    page.click("[data-label-choice=PER]")
+    drag_select(page, "Lula", kept=False)
+    expect(status(page)).to_have_text("Added PER “Lula”.")
+    drag_select(page, "Kim", kept=False)
+    expect(status(page)).to_have_text("Added PER “Kim”.")
+    page.click("[data-action=label-everywhere]")
+    expect(status(page)).to_have_text("Labelled 2 more “Kim” as PER.")
+    assert [t for t, *_ in span_texts(article)] == ["Kim", "Lula", "Kim", "Kim"]
+    assert SpanEvent.objects.filter(actor=editor, kind="created").count() == 4
+    wait_for_version(page, article)
+    assert_page_matches_database(page, article)
+
+
+def test_dragging_an_edge_resizes_by_whole_words(new_page, editor, make_article):
+    article = make_article("Dijo Kim Jong Un en Seúl.", spans=[(5, 8, "PER")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    mark = page.locator("[data-span-id]")
+    mark.click()
+    box = mark.bounding_box()
+    target = page.evaluate(RECTS, ["Un", 0])
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x2"] - 4, target["y2"])
+    page.mouse.up()
+    expect(status(page)).to_have_text("Resized to “Kim Jong Un”.")
+    assert span_texts(article) == [("Kim Jong Un", "PER", "model")]
+    assert SpanEvent.objects.get(actor=editor).kind == "resized"
+
+
+def test_two_editors_conflict_and_the_later_one_is_told_and_refreshed(new_page, editor, other_editor, make_article):
+    article = make_article("Putin visitó Moscú con Kim.", spans=[(0, 5, "PER"), (13, 18, "ORG")])
+    mine = new_page(editor, f"/articles/{article.pk}/")
+    theirs = new_page(other_editor, f"/articles/{article.pk}/")
+    theirs.click("[data-span-id] >> text=Moscú")
+    theirs.click("[data-label-choice=LOC]")
+    expect(status(theirs)).to_have_text("“Moscú” is now LOC.")
+
+    mine.click("[data-span-id] >> text=Moscú")
+    mine.click("[data-action=delete-span]")
+    expect(alert(mine)).to_contain_text("changed by erin")
+    expect(alert(mine)).to_contain_text("your change was not saved")
+    assert span_texts(article) == [("Putin", "PER", "model"), ("Moscú", "LOC", "model")]
+    # The view now shows the other editor's change, and the next change goes through.
+    wait_for_version(mine, article)
+    expect(mine.locator("[data-span-id] >> text=Moscú")).to_have_attribute("data-label", "LOC")
+    mine.click("[data-action=delete-span]")
+    expect(status(mine)).to_have_text("Deleted LOC “Moscú”.")
+    assert span_texts(article) == [("Putin", "PER", "model")]
+
+
+@pytest.mark.parametrize("failure", ["abort", "500"])
+def test_a_failed_request_says_the_change_was_not_saved(new_page, editor, make_article, failure):
+    article = make_article("Putin visitó Moscú.", spans=[(0, 5, "PER")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    version = body(page).get_attribute("data-version")
+
+    def fail(route):
+        route.abort() if failure == "abort" else route.fulfill(status=500, body="Server Error")
+
+    page.route("**/spans/**", fail)
+    page.click("[data-span-id]")
+    page.click("[data-label-choice=LOC]")
+    expect(alert(page)).to_contain_text("Your change was NOT saved")
+    expect(status(page)).to_have_text("")
+    assert page.locator("[data-span-id]").get_attribute("data-label") == "PER"
+    assert body(page).get_attribute("data-version") == version
+    assert span_texts(article) == [("Putin", "PER", "model")]
+
+
+def test_reviewing_goes_to_the_next_article(new_page, editor, make_article):
+    first = make_article("Putin habló.", spans=[(0, 5, "PER")])
+    second = make_article("Kim calló.", spans=[(0, 3, "PER")])
+    page = new_page(editor, f"/articles/{first.pk}/")
+    first.refresh_from_db()
+    assert first.status == "in_review"  # opening it started its review
+    page.click("[data-action=mark-reviewed]")
+    page.wait_for_url(f"**/articles/{second.pk}/")
+    first.refresh_from_db()
+    assert (first.status, first.reviewed_by, first.reviewed_at is not None) == ("reviewed", editor, True)
+    expect(page.locator("[role=status]").first).to_contain_text("is reviewed")
+    page.click("[data-action=next-article]")
+    page.wait_for_url(re.compile(r"/articles/$"))
+
+
+def test_a_long_article_stays_usable_and_keeps_scroll_and_focus(new_page, editor, make_article):
+    words = [f"Palabra{i}" for i in range(20_000)]
+    text = " ".join(words)
+    spans, at = [], 0
+    for i, word in enumerate(words):
+        if i % 13 == 0 and len(spans) < 1500:
+            spans.append((at, at + len(word), "PER"))
+        at += len(word) + 1
+    article = make_article(text, spans=spans)
+    page = new_page(editor, f"/articles/{article.pk}/")
+    assert page.locator("[data-article-body] [data-span-id]").count() == 1500
+    target = article.spans.order_by("start")[1400]
+    page.click(f"[data-jump='{target.pk}']")  # the side list jumps to the entity
+    mark = page.locator(f"[data-span-id='{target.pk}']")
+    expect(mark).to_be_focused()
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 10_000
+    page.keyboard.press("2")
+    expect(status(page)).to_contain_text("is now LOC")
+    assert page.evaluate("window.scrollY") == scrolled
+    expect(page.locator(f"[data-span-id='{target.pk}']")).to_be_focused()
+    assert Span.objects.get(pk=target.pk).label.name == "LOC"
+    page.goto("/articles/")  # a full-page screenshot of 20,000 words is more than the browser will draw

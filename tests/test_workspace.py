@@ -1,0 +1,310 @@
+"""The editing workspace through Django's test client: each change, each refusal, the review flow."""
+
+import re
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from articles import actions, tokens
+from articles.defaults import LABELS
+from articles.models import Article, Label, SpanEvent, contrast
+from tests.conftest import span_texts
+
+pytestmark = pytest.mark.django_db
+
+BODY = "Vladimir Putin recibió a Kim Jong Un en Moscú. Kim habló; Kimberly calló. Kim volvió."
+HTMX = {"HTTP_HX_REQUEST": "true"}
+MOSCU = BODY.index("Moscú")
+
+
+def post(client: Client, url: str, data: dict, *, csrf: bool = True, htmx: bool = True):
+    """A POST the way the page sends it: the CSRF token in a header, as hx-headers does."""
+    if csrf:
+        client.get("/accounts/login/")  # sets the CSRF cookie
+        data_headers = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    else:
+        data_headers = {}
+    return client.post(url, data, **data_headers, **(HTMX if htmx else {}))
+
+
+def html_text(response) -> str:
+    return response.content.decode()
+
+
+def alert(response) -> str:
+    return unescape(re.search(r'role="alert"[^>]*>(.*?)</p>', html_text(response), re.S).group(1).strip())
+
+
+@pytest.fixture
+def article(make_article) -> Article:
+    return make_article(BODY, spans=[(0, 14, "PER"), (MOSCU, MOSCU + 5, "ORG")])
+
+
+def url(name: str, article: Article, span_id: int | None = None) -> str:
+    kwargs = {"pk": article.pk} | ({"span_id": span_id} if span_id else {})
+    return reverse(f"articles:{name}", kwargs=kwargs)
+
+
+# Snapping a selection to whole tokens.
+
+
+@pytest.mark.parametrize(
+    ("body", "selected", "snapped"),
+    [
+        ("Vladimir Putin habló.", "dimir Pu", "Vladimir Putin"),  # half-selected words are extended
+        ("Dijo: «Kim Jong Un», y se fue.", ": «Kim Jong Un», ", "Kim Jong Un"),  # spaces and punctuation trimmed
+        ("Miguel Díaz-Canel llegó.", "Díaz-Ca", "Díaz-Canel"),
+        ("El señor O'Donnell vino.", "Donnell", "O'Donnell"),
+        ("Bandera 🇰🇵 y más.", "🇰🇵 ", "🇰🇵"),
+        ("Ella q\u0301uiere.", "q", "q\u0301uiere"),  # a combining accent stays with its letter
+        ("Caf\u00e9 <Moscú> & “Kim”", "Moscú>", "Moscú"),
+    ],
+)
+def test_a_selection_snaps_to_whole_tokens(body, selected, snapped):
+    start = body.index(selected)
+    s, e = tokens.snap(body, start, start + len(selected))
+    assert body[s:e] == snapped
+
+
+def test_a_selection_of_only_punctuation_is_refused():
+    with pytest.raises(Exception, match="holds no word"):
+        tokens.snap("Hola , adiós", 4, 7)
+
+
+def test_moving_an_edge_goes_by_whole_tokens():
+    body = "Dijo Kim Jong Un, en Seúl."
+    start, end = body.index("Jong"), body.index("Jong") + 4
+    assert body[slice(*tokens.step(body, start, end, "start", -1))] == "Kim Jong"
+    assert body[slice(*tokens.step(body, start, end, "end", 1))] == "Jong Un"
+    kim_jong_un = (body.index("Kim"), body.index(","))
+    assert body[slice(*tokens.step(body, *kim_jong_un, "start", 1))] == "Jong Un"
+    assert body[slice(*tokens.step(body, *kim_jong_un, "end", -1))] == "Kim Jong"
+    with pytest.raises(Exception, match="cannot grow or shrink"):
+        tokens.step(body, start, end, "end", -1)
+
+
+# Reading.
+
+
+def test_the_workspace_opens_a_pre_annotated_article_for_review(as_editor, article):
+    assert article.status == Article.Status.PRE_ANNOTATED
+    html = html_text(as_editor.get(f"/articles/{article.pk}/"))
+    article.refresh_from_db()
+    assert article.status == Article.Status.IN_REVIEW
+    assert "in review" in html
+
+
+def test_the_workspace_shows_a_legend_with_hotkeys_and_entities_grouped_by_label(as_editor, article):
+    html = html_text(as_editor.get(f"/articles/{article.pk}/"))
+    legend = re.findall(r'data-label-choice="(\w+)" data-hotkey="(\d)"', html)
+    assert legend == [("PER", "1"), ("LOC", "2"), ("ORG", "3"), ("MISC", "4")]
+    entities = re.search(r'<aside[^>]*id="span-list".*?</aside>', html, re.S).group(0)
+    groups = re.findall(r'<span class="swatch[^"]*">(\w+)</span> <span class="count">(\d+)</span>', entities)
+    assert groups == [("PER", "1"), ("ORG", "1")]
+    spans = {s.text: s.pk for s in article.spans.select_related("article")}
+    assert f'<a href="#span-{spans["Moscú"]}" data-jump="{spans["Moscú"]}">Moscú</a>' in entities
+    assert '<script type="module" src="/static/workspace.js">' in html
+    assert f'href="/articles/next/?after={article.pk}" data-action="next-article"' in html
+
+
+@pytest.mark.parametrize("count", [3, 300])
+def test_the_workspace_costs_the_same_queries_for_any_number_of_spans(
+    as_editor, make_article, django_assert_num_queries, count
+):
+    body = " ".join(f"N{i:04d}" for i in range(count))
+    article = make_article(body, spans=[(i * 6, i * 6 + 5, "PER") for i in range(count)])
+    as_editor.get(f"/articles/{article.pk}/")  # the first visit also moves it to in_review
+    # session, user, two for permissions, the article, its lease renewed, spans, labels, suggestions
+    with django_assert_num_queries(9):
+        html = html_text(as_editor.get(f"/articles/{article.pk}/"))
+    assert html.count("data-span-id=") == count
+
+
+def test_every_default_label_colour_meets_wcag_aa_with_its_ink():
+    for name, _description, color, _hotkey in LABELS:
+        label = Label(name=name, color=color)
+        assert contrast(color, label.ink) >= 4.5, name
+    dark = Label(name="X", color="#1d3557")
+    assert dark.ink == "#ffffff" and contrast(dark.color, dark.ink) >= 4.5
+
+
+# Correcting: each change answers with the text block and the side regions out of band.
+
+
+def test_creating_a_span_snaps_it_and_answers_with_what_changed(as_editor, article, editor):
+    start = BODY.index("im Jong")
+    data = {"start": start, "end": start + 7, "label": "PER", "version": article.version}
+    response = post(as_editor, url("create-span", article), data)
+    assert response.status_code == 200
+    html = html_text(response)
+    assert html.lstrip().startswith('<div class="article-body" id="article-body" data-article-body')
+    assert 'id="span-list" aria-label="Entities by label" hx-swap-oob="true"' in html
+    assert re.search(r'id="workspace-status"[^>]*>Added PER “Kim Jong”.</p>', html)
+    created = article.spans.get(start=BODY.index("Kim"))
+    assert f'data-selected="{created.pk}"' in html
+    assert span_texts(article) == [
+        ("Vladimir Putin", "PER", "model"),
+        ("Kim Jong", "PER", "editor"),
+        ("Moscú", "ORG", "model"),
+    ]
+    assert SpanEvent.objects.filter(actor=editor, kind="created").count() == 1
+
+
+def test_relabel_accept_resize_and_delete_are_recorded_with_their_kind(as_editor, article, editor):
+    putin, moscow = article.spans.order_by("start")
+    version = article.version
+    steps = [
+        (url("relabel-span", article, moscow.pk), {"label": "LOC"}, "“Moscú” is now LOC."),
+        (url("accept-span", article, putin.pk), {}, "Accepted PER “Vladimir Putin”."),
+        (url("resize-span", article, putin.pk), {"edge": "start", "by": 1}, "Resized to “Putin”."),
+        (url("resize-span", article, putin.pk), {"start": 2, "end": 12}, "Resized to “Vladimir Putin”."),
+        (url("delete-span", article, moscow.pk), {}, "Deleted LOC “Moscú”."),
+    ]
+    for path, data, message in steps:
+        response = post(as_editor, path, data | {"version": version})
+        assert response.status_code == 200, html_text(response)
+        assert message in html_text(response)
+        version += 1
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model")]
+    kinds = list(SpanEvent.objects.filter(actor=editor).values_list("kind", flat=True))
+    assert kinds == ["relabelled", "accepted", "resized", "resized", "deleted"]
+
+
+def test_labelling_all_occurrences_skips_overlaps_and_partial_words(as_editor, make_article, editor):
+    article = make_article(BODY, spans=[(25, 36, "PER")])  # "Kim Jong Un"
+    data = {"start": 47, "end": 50, "label": "PER", "version": article.version}
+    kim = post(as_editor, url("create-span", article), data)
+    assert kim.status_code == 200
+    span = article.spans.get(start=47)
+    article.refresh_from_db()
+    response = post(as_editor, url("label-everywhere", article, span.pk), {"version": article.version})
+    assert "Labelled 1 more “Kim” as PER." in html_text(response)
+    assert [t for t in span_texts(article)] == [
+        ("Kim Jong Un", "PER", "model"),
+        ("Kim", "PER", "editor"),
+        ("Kim", "PER", "editor"),  # "Kimberly" is skipped, and the Kim inside "Kim Jong Un"
+    ]
+    assert article.spans.filter(start=BODY.rindex("Kim")).exists()
+    assert SpanEvent.objects.filter(actor=editor, kind="created").count() == 2
+    article.refresh_from_db()
+    again = post(as_editor, url("label-everywhere", article, span.pk), {"version": article.version})
+    assert "No other free occurrence of “Kim” to label." in html_text(again)
+
+
+def test_undo_walks_back_repeatedly(as_editor, article):
+    putin, moscow = article.spans.order_by("start")
+    post(as_editor, url("relabel-span", article, moscow.pk), {"label": "LOC", "version": article.version})
+    post(as_editor, url("delete-span", article, putin.pk), {"version": article.version + 1})
+    first = post(as_editor, url("undo", article), {"version": article.version + 2})
+    assert "Undone: deleted “Vladimir Putin”." in html_text(first)
+    second = post(as_editor, url("undo", article), {"version": article.version + 3})
+    assert "Undone: relabelled “Moscú”." in html_text(second)
+    assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Moscú", "ORG", "model")]
+    third = post(as_editor, url("undo", article), {"version": article.version + 4})
+    assert "Nothing to undo" in html_text(third)
+
+
+def test_a_change_without_htmx_redirects_back_with_a_message(as_editor, article):
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": article.version}, htmx=False)
+    assert response.status_code == 302 and response.url == f"/articles/{article.pk}/"
+    assert "is now LOC" in html_text(as_editor.get(response.url))
+
+
+# Review flow.
+
+
+def test_mark_reviewed_records_who_and_when_and_goes_to_the_next_article(as_editor, make_article, editor):
+    first = make_article("Putin habló.", spans=[(0, 5, "PER")])
+    second = make_article("Kim calló.", spans=[(0, 3, "PER")])
+    as_editor.get(f"/articles/{first.pk}/")
+    first.refresh_from_db()
+    response = post(as_editor, url("mark-reviewed", first), {"version": first.version})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/articles/next/?after={first.pk}"
+    first.refresh_from_db()
+    assert (first.status, first.reviewed_by, first.reviewed_at is not None) == ("reviewed", editor, True)
+    assert as_editor.get(response["HX-Redirect"]).url == f"/articles/{second.pk}/"
+
+
+def test_next_article_skips_the_article_the_editor_leaves(as_editor, make_article):
+    only = make_article("Putin habló.", spans=[(0, 5, "PER")])
+    assert as_editor.get(f"/articles/next/?after={only.pk - 1}").url == f"/articles/{only.pk}/"
+    assert as_editor.get(f"/articles/next/?after={only.pk}").url == "/articles/"
+
+
+# No lost update.
+
+
+def test_a_stale_change_is_refused_naming_who_and_refreshes_the_view(as_editor, article, other_editor):
+    seen = article.version
+    actions.create_span(article, 47, 50, "PER", other_editor, version=seen)
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": seen})
+    assert response.status_code == 409
+    assert "changed by erin (now version" in alert(response)
+    # The refreshed text shows the other editor's span and the current version.
+    assert 'data-label="PER" data-origin="editor">Kim</mark>' in html_text(response)
+    assert f'data-version="{seen + 1}"' in html_text(response)
+    assert span_texts(article)[0] == ("Vladimir Putin", "PER", "model")
+
+
+# Forged requests: a clear 4xx with a message, and nothing changes.
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "message"),
+    [
+        ("create-span", {"start": 60, "end": 999, "label": "PER"}, 422, "A selection needs 0 <= start < end <= 85"),
+        ("create-span", {"start": -3, "end": 4, "label": "PER"}, 422, "got start=-3, end=4"),
+        ("create-span", {"start": 20, "end": 20, "label": "PER"}, 422, "got start=20, end=20"),
+        ("create-span", {"start": 30, "end": 20, "label": "PER"}, 422, "got start=30, end=20"),
+        ("create-span", {"start": "x", "end": 20, "label": "PER"}, 400, "The field “start” must be a whole number"),
+        ("create-span", {"start": 9, "end": 22, "label": "PER"}, 422, "overlaps the PER span “Vladimir Putin” (0–14)"),
+        ("create-span", {"start": 25, "end": 28, "label": "PERSON"}, 422, "Unknown label 'PERSON'."),
+        ("relabel", {"label": "NOPE"}, 422, "Unknown label 'NOPE'."),
+        ("foreign", {"label": "LOC"}, 422, "is not part of article"),
+        ("resize", {"edge": "middle", "by": 1}, 400, "Resizing needs edge=start or end"),
+        ("resize", {"start": 0, "end": 46}, 422, "overlaps the ORG span “Moscú”"),
+        ("no-version", {"label": "LOC"}, 400, "which version of the article"),
+    ],
+)
+def test_forged_changes_are_refused_with_a_message_and_change_nothing(
+    as_editor, article, make_article, name, data, status, message
+):
+    other = make_article("Otro artículo con Lula.", spans=[(18, 22, "PER")])
+    putin = article.spans.get(start=0)
+    path = {
+        "create-span": url("create-span", article),
+        "relabel": url("relabel-span", article, putin.pk),
+        "foreign": url("relabel-span", article, other.spans.get().pk),
+        "resize": url("resize-span", article, putin.pk),
+        "no-version": url("relabel-span", article, putin.pk),
+    }[name]
+    before = (span_texts(article), span_texts(other), article.version, SpanEvent.objects.count())
+    response = post(as_editor, path, data if name == "no-version" else data | {"version": article.version})
+    assert response.status_code == status
+    assert message in alert(response)
+    assert response["HX-Reswap"] == "none"
+    article.refresh_from_db()
+    assert (span_texts(article), span_texts(other), article.version, SpanEvent.objects.count()) == before
+
+
+def test_a_change_without_the_csrf_token_is_refused(as_editor, article):
+    path = url("relabel-span", article, article.spans.first().pk)
+    response = post(as_editor, path, {"label": "LOC", "version": article.version}, csrf=False)
+    assert response.status_code == 403
+    assert "CSRF verification failed" in html_text(response)
+    assert span_texts(article)[0] == ("Vladimir Putin", "PER", "model")
+
+
+def test_changes_answer_only_post_and_only_to_editors(article, as_outsider, anonymous, editor):
+    client = Client()
+    client.force_login(editor)
+    for name in ["create-span", "undo", "mark-reviewed"]:
+        assert client.get(url(name, article)).status_code == 405
+    assert post(as_outsider, url("undo", article), {"version": article.version}).status_code == 403
+    response = post(anonymous, url("undo", article), {"version": article.version})
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
