@@ -1,5 +1,10 @@
 from django.contrib import admin
 
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from articles import tasks
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
 
 
@@ -14,14 +19,49 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at", "created_by"]
 
 
+class PreannotationFilter(admin.SimpleListFilter):
+    title = "pre-annotation"
+    parameter_name = "preannotation"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return [("waiting", "waiting"), ("failed", "failed")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "waiting":
+            return queryset.pending_preannotation()
+        if self.value() == "failed":
+            return queryset.failed_preannotation()
+        return queryset
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "status", "version", "updated_at", "updated_by"]
-    list_filter = ["status", "batch"]
+    list_display = ["id", "title", "status", "preannotation_error", "version", "updated_at", "updated_by"]
+    list_filter = ["status", PreannotationFilter, "batch"]
     search_fields = ["title", "external_id"]
     # The body never changes after import; spans change only through the editing workspace.
-    readonly_fields = ["body", "body_length", "content_hash", "version", "status", "reviewed_at", "reviewed_by"]
+    readonly_fields = [
+        "body",
+        "body_length",
+        "content_hash",
+        "version",
+        "status",
+        "preannotated_at",
+        "preannotation_error",
+        "reviewed_at",
+        "reviewed_by",
+    ]
     list_select_related = ["updated_by"]
+    actions = ["retry_preannotation"]
+
+    @admin.action(description="Retry pre-annotation of the failed ones", permissions=["change"])
+    def retry_preannotation(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = tasks.retry_preannotation(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{len(ids)} failed articles queued for pre-annotation again." if ids else "None of them had failed.",
+            messages.SUCCESS if ids else messages.WARNING,
+        )
 
 
 @admin.register(Span)

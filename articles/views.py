@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from articles import tasks
 from articles.models import Article, Label, Span
 
 PAGE_SIZE = 50
@@ -41,7 +42,14 @@ def _get_article_for_editor(request: HttpRequest, pk: int) -> Article:
 def article_list(request: HttpRequest) -> HttpResponse:
     articles = Article.objects.with_span_count().defer("body").select_related("updated_by").order_by("id")
     page = Paginator(articles, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "articles/list.html", {"page": page})
+    return render(request, "articles/list.html", {"page": page, "progress": tasks.progress()})
+
+
+@require_GET
+@permission_required("articles.review_article", raise_exception=True)
+def preannotation_progress(request: HttpRequest) -> HttpResponse:
+    """The article list's progress box, polled by HTMX while the workers go."""
+    return render(request, "articles/list.html#preannotation-progress", {"progress": tasks.progress()})
 
 
 @require_GET
