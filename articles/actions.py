@@ -271,8 +271,8 @@ def store_model_output(
     ids = [a.pk for a in articles]
     Span.objects.filter(article_id__in=ids).untouched_model_output().delete()
     kept: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for article_id, start, end in Span.objects.filter(article_id__in=ids).order_by("start").values_list(
-        "article_id", "start", "end"
+    for article_id, start, end in (
+        Span.objects.filter(article_id__in=ids).order_by("start").values_list("article_id", "start", "end")
     ):
         kept[article_id].append((start, end))
     # An editor's deletion of a model span stands (whatever label the model proposes there next) until undone.

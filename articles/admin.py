@@ -1,6 +1,4 @@
-from django.contrib import admin
-
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 

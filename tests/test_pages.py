@@ -40,8 +40,9 @@ def test_login_form_signs_in_an_editor(anonymous, editor):
 def test_the_list_shows_each_article_with_status_and_span_count(as_editor, make_article, django_assert_num_queries):
     make_article("Putin visitó Moscú.", spans=[(0, 5, "PER"), (13, 18, "LOC")], title="Visita")
     make_article("Nada que ver aquí.", title="Vacío")
-    # session, user, two for permissions, the count, the page: the same for any number of articles
-    with django_assert_num_queries(6):
+    # session, user, two for permissions, the count, the page, and the pre-annotation progress (waiting,
+    # pace, failed): the same for any number of articles
+    with django_assert_num_queries(9):
         response = as_editor.get("/articles/")
     html = response.content.decode()
     assert re.search(
