@@ -105,7 +105,7 @@ def _process(batch: list[Article], model: tuple[str, str], include_reviewed: boo
 @task(takes_context=True)
 def preannotate_articles(context: TaskContext, article_ids: list[int]) -> dict:
     with _alive(context.task_result.id):
-        requeue_abandoned()
+        requeue_abandoned(but=context.task_result.id)
         chunk = Article.objects.filter(pk__in=article_ids).pending_preannotation()
         outcome = preannotate(chunk)
         # Those of the chunk another process held: wait for it, and take what it let go undone.
@@ -149,14 +149,15 @@ def _alive(task_id: str) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [str(task_id)])
 
 
-def requeue_abandoned() -> int:
+def requeue_abandoned(but: str | None = None) -> int:
     """Puts back in the queue the pre-annotation tasks whose worker died; returns how many.
 
     A task requeued while its worker was just starting it runs twice, which costs nothing: the
     article claims keep both runs from doing an article twice.
     """
     requeued = 0
-    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path)
+    # A session's advisory locks are its own to take again: leave out the task this session runs.
+    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path).exclude(pk=but)
     for task_id in running.values_list("id", flat=True):
         with connection.cursor() as cursor:
             cursor.execute(
