@@ -8,7 +8,9 @@ rolls the transaction back and frees the rows) for another to claim.
 """
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Article ids per queued task: a million imported articles make a thousand small task rows.
 QUEUE_CHUNK = 1000
+_model_lock = threading.Lock()
 # The window over which the article list reports the pace.
 RATE_WINDOW = timedelta(minutes=1)
 
@@ -59,41 +62,87 @@ def preannotate(
     outcome = Outcome(new_labels=actions.ensure_labels(nlp.labels()))
     if outcome.new_labels:
         log.warning("The model has labels the project did not know; created: %s", ", ".join(outcome.new_labels))
-    model = nlp.model_identity()
     if not include_reviewed:
         articles = articles.exclude(status=Article.Status.REVIEWED)
-    last = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                articles.filter(pk__gt=last)
-                .order_by("pk")
-                .only("pk", "body")
-                .select_for_update(skip_locked=skip_locked, of=("self",))[: nlp.BATCH_SIZE]
-            )
-            if not batch:
-                break
-            last = batch[-1].pk
-            done = _process(batch, model, include_reviewed)
-        outcome.add(done)
-        if on_batch:
-            on_batch(done)
+    lanes = _Lanes(articles, nlp.model_identity(), include_reviewed, skip_locked, outcome, on_batch)
+    if connection.in_atomic_block:
+        # The caller's transaction must see everything: one lane, on its connection.
+        lanes.run()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(lanes.run_on_own_connection)
+            lanes.run()
+            other.result()
     return outcome
+
+
+class _Lanes:
+    """Two lanes, each with its own connection and transaction, take turns with the model: while it
+    runs over one lane's batch, the other writes its spans and claims its next batch, so the
+    database's share of the time hides behind the model's. They share one cursor over the articles,
+    so neither takes what the other had."""
+
+    def __init__(self, articles, model, include_reviewed, skip_locked, outcome, on_batch) -> None:
+        self.articles, self.model, self.include_reviewed, self.skip_locked = (
+            articles,
+            model,
+            include_reviewed,
+            skip_locked,
+        )
+        self.outcome, self.on_batch = outcome, on_batch
+        self.last = 0
+        self.claiming, self.reporting = threading.Lock(), threading.Lock()
+
+    def run(self) -> None:
+        while True:
+            with transaction.atomic():
+                _regenerable()
+                with self.claiming:
+                    batch = list(
+                        self.articles.filter(pk__gt=self.last)
+                        .order_by("pk")
+                        .only("pk", "body")
+                        .select_for_update(skip_locked=self.skip_locked, of=("self",))[: nlp.BATCH_SIZE]
+                    )
+                    if not batch:
+                        return
+                    self.last = batch[-1].pk
+                done = _process(batch, self.model, self.include_reviewed)
+            with self.reporting:
+                self.outcome.add(done)
+                if self.on_batch:
+                    self.on_batch(done)
+
+    def run_on_own_connection(self) -> None:
+        try:
+            self.run()
+        finally:
+            connection.close()
+
+
+def _regenerable() -> None:
+    """The model's output can always be computed again: a batch need not wait for its commit to reach
+    the disk. Should the server crash, the last batches are lost whole (spans and status together)
+    and their articles are pending again; nothing is ever half-stored."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _process(batch: list[Article], model: tuple[str, str], include_reviewed: bool) -> Outcome:
     """One claimed batch: what the model cannot read is set aside with the reason, the rest goes on."""
     failed = {article.pk: reason for article in batch if (reason := nlp.unreadable(article.body))}
     readable = [article for article in batch if article.pk not in failed]
-    try:
-        outputs = dict(zip((a.pk for a in readable), nlp.entities(a.body for a in readable), strict=True))
-    except Exception:  # noqa: BLE001 (any error of the model's: find the article that caused it)
-        outputs = {}
-        for article in readable:
-            try:
-                outputs[article.pk] = next(nlp.entities([article.body]))
-            except Exception as error:  # noqa: BLE001 (recorded as the article's failure)
-                failed[article.pk] = f"the model failed: {type(error).__name__}: {error}"
+    # One model run at a time in a process: a worker is one core's worth of spaCy.
+    with _model_lock:
+        try:
+            outputs = dict(zip((a.pk for a in readable), nlp.entities(a.body for a in readable), strict=True))
+        except Exception:  # noqa: BLE001 (any error of the model's: find the article that caused it)
+            outputs = {}
+            for article in readable:
+                try:
+                    outputs[article.pk] = next(nlp.entities([article.body]))
+                except Exception as error:  # noqa: BLE001 (recorded as the article's failure)
+                    failed[article.pk] = f"the model failed: {type(error).__name__}: {error}"
     spans = actions.store_model_output(outputs, *model, include_reviewed=include_reviewed)
     if failed:
         actions.mark_preannotation_failed(failed)
