@@ -4,6 +4,7 @@ Figures are printed (run with -s, as `make bench` does); README's "Pre-annotatio
 """
 
 import os
+import resource
 import time
 from datetime import timedelta
 
@@ -83,17 +84,25 @@ def test_selecting_the_ner_components_measures_against_the_whole_pipeline():
     assert timings["full"][1] == timings["selected"][1]
 
 
-def _run_workers(ids: list[int], count: int) -> tuple[float, int]:
-    """Articles per second of `count` workers over the queued articles, from the first stored batch to the last."""
+def _run_workers(ids: list[int], count: int) -> tuple[float, float]:
+    """Words per second of `count` workers over the queued articles, from the first stored batch to
+    the last, and the cores they had on average (their CPU time over the wall time)."""
     tasks.queue_preannotation(ids)
+    cpu_before, started = _children_cpu(), time.perf_counter()
     workers = [processes.worker("--batch", name=f"bench-worker-{n}") for n in range(count)]
     assert [w.wait(timeout=900) for w in workers] == [0] * count
+    cores = (_children_cpu() - cpu_before) / (time.perf_counter() - started)
     done = Article.objects.filter(pk__in=ids)
     assert done.pending_preannotation().count() == 0
     span = done.aggregate(first=Min("preannotated_at"), last=Max("preannotated_at"))
     after_first = done.filter(preannotated_at__gt=span["first"])
     words = corpus.words(list(after_first.values_list("body", flat=True)))
-    return words / (span["last"] - span["first"]).total_seconds(), after_first.count()
+    return words / (span["last"] - span["first"]).total_seconds(), cores
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _reset(ids: list[int]) -> None:
@@ -107,14 +116,15 @@ def test_two_workers_on_two_cores_reach_1_7_times_one(monkeypatch):
     bodies = corpus.articles(CORPUS_CHARS)
     ids = corpus.store(bodies)
     load_before = os.getloadavg()[0]
-    one, _ = _run_workers(ids, 1)
+    one, one_cores = _run_workers(ids, 1)
     _reset(ids)
-    two, _ = _run_workers(ids, 2)
+    two, two_cores = _run_workers(ids, 2)
     load_after = os.getloadavg()[0]
     ratio = two / one
     print(
-        f"\none worker: {one:,.0f} words/s; two workers: {two:,.0f} words/s ({ratio:.2f}x) on "
-        f"{psutil.cpu_count()} cores; load average before {load_before:.2f}, after {load_after:.2f}"
+        f"\none worker: {one:,.0f} words/s on {one_cores:.2f} cores; two workers: {two:,.0f} words/s "
+        f"({ratio:.2f}x) on {two_cores:.2f} cores, of {psutil.cpu_count()}; load average before "
+        f"{load_before:.2f}, after {load_after:.2f}"
     )
     if load_before > IDLE_LOAD:
         pytest.xfail(f"the machine was busy (load {load_before:.2f}): measured {ratio:.2f}x, judged only when idle")
