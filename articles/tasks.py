@@ -82,7 +82,15 @@ class _Lanes:
     database's share of the time hides behind the model's. They share one cursor over the articles,
     so neither takes what the other had."""
 
-    def __init__(self, articles, model, include_reviewed, skip_locked, outcome, on_batch) -> None:
+    def __init__(
+        self,
+        articles: ArticleQuerySet,
+        model: tuple[str, str],
+        include_reviewed: bool,
+        skip_locked: bool,
+        outcome: Outcome,
+        on_batch: Callable[[Outcome], None] | None,
+    ) -> None:
         self.articles, self.model, self.include_reviewed, self.skip_locked = (
             articles,
             model,
