@@ -61,9 +61,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
-    "django_tasks_db",
     "axes",
+    # Before django_tasks_db: its db_worker command is extended by ours (requeues dead workers' tasks).
     "articles",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -5,14 +5,16 @@ transaction that first locks the article row (``select_for_update``): two editor
 are serialised, so the version check below cannot pass for both and neither change is lost.
 """
 
+import bisect
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, models, transaction
+from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 
 from articles import tokens
@@ -331,49 +333,141 @@ def mark_reviewed(article: Article, user: AbstractBaseUser, *, version: int | No
     return article
 
 
-@transaction.atomic
 def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: str, model_version: str) -> int:
-    """Replaces the article's untouched model spans with the model's new output.
+    """One article's model output; see ``store_model_output``."""
+    return store_model_output({article.pk: list(spans)}, model_name, model_version)
+
+
+@transaction.atomic
+def store_model_output(
+    outputs: Mapping[int, Sequence[ModelSpan]], model_name: str, model_version: str, *, include_reviewed: bool = False
+) -> int:
+    """Replaces these articles' untouched model spans with the model's new output, in a few queries
+    whatever the number of articles and spans.
 
     Editors' work always wins: spans created, changed or accepted by an editor, imported spans, and
     the places where an editor deleted a model span stay as they are; a model span that overlaps any
-    of them is dropped. Returns the number of model spans stored.
+    of them is dropped. Reviewed articles are left alone unless ``include_reviewed``. Returns the
+    number of model spans stored.
     """
-    article = _lock(article.pk, None)
-    article.spans.untouched_model_output().delete()
-    kept = list(article.spans.values_list("start", "end"))
+    # Locked in id order, as every other verb locks one row: no deadlock with editors or workers.
+    articles = list(
+        Article.objects.select_for_update(of=("self",)).filter(pk__in=outputs).order_by("pk").only("version", "status")
+    )
+    if not include_reviewed:
+        articles = [a for a in articles if a.status != Article.Status.REVIEWED]
+    ids = [a.pk for a in articles]
+    Span.objects.filter(article_id__in=ids).untouched_model_output().delete()
+    kept: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for article_id, start, end in (
+        Span.objects.filter(article_id__in=ids).order_by("start").values_list("article_id", "start", "end")
+    ):
+        kept[article_id].append((start, end))
+    # An editor's deletion of a model span stands (whatever label the model proposes there next) until undone.
     deleted = set(
-        article.events.filter(kind=Kind.DELETED, origin=Span.Origin.MODEL, actor__isnull=False).values_list(
-            "before_start", "before_end", "before_label"
-        )
+        SpanEvent.objects.filter(
+            article_id__in=ids,
+            kind=Kind.DELETED,
+            origin=Span.Origin.MODEL,
+            actor__isnull=False,
+            undone_by__isnull=True,
+        ).values_list("article_id", "before_start", "before_end")
     )
-    labels = {label.name: label for label in Label.objects.all()}
-    new = []
-    # The model's entities never overlap each other; only the kept spans can be in their way.
-    for s in spans:
-        if (s.start, s.end, s.label) in deleted or any(s.start < e and b < s.end for b, e in kept):
-            continue
-        new.append(
-            Span(
-                article=article,
-                start=s.start,
-                end=s.end,
-                label=labels[s.label],
-                origin=Span.Origin.MODEL,
-                model_name=model_name,
-                model_version=model_version,
+    labels = dict(Label.objects.values_list("name", "pk"))
+    new = [
+        (article, s)
+        for article in articles
+        for s in outputs[article.pk]
+        if (article.pk, s.start, s.end) not in deleted and not _overlaps(kept[article.pk], s.start, s.end)
+    ]
+    # A batch brings thousands of spans: COPY them, with ids taken beforehand for their history rows.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Span._meta.db_table, len(new)],
+        )
+        span_ids = [row[0] for row in cursor.fetchall()]
+    now = timezone.now()
+    _copy_in(
+        Span,
+        ["id", "article", "start", "end", "label", "origin", "model_name", "model_version", "created_at", "updated_at"],
+        (
+            (
+                span_id,
+                article.pk,
+                s.start,
+                s.end,
+                labels[s.label],
+                Span.Origin.MODEL,
+                model_name,
+                model_version,
+                now,
+                now,
             )
-        )
-    Span.objects.bulk_create(new)
-    SpanEvent.objects.bulk_create(
-        _event(article, span, Kind.CREATED, None, model=f"{model_name} {model_version}") for span in new
+            for span_id, (article, s) in zip(span_ids, new, strict=True)
+        ),
     )
-    if article.status == Article.Status.NEW:
-        article.status = Article.Status.PRE_ANNOTATED
-    article.version += 1
-    article.updated_by = None
-    article.save(update_fields=["status", "version", "updated_by", "updated_at"])
+    _copy_in(
+        SpanEvent,
+        ["article", "span_id", "kind", "origin", "at", "article_version", "before_label"]
+        + ["after_start", "after_end", "after_label", "model"],
+        (
+            (
+                article.pk,
+                span_id,
+                Kind.CREATED,
+                Span.Origin.MODEL,
+                now,
+                article.version + 1,
+                "",
+                s.start,
+                s.end,
+                s.label,
+                f"{model_name} {model_version}",
+            )
+            for span_id, (article, s) in zip(span_ids, new, strict=True)
+        ),
+    )
+    Article.objects.filter(pk__in=ids).update(
+        status=Case(When(status=Article.Status.NEW, then=Value(Article.Status.PRE_ANNOTATED)), default=F("status")),
+        version=F("version") + 1,
+        updated_by=None,
+        updated_at=now,
+        preannotated_at=now,
+        preannotation_error="",
+    )
     return len(new)
+
+
+def _copy_in(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> None:
+    """Inserts rows with PostgreSQL's COPY (the columns left out get NULL)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of these sorted, disjoint spans."""
+    i = bisect.bisect_left(spans, (end,))
+    return i > 0 and spans[i - 1][1] > start
+
+
+@transaction.atomic
+def mark_preannotation_failed(failures: Mapping[int, str]) -> None:
+    """Sets these articles aside with the reason the model could not process them."""
+    for article_id, reason in failures.items():
+        Article.objects.filter(pk=article_id).update(preannotation_error=reason, updated_at=timezone.now())
+
+
+@transaction.atomic
+def clear_preannotation_failures(article_ids: Iterable[int]) -> list[int]:
+    """Makes failed articles pending again (for a retry); returns those that had failed."""
+    ids = list(Article.objects.filter(pk__in=list(article_ids)).failed_preannotation().values_list("pk", flat=True))
+    Article.objects.filter(pk__in=ids).update(preannotation_error="", updated_at=timezone.now())
+    return ids
 
 
 @dataclass(frozen=True)

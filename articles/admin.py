@@ -1,36 +1,9 @@
-import functools
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
-
+from articles import tasks
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
-
-
-class AnnotatorAdminSite(admin.AdminSite):
-    site_header = site_title = "Annotator admin"
-
-    def admin_view(self, view, cacheable=False):
-        inner = super().admin_view(view, cacheable)
-
-        @functools.wraps(inner)
-        def refuse_non_admins(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.user.is_authenticated and not self.has_permission(request):
-                raise PermissionDenied
-            return inner(request, *args, **kwargs)
-
-        return refuse_non_admins
-
-    @login_not_required
-    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        # One sign-in page for the whole app. (Signed-in users without the admin role never get
-        # here: admin_view refuses them with 403 instead of asking them to sign in again.)
-        if request.user.is_authenticated:
-            raise PermissionDenied
-        return redirect_to_login(request.GET.get("next", reverse("admin:index")))
 
 
 @admin.register(Label)
@@ -45,14 +18,49 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ["status"]
 
 
+class PreannotationFilter(admin.SimpleListFilter):
+    title = "pre-annotation"
+    parameter_name = "preannotation"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return [("waiting", "waiting"), ("failed", "failed")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "waiting":
+            return queryset.pending_preannotation()
+        if self.value() == "failed":
+            return queryset.failed_preannotation()
+        return queryset
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "status", "version", "updated_at", "updated_by"]
-    list_filter = ["status", "batch"]
+    list_display = ["id", "title", "status", "preannotation_error", "version", "updated_at", "updated_by"]
+    list_filter = ["status", PreannotationFilter, "batch"]
     search_fields = ["title", "external_id"]
     # The body never changes after import; spans change only through the editing workspace.
-    readonly_fields = ["body", "body_length", "content_hash", "version", "status", "reviewed_at", "reviewed_by"]
+    readonly_fields = [
+        "body",
+        "body_length",
+        "content_hash",
+        "version",
+        "status",
+        "preannotated_at",
+        "preannotation_error",
+        "reviewed_at",
+        "reviewed_by",
+    ]
     list_select_related = ["updated_by"]
+    actions = ["retry_preannotation"]
+
+    @admin.action(description="Retry pre-annotation of the failed ones", permissions=["change"])
+    def retry_preannotation(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = tasks.retry_preannotation(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{len(ids)} failed articles queued for pre-annotation again." if ids else "None of them had failed.",
+            messages.SUCCESS if ids else messages.WARNING,
+        )
 
 
 @admin.register(Span)

@@ -9,4 +9,5 @@ class ArticlesConfig(AppConfig):
 
 class AdminConfig(admin_apps.AdminConfig):
     default = False  # listed explicitly in INSTALLED_APPS, in place of django.contrib.admin
-    default_site = "articles.admin.AnnotatorAdminSite"
+    # Not in articles/admin.py: the site must exist before that module registers models on it.
+    default_site = "articles.sites.AnnotatorAdminSite"

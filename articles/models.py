@@ -126,7 +126,14 @@ class ImportBatch(models.Model):
 
 class ArticleQuerySet(models.QuerySet):
     def pending_preannotation(self) -> "ArticleQuerySet":
-        return self.filter(status=Article.Status.NEW)
+        """Never pre-annotated, and not set aside by a failure."""
+        return self.filter(status=Article.Status.NEW, preannotation_error="")
+
+    def failed_preannotation(self) -> "ArticleQuerySet":
+        return self.exclude(preannotation_error="")
+
+    def preannotated_since(self, moment) -> "ArticleQuerySet":
+        return self.filter(preannotated_at__gte=moment)
 
     def needs_review(self) -> "ArticleQuerySet":
         return self.filter(status__in=[Article.Status.PRE_ANNOTATED, Article.Status.IN_REVIEW])
@@ -201,6 +208,10 @@ class Article(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
+    # When the model last stored its spans here, and why it could not, if it could not (the reason
+    # stays until a retry succeeds; such an article no longer counts as pending).
+    preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    preannotation_error = models.TextField(blank=True, editable=False)
     # Optimistic concurrency: every change to the article or its spans increments it, and a change
     # made on an older version is refused.
     version = models.PositiveIntegerField(default=1)
@@ -239,6 +250,7 @@ class Article(models.Model):
             # The queue's orderings, each with id as tie-breaker for seek pagination.
             models.Index(fields=["updated_at", "id"], name="article_updated_id"),
             models.Index(fields=["title", "id"], name="article_title_id"),
+            models.Index(fields=["preannotated_at"], name="article_preannotated_at"),
             # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
             GinIndex(OpClass(F("body"), name="gin_trgm_ops"), name="article_body_trgm"),
         ]

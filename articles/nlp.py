@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 
@@ -12,6 +13,7 @@ from spacy.language import Language
 from articles.actions import ModelSpan
 from articles.models import TrainedModel
 
+# Texts per nlp.pipe batch, and so articles per claimed batch of a worker.
 BATCH_SIZE = 32
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,31 @@ def read(name_or_path: str) -> Language:
     return nlp
 
 
+# Models trained on OntoNotes (the English and many other pipelines) name their entities differently;
+# their labels land on the project's. Any other model's labels are taken as they are (a retrained
+# model's EVENT stays EVENT), and a label the project lacks is created.
+LABEL_MAP = {
+    "PERSON": "PER",
+    "GPE": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+}
+
+# Longer than any word or URL in news: a blob the model would turn into one giant entity.
+MAX_WORD_LENGTH = 1000
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD_LENGTH + 1},}}")
+# Control characters other than whitespace mean binary or wrongly decoded text.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
 @functools.cache
 def load(name_or_path: str) -> Language:
+    """A pipeline with only the components NER needs, loaded once per process."""
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
     return nlp
@@ -74,17 +99,50 @@ def model_identity() -> tuple[str, str]:
     return f"{meta['lang']}_{meta['name']}", meta["version"]
 
 
-def entities(texts: Iterable[str]) -> Iterator[list[ModelSpan]]:
-    """The model's entities of each text, as code-point offsets (spaCy's char offsets are code points)."""
-    for doc in pipeline().pipe(texts, batch_size=BATCH_SIZE):
-        yield [ModelSpan(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-
-
-def labels() -> set[str]:
-    nlp = pipeline()
+def _model_labels(nlp: Language) -> set[str]:
     return {
         label
         for name in nlp.pipe_names
         if "doc.ents" in nlp.get_pipe_meta(name).assigns
-        for label in nlp.get_pipe(name).labels
+        for label in getattr(nlp.get_pipe(name), "labels", ())
     }
+
+
+@functools.cache
+def label_map(nlp: Language) -> dict[str, str]:
+    """How this pipeline's labels are named in the project: OntoNotes' onto ours, others as they are."""
+    return LABEL_MAP if "PERSON" in _model_labels(nlp) else {}
+
+
+def labels() -> set[str]:
+    """The model's labels as the project names them."""
+    nlp = pipeline()
+    mapping = label_map(nlp)
+    return {mapping.get(label, label) for label in _model_labels(nlp)}
+
+
+def unreadable(text: str, limit: int) -> str | None:
+    """Why the model cannot process this text (``limit``: the pipeline's max_length), or None if it can."""
+    if not text.strip():
+        return "the text is empty"
+    if len(text) > limit:
+        return f"the text has {len(text):,} characters, more than the model's limit of {limit:,}"
+    if control := _CONTROL.search(text):
+        return (
+            f"control character U+{ord(control.group()):04X} at character {control.start()}: "
+            "the text looks binary or wrongly decoded"
+        )
+    if word := _LONG_WORD.search(text):
+        return (
+            f"a run of {len(word.group()):,} characters without a space at character {word.start()} "
+            f"(words are at most {MAX_WORD_LENGTH:,}): not text the model can read"
+        )
+    return None
+
+
+def entities(texts: Iterable[str]) -> Iterator[list[ModelSpan]]:
+    """The model's entities of each text, as code-point offsets (spaCy's char offsets are code points)."""
+    nlp = pipeline()
+    mapping = label_map(nlp)
+    for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+        yield [ModelSpan(ent.start_char, ent.end_char, mapping.get(ent.label_, ent.label_)) for ent in doc.ents]

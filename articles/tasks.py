@@ -1,46 +1,260 @@
-"""Background work, through Django's Tasks API (workers: ``manage.py db_worker``)."""
+"""Pre-annotation, in the background through Django's Tasks API (workers: ``manage.py db_worker``)
+and in process (``manage.py preannotate``): the same code either way.
 
-import itertools
+Articles are claimed a batch at a time with ``SELECT ... FOR UPDATE SKIP LOCKED`` and each batch is
+processed in one transaction: any number of workers, on any number of machines, split the work
+without doing an article twice, and a worker killed mid-batch leaves its batch as it was (PostgreSQL
+rolls the transaction back and frees the rows) for another to claim.
+"""
+
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import batched
 
 from django.contrib.auth import get_user_model
-from django.tasks import task
+from django.db import connection, transaction
+from django.tasks import TaskContext, TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from articles import actions, quality, uploads
-from articles.models import Article
+from articles import actions, nlp, quality, uploads
+from articles.models import Article, ArticleQuerySet
 
 log = logging.getLogger(__name__)
 
-PREANNOTATION_CHUNK = 100
+# Article ids per queued task: a million imported articles make a thousand small task rows.
+QUEUE_CHUNK = 1000
+_model_lock = threading.Lock()
+# The window over which the article list reports the pace.
+RATE_WINDOW = timedelta(minutes=1)
 
 
-def preannotate(article_ids: Sequence[int]) -> int:
-    """Runs the model over these articles and stores its spans; returns the number of spans stored."""
-    # spaCy takes seconds to import: only the processes that run the model pay for it, not every
-    # command or web process that merely queues work.
-    from articles import nlp
+@dataclass
+class Outcome:
+    articles: int = 0
+    spans: int = 0
+    failed: dict[int, str] = field(default_factory=dict)
+    new_labels: list[str] = field(default_factory=list)
 
-    created = actions.ensure_labels(nlp.labels())
-    if created:
-        log.warning("The model has labels the project did not know; created: %s", ", ".join(created))
-    name, version = nlp.model_identity()
-    articles = list(Article.objects.filter(pk__in=article_ids).only("id", "body"))
-    stored = 0
-    for article, spans in zip(articles, nlp.entities(a.body for a in articles), strict=True):
-        stored += actions.store_model_spans(article, spans, name, version)
-    return stored
+    def add(self, other: "Outcome") -> None:
+        self.articles += other.articles
+        self.spans += other.spans
+        self.failed |= other.failed
+        self.new_labels += [label for label in other.new_labels if label not in self.new_labels]
 
 
-@task()
-def preannotate_articles(article_ids: list[int]) -> int:
-    return preannotate(article_ids)
+def preannotate(
+    articles: ArticleQuerySet,
+    *,
+    include_reviewed: bool = False,
+    skip_locked: bool = True,
+    on_batch: Callable[[Outcome], None] | None = None,
+) -> Outcome:
+    """Runs the model over these articles, a batch at a time, and stores its spans.
+
+    ``skip_locked`` leaves the articles another process holds to that process; without it this one
+    waits for them and takes those that still match (the ones a dead process let go).
+    """
+    outcome = Outcome(new_labels=actions.ensure_labels(nlp.labels()))
+    if outcome.new_labels:
+        log.warning("The model has labels the project did not know; created: %s", ", ".join(outcome.new_labels))
+    if not include_reviewed:
+        articles = articles.exclude(status=Article.Status.REVIEWED)
+    lanes = _Lanes(articles, nlp.model_identity(), include_reviewed, skip_locked, outcome, on_batch)
+    if connection.in_atomic_block:
+        # The caller's transaction must see everything: one lane, on its connection.
+        lanes.run()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            other = pool.submit(lanes.run_on_own_connection)
+            lanes.run()
+            other.result()
+    return outcome
 
 
-def queue_preannotation(article_ids: Sequence[int]) -> None:
-    """Queues pre-annotation in chunks, so that several workers share a large import."""
-    for chunk in itertools.batched(article_ids, PREANNOTATION_CHUNK):
-        preannotate_articles.enqueue(list(chunk))
+class _Lanes:
+    """Two lanes, each with its own connection and transaction, take turns with the model: while it
+    runs over one lane's batch, the other writes its spans and claims its next batch, so the
+    database's share of the time hides behind the model's. They share one cursor over the articles,
+    so neither takes what the other had."""
+
+    def __init__(
+        self,
+        articles: ArticleQuerySet,
+        model: tuple[str, str],
+        include_reviewed: bool,
+        skip_locked: bool,
+        outcome: Outcome,
+        on_batch: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.articles, self.model, self.include_reviewed, self.skip_locked = (
+            articles,
+            model,
+            include_reviewed,
+            skip_locked,
+        )
+        self.outcome, self.on_batch = outcome, on_batch
+        self.last = 0
+        self.claiming, self.reporting = threading.Lock(), threading.Lock()
+
+    def run(self) -> None:
+        while True:
+            with transaction.atomic():
+                _regenerable()
+                with self.claiming:
+                    batch = list(
+                        self.articles.filter(pk__gt=self.last)
+                        .order_by("pk")
+                        .only("pk", "body")
+                        .select_for_update(skip_locked=self.skip_locked, of=("self",))[: nlp.BATCH_SIZE]
+                    )
+                    if not batch:
+                        return
+                    self.last = batch[-1].pk
+                done = _process(batch, self.model, self.include_reviewed)
+            with self.reporting:
+                self.outcome.add(done)
+                if self.on_batch:
+                    self.on_batch(done)
+
+    def run_on_own_connection(self) -> None:
+        try:
+            self.run()
+        finally:
+            connection.close()
+
+
+def _regenerable() -> None:
+    """The model's output can always be computed again: a batch need not wait for its commit to reach
+    the disk. Should the server crash, the last batches are lost whole (spans and status together)
+    and their articles are pending again; nothing is ever half-stored."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _process(batch: list[Article], model: tuple[str, str], include_reviewed: bool) -> Outcome:
+    """One claimed batch: what the model cannot read is set aside with the reason, the rest goes on."""
+    limit = nlp.pipeline().max_length  # looked up once a batch: finding the active model is a query
+    failed = {article.pk: reason for article in batch if (reason := nlp.unreadable(article.body, limit))}
+    readable = [article for article in batch if article.pk not in failed]
+    # One model run at a time in a process: a worker is one core's worth of spaCy.
+    with _model_lock:
+        try:
+            outputs = dict(zip((a.pk for a in readable), nlp.entities(a.body for a in readable), strict=True))
+        except Exception:  # noqa: BLE001 (any error of the model's: find the article that caused it)
+            outputs = {}
+            for article in readable:
+                try:
+                    outputs[article.pk] = next(nlp.entities([article.body]))
+                except Exception as error:  # noqa: BLE001 (recorded as the article's failure)
+                    failed[article.pk] = f"the model failed: {type(error).__name__}: {error}"
+    spans = actions.store_model_output(outputs, *model, include_reviewed=include_reviewed)
+    if failed:
+        actions.mark_preannotation_failed(failed)
+        for article_id, reason in failed.items():
+            log.warning("Article %s not pre-annotated: %s", article_id, reason)
+    return Outcome(articles=len(batch), spans=spans, failed=failed)
+
+
+@task(takes_context=True)
+def preannotate_articles(context: TaskContext, article_ids: list[int]) -> dict:
+    with _alive(context.task_result.id):
+        requeue_abandoned(but=context.task_result.id)
+        chunk = Article.objects.filter(pk__in=article_ids).pending_preannotation()
+        outcome = preannotate(chunk)
+        # Those of the chunk another process held: wait for it, and take what it let go undone.
+        outcome.add(preannotate(chunk, skip_locked=False))
+        # Then whatever else waits: a dead worker's batch, an article an editor held for a moment.
+        outcome.add(preannotate(Article.objects.pending_preannotation()))
+    return {"articles": outcome.articles, "spans": outcome.spans, "failed": len(outcome.failed)}
+
+
+def queue_preannotation(article_ids: Iterable[int]) -> int:
+    """Queues pre-annotation of these articles for the workers, in chunks; returns the number of tasks.
+
+    Importers call it in their transaction: the tasks become visible with the articles, or not at all.
+    """
+    chunks = [list(chunk) for chunk in batched(article_ids, QUEUE_CHUNK)]
+    if chunks:
+        requeue_abandoned()
+    for chunk in chunks:
+        preannotate_articles.enqueue(chunk)
+    return len(chunks)
+
+
+@transaction.atomic
+def retry_preannotation(article_ids: Iterable[int]) -> list[int]:
+    """Makes failed articles pending again and queues them; returns their ids."""
+    ids = actions.clear_preannotation_failures(article_ids)
+    queue_preannotation(ids)
+    return ids
+
+
+@contextmanager
+def _alive(task_id: str) -> Iterator[None]:
+    """Holds a session advisory lock named after the task while it runs: PostgreSQL frees it when
+    the worker's connection ends, so a free lock on a running task means its worker died."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [str(task_id)])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [str(task_id)])
+
+
+def requeue_abandoned(but: str | None = None) -> int:
+    """Puts back in the queue the pre-annotation tasks whose worker died; returns how many.
+
+    A task requeued while its worker was just starting it runs twice, which costs nothing: the
+    article claims keep both runs from doing an article twice.
+    """
+    requeued = 0
+    # A session's advisory locks are its own to take again: leave out the task this session runs.
+    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path).exclude(pk=but)
+    for task_id in running.values_list("id", flat=True):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT CASE WHEN pg_try_advisory_lock(hashtextextended(%s, 0))"
+                " THEN pg_advisory_unlock(hashtextextended(%s, 0)) ELSE false END",
+                [str(task_id)] * 2,
+            )
+            if cursor.fetchone()[0]:
+                requeued += running.filter(pk=task_id).update(status=TaskResultStatus.READY)
+    if requeued:
+        log.warning("Requeued %s pre-annotation tasks whose worker died.", requeued)
+    return requeued
+
+
+@dataclass(frozen=True)
+class Progress:
+    waiting: int
+    per_minute: int
+    failed: list[Article]
+    failed_count: int
+
+    @property
+    def minutes_left(self) -> int | None:
+        if not self.waiting or not self.per_minute:
+            return None
+        return -(-self.waiting // self.per_minute)
+
+
+def progress(failed_shown: int = 10) -> Progress:
+    """What the article list shows: how many wait, how fast they go, which failed and why."""
+    failed = Article.objects.failed_preannotation().only("pk", "title", "preannotation_error").order_by("-pk")
+    failed_list = list(failed[:failed_shown])
+    return Progress(
+        waiting=Article.objects.pending_preannotation().count(),
+        per_minute=Article.objects.preannotated_since(timezone.now() - RATE_WINDOW).count(),
+        failed=failed_list,
+        failed_count=len(failed_list) if len(failed_list) < failed_shown else failed.count(),
+    )
 
 
 @task()
@@ -68,7 +282,8 @@ def train_model(user_id: int | None = None, force: bool = False) -> dict[str, ob
 
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     outcome = training.train(force=force, user=user)
-    spans = preannotate(training.pending_for_reannotation()) if outcome.activated else 0
+    ids = training.pending_for_reannotation() if outcome.activated else []
+    spans = preannotate(Article.objects.filter(pk__in=ids)).spans if ids else 0
     return {
         "model": str(outcome.model),
         "activated": outcome.activated,

@@ -167,10 +167,12 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
     # An HTMX filter or pager request swaps only the table; going back in history needs the page.
     partial = request.htmx and not request.htmx.history_restore_request
     template = "articles/list.html#article-table" if partial else "articles/list.html"
+    # The full page also shows how pre-annotation is going (the box then polls by itself).
+    context = {"form": form} if partial else {"form": form, "progress": tasks.progress()}
     if form.is_valid():
-        response = render(request, template, {"form": form, "page": _queue_page(form.cleaned_data)})
+        response = render(request, template, {**context, "page": _queue_page(form.cleaned_data)})
     else:
-        response = render(request, template, {"form": form}, status=400)
+        response = render(request, template, context, status=400)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -196,6 +198,13 @@ def next_article(request: HtmxHttpRequest) -> HttpResponse:
     else:
         url = reverse("articles:detail", args=[article.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@require_GET
+@permission_required("articles.review_article", raise_exception=True)
+def preannotation_progress(request: HttpRequest) -> HttpResponse:
+    """The article list's progress box, polled by HTMX while the workers go."""
+    return render(request, "articles/list.html#preannotation-progress", {"progress": tasks.progress()})
 
 
 @require_GET

@@ -142,7 +142,7 @@ def test_imported_spans_are_stored_with_history_and_never_replaced_by_the_model(
     article = Article.objects.get()
     event = SpanEvent.objects.get()
     assert (event.kind, event.origin, event.actor, event.after_label) == ("created", "import", None, "MISC")
-    preannotate([article.pk])
+    preannotate(Article.objects.filter(pk=article.pk))
     assert span_texts(article) == [
         ("Vladimir Putin", "MISC", "import"),
         ("Kim Jong Un", "PER", "model"),

@@ -57,8 +57,8 @@ def test_each_row_shows_status_span_count_last_editor_and_who_has_it_open(as_edi
 
 def test_the_query_count_does_not_grow_with_the_articles(as_editor, many, django_assert_num_queries):
     # session, user, two for permissions, the page, its span counts, the capped count, labels and
-    # batches for the filter form.
-    with django_assert_num_queries(9):
+    # batches for the filter form, and the pre-annotation progress (waiting, pace, failed).
+    with django_assert_num_queries(12):
         page = as_editor.get("/articles/")
     shown = rows(page.content.decode())
     assert len(shown) == 50

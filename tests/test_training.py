@@ -48,7 +48,7 @@ def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor
     reviewed_corpus(make_article, editor, 30)
     # Not opened yet, pre-annotated by the old model: pre-annotated again by the new one.
     waiting = Article.objects.create(title="Nueva", body="Mañana empieza la Feria de Abril en Sevilla con mucha gente.")
-    tasks.preannotate([waiting.pk])
+    tasks.preannotate(Article.objects.filter(pk=waiting.pk))
     assert not Span.objects.filter(article=waiting, label__name="EVENT").exists()
     # Opened by an editor: the model leaves it alone.
     opened = make_article("Ayer terminó la Feria de Abril en Sevilla.", spans=[(15, 29, "MISC")])

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from articles import nlp, training
+from articles.models import Article
 from articles.tasks import preannotate
 
 
@@ -48,5 +49,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{trained} is now the active model ({trained.path}).")
         if not options["no_reannotate"]:
             ids = training.pending_for_reannotation()
-            spans = preannotate(ids)
+            spans = preannotate(Article.objects.filter(pk__in=ids)).spans
             self.stdout.write(f"Pre-annotated again {len(ids)} articles not yet opened: {spans} model spans.")

@@ -1,0 +1,12 @@
+from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+
+from articles.tasks import requeue_abandoned
+
+
+class Command(DatabaseWorkerCommand):
+    help = "The background worker (django-tasks-db's), which first requeues the tasks of workers that died."
+
+    def handle(self, *args, **options) -> None:
+        if requeued := requeue_abandoned():
+            self.stdout.write(f"Requeued {requeued} pre-annotation tasks whose worker died.")
+        super().handle(*args, **options)
