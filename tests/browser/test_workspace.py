@@ -150,14 +150,18 @@ def test_relabelling_deleting_and_undoing_by_mouse(new_page, editor, make_articl
     assert_page_matches_database(page, article)
 
 
+def highlighted(page, span):
+    """The highlighted span in the page (focus moves after the key's event: wait on it, never read it once)."""
+    return page.locator(f'[data-article-body] [data-span-id="{span.pk}"]')
+
+
 def test_keyboard_only_correction(new_page, editor, make_article):
     body_text = "Dijo Kim Jong ayer en Seúl, y Lula calló."
     article = make_article(body_text, spans=[(5, 13, "PER"), (22, 26, "ORG"), (30, 34, "LOC")])
     page = new_page(editor, f"/articles/{article.pk}/")
     page.keyboard.press("ArrowRight")
-    focused = "document.activeElement.dataset.spanId"
     kim = article.spans.get(start=5)
-    assert page.evaluate(focused) == str(kim.pk)
+    expect(highlighted(page, kim)).to_be_focused()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # a visible focus ring
 
@@ -169,7 +173,7 @@ def test_keyboard_only_correction(new_page, editor, make_article):
     expect(status(page)).to_have_text("Resized to “Jong”.")
     assert span_texts(article)[0] == ("Jong", "PER", "model")
     assert list(SpanEvent.objects.filter(actor=editor).values_list("kind", flat=True)) == ["resized"] * 3
-    assert page.evaluate(focused) == str(kim.pk)  # focus stays on the entity being corrected
+    expect(highlighted(page, kim)).to_be_focused()  # focus stays on the entity being corrected
 
     page.keyboard.press("ArrowRight")
     page.keyboard.press("2")
@@ -191,7 +195,7 @@ def test_keyboard_only_correction(new_page, editor, make_article):
     page.keyboard.press("Escape")
     expect(page.locator("#help")).to_be_hidden()
     lula = article.spans.get(start=30)
-    assert page.evaluate(focused) == str(lula.pk)  # the help gives the focus back to the entity
+    expect(highlighted(page, lula)).to_be_focused()  # the help gives the focus back to the entity
 
     page.keyboard.press("r")
     page.wait_for_url(re.compile(r"/articles/$"))  # no other article needs review: back to the list
