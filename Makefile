@@ -9,7 +9,7 @@ PORT ?= 8000
 MANAGE := $(UV) run --frozen python manage.py
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run worker test browser bench lint format deploy-check
+.PHONY: install run worker test browser bench lint format deploy-check doctor
 
 $(UV):
 	python3 -m pip install --user --quiet uv || python3 -m pip install --user --quiet --break-system-packages uv
@@ -52,3 +52,7 @@ format: install
 deploy-check: install
 	SECRET_KEY="$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" DEBUG=0 \
 	  ALLOWED_HOSTS=annotator.example $(MANAGE) check --deploy --fail-level WARNING
+
+# Which matrix kernels spaCy uses here, and their speed (see README, "Speed of the model").
+doctor: install
+	DEBUG=$${DEBUG:-1} $(MANAGE) doctor

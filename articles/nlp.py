@@ -10,6 +10,7 @@ import spacy
 from django.conf import settings
 from spacy.language import Language
 
+from articles import kernels
 from articles.actions import ModelSpan
 from articles.models import TrainedModel
 
@@ -53,7 +54,7 @@ def ner_pipes(nlp: Language) -> list[str]:
 def read(name_or_path: str) -> Language:
     """A fresh copy of a whole pipeline, refused with a clear message if it is unusable."""
     try:
-        with warnings.catch_warnings():
+        with kernels.use_fast_ops(), warnings.catch_warnings():
             # The models of the spaCy 3.1 era run unchanged under 3.8; spaCy warns (W095) on every load.
             warnings.filterwarnings("ignore", message=r"\[W095\]", category=UserWarning)
             nlp = spacy.load(name_or_path)
@@ -91,6 +92,7 @@ def load(name_or_path: str) -> Language:
     """A pipeline with only the components NER needs, loaded once per process."""
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
+    log.info("Loaded %s; its layers multiply with %s", name_or_path, kernels.ops_in(nlp))
     return nlp
 
 

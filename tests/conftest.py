@@ -1,10 +1,13 @@
 """Personas and article builders shared by the whole suite."""
 
+import os
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.test import Client
 
 from articles import accounts, actions, defaults
@@ -102,3 +105,16 @@ def span_texts(article: Article) -> list[tuple[str, str, str]]:
         (s.text, s.label.name, s.origin)
         for s in Span.objects.filter(article=article).select_related("label", "article")
     ]
+
+
+@pytest.fixture
+def child_env(db) -> dict[str, str]:
+    """The environment of a child process (``manage.py ...``) that works on this test's database.
+
+    It sees only committed rows: tests that hand it data are ``transaction=True``.
+    """
+    params = connection.get_connection_params()
+    host = quote(str(params.get("host") or "127.0.0.1"), safe="")
+    port = f":{params['port']}" if params.get("port") else ""
+    url = f"postgres://{params.get('user', 'postgres')}@{host}{port}/{connection.settings_dict['NAME']}"
+    return os.environ | {"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "annotator.settings_test"}

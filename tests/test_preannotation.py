@@ -170,7 +170,9 @@ def test_preannotate_shows_a_progress_bar_with_rate_and_time_left_on_a_terminal(
     text = output.decode()
     # tqdm's bar: done/total [elapsed<left, rate]
     assert re.search(r"100%\|█+\| 40/40 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+article/s\]", text), text
-    assert re.search(r"\| 32/40 \[\d\d:\d\d<\d\d:\d\d", text), text
+    # and, before the end, at least one update part way with the time left (which counts it shows
+    # depends on tqdm's refresh interval and the machine's speed, so none is named)
+    assert re.search(r"\| ([1-9]|[1-3]\d)/40 \[\d\d:\d\d<\d\d:\d\d", text), text
     assert f"Pre-annotated 40 articles, 0 failed: {Span.objects.count()} model spans stored" in text
 
 

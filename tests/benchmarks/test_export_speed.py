@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -60,13 +59,6 @@ def _generate() -> None:
         cursor.execute("VACUUM ANALYZE articles_article, articles_span, articles_label, auth_user")
 
 
-def _database_url() -> str:
-    params = connection.get_connection_params()
-    host = quote(str(params.get("host") or "127.0.0.1"), safe="")
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"postgres://{params.get('user', 'postgres')}@{host}{port}/{connection.settings_dict['NAME']}"
-
-
 def _postgres_copy(sql: str, params) -> tuple[float, str, int]:
     digest, size = hashlib.sha256(), 0
     started = time.perf_counter()
@@ -77,7 +69,7 @@ def _postgres_copy(sql: str, params) -> tuple[float, str, int]:
     return time.perf_counter() - started, digest.hexdigest(), size
 
 
-def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_admin):
+def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_admin, child_env):
     started = time.perf_counter()
     _generate()
     spans = Span.objects.count()
@@ -92,10 +84,9 @@ def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_
 
     # The export as users run it: the command, in its own process, to a file.
     out = tmp_path / "spans.csv"
-    env = os.environ | {"DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "annotator.settings_test"}
     started = time.perf_counter()
     command = [sys.executable, "manage.py", "export_spans", "-o", str(out)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own command)
+    process = subprocess.Popen(command, cwd=ROOT, env=child_env)  # noqa: S603 (our own command)
     _, status, usage = os.wait4(process.pid, 0)
     export_seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
