@@ -8,6 +8,7 @@ import tokenize
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation.template import templatize
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,8 @@ def test_an_uploads_problems_are_written_in_the_uploaders_language(as_admin, set
     bad = SimpleUploadedFile("notas.jsonl", b'{"text": "Hola"}\nno es json\n')
     as_admin.post("/upload/", {"files": [bad], "csrfmiddlewaretoken": token}, **ES)
     [queued] = DBTaskResult.objects.filter(task_path=tasks.check_upload.module_path)
-    tasks.check_upload.call(*queued.args_kwargs["args"], **queued.args_kwargs["kwargs"])  # as a worker would
+    with translation.override("en"):  # a worker, which serves no request
+        tasks.check_upload.call(*queued.args_kwargs["args"], **queued.args_kwargs["kwargs"])
     batch = ImportBatch.objects.get()
     assert batch.errors == ["notas.jsonl, línea 2: no es JSON (Expecting value en la columna 1)"]
     html = as_admin.get(f"/upload/{batch.pk}/", **ES).content.decode()
@@ -158,7 +160,6 @@ def test_the_quality_page_speaks_spanish(as_admin, make_article):
 
 def test_the_locked_out_page_speaks_spanish(client):
     from django.template.loader import render_to_string
-    from django.utils import translation
 
     with translation.override("es"):
         html = render_to_string("registration/locked_out.html")
@@ -224,8 +225,8 @@ def test_translations_keep_every_placeholder():
         if "python-format" not in e["flags"]:
             continue
         sources = [e["msgid"], e["msgid_plural"], e["msgid_plural"]] if e["msgid_plural"] else [e["msgid"]]
-        for source, translation in zip(sources, e["msgstr"], strict=True):
-            assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(source)), e["msgid"]
+        for source, translated in zip(sources, e["msgstr"], strict=True):
+            assert sorted(PLACEHOLDER.findall(translated)) == sorted(PLACEHOLDER.findall(source)), e["msgid"]
 
 
 def test_the_compiled_catalogue_matches_the_po_file():
