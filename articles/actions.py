@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from articles import tokens
 from articles.models import LEASE, Article, Label, Span, SpanEvent, Suggestion
@@ -28,9 +29,10 @@ class StaleVersion(Exception):
 
     def __init__(self, article: Article) -> None:
         self.article = article
-        who = article.updated_by.get_username() if article.updated_by else "the model"
+        who = article.updated_by.get_username() if article.updated_by else _("the model")
         super().__init__(
-            f"This article was changed by {who} (now version {article.version}); your change was not saved."
+            _("This article was changed by %(who)s (now version %(version)s); your change was not saved.")
+            % {"who": who, "version": article.version}
         )
 
 
@@ -81,14 +83,28 @@ def _event(article: Article, span: Span, kind: str, user, before: Span | None = 
 def check_bounds(article: Article, start: int, end: int, *, ignore: int | None = None) -> None:
     """Friendly messages for what the database would refuse anyway."""
     if not 0 <= start < end:
-        raise ValidationError(f"A span needs 0 <= start < end; got start={start}, end={end}.")
+        raise ValidationError(
+            _("A span needs 0 <= start < end; got start=%(start)s, end=%(end)s.") % {"start": start, "end": end}
+        )
     if end > article.body_length:
-        raise ValidationError(f"A span must end inside the text ({article.body_length} characters); got end={end}.")
+        raise ValidationError(
+            _("A span must end inside the text (%(length)s characters); got end=%(end)s.")
+            % {"length": article.body_length, "end": end}
+        )
     clash = article.spans.filter(start__lt=end, end__gt=start).exclude(pk=ignore).select_related("label").first()
     if clash:
         raise ValidationError(
-            f"“{article.body[start:end]}” overlaps the {clash.label.name} span "
-            f"“{clash.text}” ({clash.start}–{clash.end}); delete or resize that one first."
+            _(
+                "“%(text)s” overlaps the %(label)s span “%(other)s” (%(start)s–%(end)s); "
+                "delete or resize that one first."
+            )
+            % {
+                "text": article.body[start:end],
+                "label": clash.label.name,
+                "other": clash.text,
+                "start": clash.start,
+                "end": clash.end,
+            }
         )
 
 
@@ -110,7 +126,7 @@ def _label(name: str) -> Label:
     try:
         return Label.objects.get(name=name)
     except Label.DoesNotExist:
-        raise ValidationError(f"Unknown label {name!r}.") from None
+        raise ValidationError(_("Unknown label %(name)r.") % {"name": name}) from None
 
 
 @transaction.atomic
@@ -152,7 +168,8 @@ def _locked_span(span: Span, version: int | None) -> tuple[Article, Span]:
         span = article.spans.select_related("label").get(pk=span.pk)
     except Span.DoesNotExist:
         raise ValidationError(
-            f"Span {span.pk} is not part of article {article.pk} (it may have been deleted)."
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": span.pk, "article": article.pk}
         ) from None
     span.article = article
     return article, span
@@ -235,7 +252,7 @@ def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None
     else:
         span = article.spans.select_related("label").filter(pk=last.span_id).first()
         if span is None:
-            raise ValidationError("The span of your last change was removed by someone else; nothing to undo.")
+            raise ValidationError(_("The span of your last change was removed by someone else; nothing to undo."))
         span.article = article
         before = _copy(span)
         if last.kind == Kind.CREATED:
@@ -596,7 +613,7 @@ def _locked_suggestion(suggestion: Suggestion) -> Suggestion:
             .get(pk=suggestion.pk, status=Suggestion.Status.PENDING)
         )
     except Suggestion.DoesNotExist:
-        raise ValidationError("That suggestion was already accepted or dismissed.") from None
+        raise ValidationError(_("That suggestion was already accepted or dismissed.")) from None
 
 
 @transaction.atomic

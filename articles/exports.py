@@ -26,6 +26,8 @@ from django.db.models import DateTimeField, F, Func, Prefetch, Q, TextField, Val
 from django.db.models.functions import Substr
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from articles.models import Article, ArticleQuerySet, Export, ImportBatch, Label, Span, SpanQuerySet
 
@@ -67,7 +69,7 @@ DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
 
 
 def _allowed(values) -> str:
-    return ", ".join(values) if values else "(none)"
+    return ", ".join(values) if values else _("(none)")
 
 
 class ExportFilters(forms.Form):
@@ -77,31 +79,44 @@ class ExportFilters(forms.Form):
     the command's options. Unknown names and values are refused with the allowed ones listed.
     """
 
-    status = forms.MultipleChoiceField(choices=Article.Status.choices, required=False)
-    label = forms.MultipleChoiceField(required=False)
-    origin = forms.MultipleChoiceField(choices=Span.Origin.choices, required=False)
-    batch = forms.ModelChoiceField(ImportBatch.objects.all(), required=False, label="Upload batch")
-    reviewed_from = forms.DateField(required=False, label="Reviewed from", widget=forms.DateInput({"type": "date"}))
-    reviewed_to = forms.DateField(required=False, label="Reviewed until", widget=forms.DateInput({"type": "date"}))
+    status = forms.MultipleChoiceField(choices=Article.Status.choices, required=False, label=gettext_lazy("Status"))
+    label = forms.MultipleChoiceField(required=False, label=gettext_lazy("Label"))
+    origin = forms.MultipleChoiceField(choices=Span.Origin.choices, required=False, label=gettext_lazy("Origin"))
+    batch = forms.ModelChoiceField(ImportBatch.objects.all(), required=False, label=gettext_lazy("Upload batch"))
+    reviewed_from = forms.DateField(
+        required=False, label=gettext_lazy("Reviewed from"), widget=forms.DateInput({"type": "date"})
+    )
+    reviewed_to = forms.DateField(
+        required=False, label=gettext_lazy("Reviewed until"), widget=forms.DateInput({"type": "date"})
+    )
 
     def __init__(self, data: QueryDict | None = None, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.fields["label"].choices = [(name, name) for name in Label.objects.values_list("name", flat=True)]
         for name in ("status", "label", "origin"):
             self.fields[name].widget = forms.CheckboxSelectMultiple(choices=self.fields[name].choices)
-            allowed = _allowed([value for value, _ in self.fields[name].choices])
-            self.fields[name].error_messages["invalid_choice"] = f"unknown {name} “%(value)s”; allowed: {allowed}"
-        self.fields["batch"].error_messages["invalid_choice"] = "no upload batch with id “%(value)s”"
-        self.fields["batch"].empty_label = "all"
+            allowed = _allowed([value for value, _label in self.fields[name].choices])
+            # The message keeps Django's %(value)s for the form to fill in.
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "unknown %(filter)s “%%(value)s”; allowed: %(allowed)s"
+            ) % {"filter": name, "allowed": allowed.replace("%", "%%")}
+        self.fields["batch"].error_messages["invalid_choice"] = _("no upload batch with id “%(value)s”")
+        self.fields["batch"].empty_label = _("all")
         self.unknown = sorted(set(data or ()) - set(self.fields) - {"excel"})
 
     def clean(self) -> dict:
         cleaned = super().clean()
         for name in self.unknown:
-            self.add_error(None, f"unknown filter “{name}”; allowed: {', '.join(self.fields)}")
+            self.add_error(
+                None,
+                _("unknown filter “%(name)s”; allowed: %(allowed)s")
+                % {"name": name, "allowed": ", ".join(self.fields)},
+            )
         start, end = cleaned.get("reviewed_from"), cleaned.get("reviewed_to")
         if start and end and start > end:
-            self.add_error("reviewed_to", f"ends ({end}) before it starts ({start})")
+            self.add_error(
+                "reviewed_to", _("ends (%(end)s) before it starts (%(start)s)") % {"end": end, "start": start}
+            )
         return cleaned
 
     def problems(self) -> str:
@@ -109,7 +124,7 @@ class ExportFilters(forms.Form):
         lines = []
         for name, errors in self.errors.items():
             lines += [message if name == "__all__" else f"{name}: {message}" for message in errors]
-        return "Bad export filter. " + "; ".join(lines) + "."
+        return _("Bad export filter. %(problems)s.") % {"problems": "; ".join(lines)}
 
     def _article_conditions(self, prefix: str = "") -> Q:
         data, q = self.cleaned_data, Q()
@@ -359,9 +374,12 @@ class ExportRun:
 
     def __init__(self, filters: ExportFilters, fmt: str, user: AbstractBaseUser | None, *, excel: bool = False) -> None:
         if fmt not in Export.Format.values:
-            raise ValueError(f"Unknown export format “{fmt}”; allowed: {_allowed(Export.Format.values)}.")
+            raise ValueError(
+                _("Unknown export format “%(format)s”; allowed: %(allowed)s.")
+                % {"format": fmt, "allowed": _allowed(Export.Format.values)}
+            )
         if excel and fmt != Export.Format.CSV:
-            raise ValueError("The Excel option applies to CSV only.")
+            raise ValueError(_("The Excel option applies to CSV only."))
         self.filters, self.format, self.user, self.excel = filters, fmt, user, excel
         self.report = Report()
 

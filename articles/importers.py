@@ -27,6 +27,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from articles import actions
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, content_hash
@@ -122,8 +124,11 @@ def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict
     if "".join(pieces) != body:
         cut = next(cut for cut in cuts if normalise(text[:cut]) + normalise(text[cut:]) != body)
         raise _Bad(
-            f"a span edge at offset {cut} falls inside a character that normalisation joins "
-            "(a \\r\\n pair, or a letter and its combining accent)"
+            _(
+                "a span edge at offset %(offset)s falls inside a character that normalisation joins "
+                "(a \\r\\n pair, or a letter and its combining accent)"
+            )
+            % {"offset": cut}
         )
     starts = itertools.accumulate((len(piece) for piece in pieces), initial=0)
     return body, dict(zip(cuts, starts, strict=True))
@@ -147,10 +152,10 @@ def _string(fields: dict, name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and name == "external_id":
         value = str(value)
     if not isinstance(value, str):
-        raise _Bad(f"`{name}` must be a string, not {type(value).__name__}")
+        raise _Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": name, "type": type(value).__name__})
     value = value.strip()
     if len(value) > _FIELD_LIMITS[name]:
-        raise _Bad(f"`{name}` is longer than {_FIELD_LIMITS[name]} characters")
+        raise _Bad(_("`%(field)s` is longer than %(limit)s characters") % {"field": name, "limit": _FIELD_LIMITS[name]})
     return value
 
 
@@ -160,15 +165,22 @@ def _published_at(value: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise _Bad(f"`published_at` is not an ISO 8601 date: {value!r}") from None
+        raise _Bad(_("`published_at` is not an ISO 8601 date: %(value)r") % {"value": value}) from None
     # A date without a time zone is read as UTC, the server's time.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _offset(value: Any, what: str) -> int:
+def _offset(value: Any, where: str, n: int) -> int:
+    """``where`` names the offset (a gettext message with ``%(n)s``), read only when it is bad."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Bad(f"{what} must be a whole number, not {value!r}")
+        what = _(where) % {"n": n}
+        raise _Bad(_("%(what)s must be a whole number, not %(value)r") % {"what": what, "value": value})
     return value
+
+
+# Marked for translation here, translated only when an offset is bad (millions of good ones are read).
+SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n)s: end")
+LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
 
 
 def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
@@ -177,51 +189,63 @@ def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
     prodigy, doccano = fields.get("spans"), fields.get("label")
     if prodigy is not None:
         if not isinstance(prodigy, list):
-            raise _Bad('`spans` must be a list like [{"start": 0, "end": 5, "label": "PER"}]')
+            raise _Bad(_('`spans` must be a list like [{"start": 0, "end": 5, "label": "PER"}]'))
         for n, span in enumerate(prodigy, 1):
             if not isinstance(span, dict) or not {"start", "end", "label"} <= span.keys():
-                raise _Bad(f"span {n} needs `start`, `end` and `label`")
-            start, end = _offset(span["start"], f"span {n}: start"), _offset(span["end"], f"span {n}: end")
+                raise _Bad(_("span %(n)s needs `start`, `end` and `label`") % {"n": n})
+            start, end = _offset(span["start"], SPAN_START, n), _offset(span["end"], SPAN_END, n)
             out.append((start, end, span["label"]))
     if doccano is not None:
         if not isinstance(doccano, list):
-            raise _Bad('`label` must be a list like [[0, 5, "PER"]]')
+            raise _Bad(_('`label` must be a list like [[0, 5, "PER"]]'))
         for n, span in enumerate(doccano, 1):
             if not isinstance(span, list) or len(span) != 3:
-                raise _Bad(f"label {n} must be [start, end, label]")
-            out.append((_offset(span[0], f"label {n}: start"), _offset(span[1], f"label {n}: end"), span[2]))
+                raise _Bad(_("label %(n)s must be [start, end, label]") % {"n": n})
+            out.append((_offset(span[0], LABEL_START, n), _offset(span[1], LABEL_END, n), span[2]))
     return out
 
 
 def _check_spans(text: str, spans: list[tuple[int, int, str]]) -> None:
     for start, end, label in spans:
         if not isinstance(label, str) or not label.strip():
-            raise _Bad(f"span {start}–{end} has no label")
+            raise _Bad(_("span %(start)s–%(end)s has no label") % {"start": start, "end": end})
         if not re.fullmatch(r"\S{1,32}", label.strip()):
-            raise _Bad(f"span {start}–{end}: the label {label!r} is not one word of at most 32 characters")
+            raise _Bad(
+                _("span %(start)s–%(end)s: the label %(label)r is not one word of at most 32 characters")
+                % {"start": start, "end": end, "label": label}
+            )
         if not 0 <= start < end:
-            raise _Bad(f"span {start}–{end} ({label}): start must be at least 0 and before end")
+            raise _Bad(
+                _("span %(start)s–%(end)s (%(label)s): start must be at least 0 and before end")
+                % {"start": start, "end": end, "label": label}
+            )
         if end > len(text):
-            raise _Bad(f"span {start}–{end} ({label}) ends past the text ({len(text)} characters)")
+            raise _Bad(
+                _("span %(start)s–%(end)s (%(label)s) ends past the text (%(length)s characters)")
+                % {"start": start, "end": end, "label": label, "length": len(text)}
+            )
     ordered = sorted(spans)
     for (a_start, a_end, a_label), (b_start, b_end, b_label) in itertools.pairwise(ordered):
         if b_start < a_end:
-            raise _Bad(f"span {a_start}–{a_end} ({a_label}) overlaps span {b_start}–{b_end} ({b_label})")
+            raise _Bad(
+                _("span %(a_start)s–%(a_end)s (%(a_label)s) overlaps span %(b_start)s–%(b_end)s (%(b_label)s)")
+                % dict(a_start=a_start, a_end=a_end, a_label=a_label, b_start=b_start, b_end=b_end, b_label=b_label)
+            )
 
 
 def record_from(fields: dict, file: str, where: str) -> ArticleRecord:
     """An article from the fields of a CSV row or a JSON record; raises _Bad with the reason."""
     if not isinstance(fields, dict):
-        raise _Bad(f"a record must be a JSON object, not {type(fields).__name__}")
+        raise _Bad(_("a record must be a JSON object, not %(type)s") % {"type": type(fields).__name__})
     text = fields.get("text")
     if text is None:
-        raise _Bad("no `text`")
+        raise _Bad(_("no `text`"))
     if not isinstance(text, str):
-        raise _Bad(f"`text` must be a string, not {type(text).__name__}")
+        raise _Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
     if not text.strip():
-        raise _Bad("the text is empty")
+        raise _Bad(_("the text is empty"))
     if "\x00" in text:
-        raise _Bad("the text holds a NUL character (binary data?)")
+        raise _Bad(_("the text holds a NUL character (binary data?)"))
     spans = _raw_spans(fields)
     _check_spans(text, spans)
     body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
@@ -284,7 +308,7 @@ class Source:
 
 def _detected(sample: bytes) -> str:
     match = charset_normalizer.from_bytes(sample).best()
-    return match.encoding if match else "unknown (binary data?)"
+    return match.encoding if match else _("unknown (binary data?)")
 
 
 def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
@@ -295,17 +319,21 @@ def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
     if not encoding:
         for bom, name in _BOMS.items():
             if head.startswith(bom):
-                raise _Bad(f"the file is {name}, not UTF-8; pick its encoding to import it")
+                raise _Bad(
+                    _("the file is %(encoding)s, not UTF-8; pick its encoding to import it") % {"encoding": name}
+                )
         if b"\x00" in head:
-            raise _Bad("binary data, not text")
+            raise _Bad(_("binary data, not text"))
     return io.TextIOWrapper(stream, encoding=encoding or "utf-8-sig", errors="strict", newline="")
 
 
 def _refuse_encoding(error: UnicodeDecodeError) -> _Bad:
     return _Bad(
-        f"not UTF-8 (byte {error.object[error.start : error.start + 1]!r} cannot be decoded; detected "
-        f"encoding: {_detected(error.object)}); pick the file's encoding to import it "
-        "(--encoding, or Encoding on the upload form)"
+        _(
+            "not UTF-8 (byte %(byte)r cannot be decoded; detected encoding: %(detected)s); "
+            "pick the file's encoding to import it (--encoding, or Encoding on the upload form)"
+        )
+        % {"byte": error.object[error.start : error.start + 1], "detected": _detected(error.object)}
     )
 
 
@@ -323,7 +351,7 @@ def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pr
     # trafilatura keeps the page's main text and drops scripts, styles, navigation and comments.
     body = trafilatura.extract(html, include_comments=False, include_tables=True, include_images=False)
     if not body or not body.strip():
-        raise _Bad("no article text found in the HTML")
+        raise _Bad(_("no article text found in the HTML"))
     metadata = trafilatura.extract_metadata(html)
     title = metadata.title if metadata and metadata.title else ""
     yield record_from({"text": body, "title": title[: _FIELD_LIMITS["title"]]}, name, "")
@@ -336,43 +364,50 @@ def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pro
     try:
         columns = reader.fieldnames
     except csv.Error as error:
-        raise _Bad(f"row 1: not CSV ({error})") from None
+        raise _Bad(_("row 1: not CSV (%(error)s)") % {"error": error}) from None
     if not columns:
         raise _Bad("the file is empty")
     columns = [column.strip() for column in columns]
     if "text" not in columns:
-        raise _Bad(f"no `text` column in the header row (columns: {', '.join(columns)})")
+        raise _Bad(_("no `text` column in the header row (columns: %(columns)s)") % {"columns": ", ".join(columns)})
     reader.fieldnames = columns
+    row_at = _("row %(n)s")
     rows = 1
     while True:
         rows += 1
-        where = f"row {rows}"
+        where = row_at % {"n": rows}
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
-            raise _Bad(f"{where}: not valid CSV ({error})") from None
+            raise _Bad(_("%(where)s: not valid CSV (%(error)s)") % {"where": where, "error": error}) from None
         if None in row:
-            yield Problem(name, where, f"{len(columns) + len(row[None])} values for {len(columns)} columns")
+            counts = {"values": len(columns) + len(row[None]), "columns": len(columns)}
+            yield Problem(name, where, _("%(values)s values for %(columns)s columns") % counts)
             continue
         try:
             yield record_from({k: v for k, v in row.items() if v is not None}, name, where)
         except _Bad as bad:
             yield Problem(name, where, str(bad))
     if rows == 2:
-        raise _Bad("no articles: only a header row")
+        raise _Bad(_("no articles: only a header row"))
+
+
+def _not_json(error: json.JSONDecodeError) -> str:
+    return _("not JSON (%(error)s at column %(column)s)") % {"error": error.msg, "column": error.colno}
 
 
 def _read_jsonl(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    line_at = _("line %(n)s")
     for number, line in enumerate(text, 1):
         if not line.strip():
             continue
-        where = f"line {number}"
+        where = line_at % {"n": number}
         try:
             fields = json.loads(line)
         except json.JSONDecodeError as error:
-            yield Problem(name, where, f"not JSON ({error.msg} at column {error.colno})")
+            yield Problem(name, where, _not_json(error))
             continue
         try:
             yield record_from(fields, name, where)
@@ -384,14 +419,16 @@ def _read_json(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pr
     try:
         records = json.load(text)
     except json.JSONDecodeError as error:
-        raise _Bad(f"line {error.lineno}: not JSON ({error.msg} at column {error.colno})") from None
+        raise _Bad(_("line %(n)s") % {"n": error.lineno} + ": " + _not_json(error)) from None
     if not isinstance(records, list):
-        raise _Bad("a .json file must hold a list of records (use .jsonl for one record a line)")
+        raise _Bad(_("a .json file must hold a list of records (use .jsonl for one record a line)"))
+    record_at = _("record %(n)s")
     for number, fields in enumerate(records, 1):
+        where = record_at % {"n": number}
         try:
-            yield record_from(fields, name, f"record {number}")
+            yield record_from(fields, name, where)
         except _Bad as bad:
-            yield Problem(name, f"record {number}", str(bad))
+            yield Problem(name, where, str(bad))
 
 
 _READERS = {
@@ -411,7 +448,7 @@ def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[Ar
         with source.open() as raw:
             stream = io.BufferedReader(_Metered(raw, meter.add), buffer_size=_SNIFF_BYTES)
             if not encoding and stream.peek(4)[:4] == _ZIP_MAGIC:
-                raise _Bad(f"a zip archive, not {source.suffix} text")
+                raise _Bad(_("a zip archive, not %(suffix)s text") % {"suffix": source.suffix})
             text = _decode(stream, encoding)
             for item in _READERS[source.suffix](text, source.name):
                 found = True
@@ -423,28 +460,28 @@ def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[Ar
         yield Problem(source.name, "", str(_refuse_encoding(error)))
         return
     except LookupError:
-        yield Problem(source.name, "", f"unknown encoding {encoding!r}")
+        yield Problem(source.name, "", _("unknown encoding %(encoding)r") % {"encoding": encoding})
         return
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        yield Problem(source.name, "", f"damaged in its zip archive ({error})")
+        yield Problem(source.name, "", _("damaged in its zip archive (%(error)s)") % {"error": error})
         return
     if not found:
-        yield Problem(source.name, "", "the file is empty")
+        yield Problem(source.name, "", _("the file is empty"))
 
 
 def _unsafe_entry(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
+        return _("an absolute path")
     if ".." in path.parts:
-        return "a path leading out of the archive (..)"
+        return _("a path leading out of the archive (..)")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "a symbolic link"
+        return _("a symbolic link")
     if info.flag_bits & 0x1:
-        return "encrypted"
+        return _("encrypted")
     if path.suffix.lower() == ".zip":
-        return "a zip inside a zip"
+        return _("a zip inside a zip")
     return None
 
 
@@ -452,18 +489,21 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
-        yield Problem(name, "", f"not a zip archive ({error})")
+        yield Problem(name, "", _("not a zip archive (%(error)s)") % {"error": error})
         return
     with archive:
         for info in archive.infolist():
             reason = _unsafe_entry(info)
             if reason:
-                yield Problem(f"{name}/{info.filename}", "", f"refused: {reason}")
+                yield Problem(f"{name}/{info.filename}", "", _("refused: %(reason)s") % {"reason": reason})
                 return
         entries = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
         declared = sum(info.file_size for info in entries)
         if declared > limit:
-            yield Problem(name, "", f"refused: it expands to {declared:,} bytes, over the limit of {limit:,} bytes")
+            sizes = {"size": f"{declared:,}", "limit": f"{limit:,}"}
+            yield Problem(
+                name, "", _("refused: it expands to %(size)s bytes, over the limit of %(limit)s bytes") % sizes
+            )
             return
         expanded = 0
 
@@ -472,19 +512,26 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
             nonlocal expanded
             expanded += n
             if expanded > limit:
-                raise _Bad(f"refused: {name} expands past the limit of {limit:,} bytes")
+                raise _Bad(
+                    _("refused: %(name)s expands past the limit of %(limit)s bytes")
+                    % {"name": name, "limit": f"{limit:,}"}
+                )
 
         for info in entries:
             suffix = PurePosixPath(info.filename).suffix.lower()
             entry_name = f"{name}/{info.filename}"
             if suffix not in TEXT_FORMATS:
-                yield Problem(entry_name, "", f"unsupported format; use one of {', '.join(TEXT_FORMATS)}")
+                yield Problem(entry_name, "", _unsupported(TEXT_FORMATS))
                 return
 
             def opener(info=info) -> BinaryIO:
                 return _Metered(archive.open(info), cap)
 
             yield Source(entry_name, suffix, opener, info.file_size)
+
+
+def _unsupported(formats: Iterable[str]) -> str:
+    return _("unsupported format; use one of %(formats)s") % {"formats": ", ".join(formats)}
 
 
 def _hidden(name: str) -> bool:
@@ -501,19 +548,19 @@ def sources(files: Iterable[tuple[str, Path]], zip_limit: int | None = None) -> 
             continue
         suffix = PurePosixPath(name).suffix.lower()
         if not path.exists():
-            yield Problem(name, "", "no such file or folder")
+            yield Problem(name, "", _("no such file or folder"))
         elif suffix == ".zip":
             yield from _zip_sources(path, name, limit)
         elif suffix in TEXT_FORMATS:
             yield Source(name, suffix, lambda path=path: path.open("rb"), path.stat().st_size)
         else:
-            yield Problem(name, "", f"unsupported format; use one of {', '.join(FORMATS)}")
+            yield Problem(name, "", _unsupported(FORMATS))
 
 
 def total_size(files: Iterable[tuple[str, Path]]) -> int:
     """What a run will read, in bytes (a zip by the size of its content), for progress bars."""
     total = 0
-    for _, path in files:
+    for _name, path in files:
         if path.is_dir():
             total += total_size((str(p), p) for p in path.rglob("*") if p.is_file())
         elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
@@ -570,8 +617,11 @@ def import_records(
                         Problem(
                             item.file,
                             item.where,
-                            f"unknown label {', '.join(sorted(unknown))} (known: {', '.join(sorted(labels))}); "
-                            "ask for missing labels to be created to import it",
+                            _(
+                                "unknown label %(unknown)s (known: %(known)s); "
+                                "ask for missing labels to be created to import it"
+                            )
+                            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(sorted(labels))},
                         )
                     )
                     continue
@@ -588,7 +638,7 @@ def import_records(
             if result.problems:
                 raise ImportFailed(result.problems)
             if result.articles == 0 and result.duplicates == 0:
-                raise ImportFailed([Problem("the import", "", "no articles found")])
+                raise ImportFailed([Problem(_("the import"), "", _("no articles found"))])
             if batch is not None:
                 # Saved with the articles: the summary and what it counts commit together.
                 batch.created_count, batch.duplicate_count = result.articles, result.duplicates

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Exists, F, Func, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # How long "next article" keeps an article for the editor who got it; opening or changing the
 # article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
@@ -78,11 +79,11 @@ def contrast(a: str, b: str) -> float:
 
 
 class ImportBatchStatus(models.TextChoices):
-    CHECKING = "checking", "checking"
-    CHECKED = "checked", "ready to import"
-    IMPORTING = "importing", "importing"
-    DONE = "done", "imported"
-    FAILED = "failed", "refused"
+    CHECKING = "checking", _("checking")
+    CHECKED = "checked", _("ready to import")
+    IMPORTING = "importing", _("importing")
+    DONE = "done", _("imported")
+    FAILED = "failed", _("refused")
 
 
 class ImportBatch(models.Model):
@@ -311,9 +312,9 @@ class SpanQuerySet(models.QuerySet):
 
 
 class SpanOrigin(models.TextChoices):
-    MODEL = "model"
-    EDITOR = "editor"
-    IMPORT = "import"
+    MODEL = "model", _("Model")
+    EDITOR = "editor", _("Editor")
+    IMPORT = "import", _("Import")
 
 
 class Span(models.Model):
@@ -358,12 +359,12 @@ class Span(models.Model):
 
 
 class SpanEventKind(models.TextChoices):
-    CREATED = "created"
-    ACCEPTED = "accepted"
-    RELABELLED = "relabelled"
-    RESIZED = "resized"
-    DELETED = "deleted"
-    RESTORED = "restored"
+    CREATED = "created", pgettext_lazy("entity change", "Created")
+    ACCEPTED = "accepted", pgettext_lazy("entity change", "Accepted")
+    RELABELLED = "relabelled", pgettext_lazy("entity change", "Relabelled")
+    RESIZED = "resized", pgettext_lazy("entity change", "Resized")
+    DELETED = "deleted", pgettext_lazy("entity change", "Deleted")
+    RESTORED = "restored", pgettext_lazy("entity change", "Restored")
 
 
 class SpanEvent(models.Model):
@@ -467,9 +468,9 @@ class SuggestionQuerySet(models.QuerySet):
 
 
 class SuggestionStatus(models.TextChoices):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DISMISSED = "dismissed"
+    PENDING = "pending", pgettext_lazy("suggestion", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("suggestion", "Accepted")
+    DISMISSED = "dismissed", pgettext_lazy("suggestion", "Dismissed")
 
 
 class Suggestion(models.Model):

@@ -8,10 +8,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 
 class AnnotatorAdminSite(admin.AdminSite):
-    site_header = site_title = "Annotator admin"
+    site_header = site_title = gettext_lazy("Annotator admin")
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import batched
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.tasks import TaskContext, TaskResultStatus, task
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from articles import actions, nlp, quality, uploads
@@ -257,15 +258,16 @@ def progress(failed_shown: int = 10) -> Progress:
     )
 
 
+# ``language``: the uploader's, for the problems the batch's page shows.
 @task()
-def check_upload(batch_id: int) -> str:
-    with uploads.failing_loudly(batch_id) as batch:
+def check_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
+    with translation.override(language), uploads.failing_loudly(batch_id) as batch:
         return uploads.check(batch).status
 
 
 @task()
-def import_upload(batch_id: int) -> str:
-    with uploads.failing_loudly(batch_id) as batch:
+def import_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
+    with translation.override(language), uploads.failing_loudly(batch_id) as batch:
         return uploads.run_import(batch).status
 
 

@@ -21,6 +21,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from articles import tasks
 from articles.importers import ImportFailed, ImportResult, Meter, Problem, import_records, read, total_size
@@ -118,10 +120,11 @@ def receive(
         preannotate=preannotate,
     )
     folder(batch).mkdir(parents=True, exist_ok=True)
-    for (_, path), f in zip(files_of(batch), uploaded, strict=True):
+    for (_name, path), f in zip(files_of(batch), uploaded, strict=True):
         os.link(f.file.name, path)
     # The queue is a table of the same database: the worker sees the task when the batch commits.
-    tasks.check_upload.enqueue(batch.pk)
+    # The worker writes the batch's messages in the language of the admin who uploaded it.
+    tasks.check_upload.enqueue(batch.pk, language=get_language())
     return batch
 
 
@@ -160,7 +163,7 @@ def check(batch: ImportBatch) -> ImportBatch:
         on_progress=lambda done, total, result: write_progress(batch, done, total, result),
     )
     if not result.problems and result.articles == 0 and result.duplicates == 0:
-        result.problems.append(Problem(batch.name, "", "no articles found"))
+        result.problems.append(Problem(batch.name, "", _("no articles found")))
     batch.preview = {
         "articles": result.articles,
         "duplicates": result.duplicates,
@@ -184,7 +187,7 @@ def confirm(batch: ImportBatch) -> bool:
             status=ImportBatch.Status.IMPORTING
         )
         if claimed:
-            tasks.import_upload.enqueue(batch.pk)
+            tasks.import_upload.enqueue(batch.pk, language=get_language())
     return bool(claimed)
 
 
@@ -203,7 +206,7 @@ def run_import(batch: ImportBatch) -> ImportBatch:
         _fail(batch, [str(problem) for problem in failed.problems])
     except IntegrityError:
         # Another import stored some of the same articles between the check and now.
-        _fail(batch, ["Some of these articles were imported by someone else meanwhile; upload the files again."])
+        _fail(batch, [_("Some of these articles were imported by someone else meanwhile; upload the files again.")])
     _forget(batch)
     return batch
 
@@ -221,6 +224,6 @@ def failing_loudly(batch_id: int) -> Iterator[ImportBatch]:
         yield batch
     except Exception:
         log.exception("Import batch %s crashed", batch_id)
-        _fail(batch, ["The import stopped on an unexpected error; nothing was imported. The server's log says why."])
+        _fail(batch, [_("The import stopped on an unexpected error; nothing was imported. The server's log says why.")])
         _forget(batch)
         raise

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -28,8 +29,8 @@ from articles.models import Article, Export, ImportBatch, Label, Span, Suggestio
 
 # Offered on the upload form; any name Python knows is accepted.
 ENCODINGS = [
-    ("", "UTF-8 (others are refused)"),
-    ("cp1252", "Windows-1252 (Western European)"),
+    ("", gettext_lazy("UTF-8 (others are refused)")),
+    ("cp1252", gettext_lazy("Windows-1252 (Western European)")),
     ("latin-1", "ISO-8859-1 (Latin-1)"),
     ("iso-8859-15", "ISO-8859-15 (Latin-9)"),
     ("utf-16", "UTF-16"),
@@ -252,14 +253,9 @@ def _change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
         result = change(Article(pk=pk), _posted_int(request, "version"))
     except Article.DoesNotExist:
         raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
-    except actions.StaleVersion:
+    except actions.StaleVersion as stale:
         article = _get_article_for_editor(request, pk)
-        who = article.updated_by.get_username() if article.updated_by else _("the model")
-        alert = _("This article was changed by %(who)s (now version %(version)s); your change was not saved.") % {
-            "who": who,
-            "version": article.version,
-        }
-        context = _workspace_context(article, alert=alert, oob=True)
+        context = _workspace_context(article, alert=str(stale), oob=True)
         return render(request, "articles/detail.html#changed", context, status=409)
     except (Refused, ValidationError) as refusal:
         status = refusal.status if isinstance(refusal, Refused) else 422
@@ -404,7 +400,10 @@ def _upload_page(request: HttpRequest, errors: list[str] = (), status: int = 200
 def upload_too_large(request: HttpRequest, size: int) -> HttpResponse:
     """The 413 of UploadLimitMiddleware: the upload page with the limit named, for those who upload."""
     limit = filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)
-    message = f"The upload is {filesizeformat(size)}; the limit is {limit} (IMPORT_MAX_UPLOAD_BYTES)."
+    message = _("The upload is %(size)s; the limit is %(limit)s (IMPORT_MAX_UPLOAD_BYTES).") % {
+        "size": filesizeformat(size),
+        "limit": limit,
+    }
     if not request.user.has_perm("articles.import_articles"):
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
     return _upload_page(request, [message], status=413)
@@ -423,17 +422,23 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
     encoding = request.POST.get("encoding", "").strip()
     errors = []
     if not files:
-        errors.append("Pick or drop at least one file.")
+        errors.append(_("Pick or drop at least one file."))
     if len(files) > settings.IMPORT_MAX_FILES:
-        errors.append(f"{len(files)} files in one upload; at most {settings.IMPORT_MAX_FILES} are allowed.")
+        errors.append(
+            _("%(count)s files in one upload; at most %(max)s are allowed.")
+            % {"count": len(files), "max": settings.IMPORT_MAX_FILES}
+        )
     unsupported = [f.name for f in files if PurePosixPath(f.name or "").suffix.lower() not in FORMATS]
     if unsupported:
-        errors.append(f"Unsupported format: {', '.join(unsupported)}. Use {', '.join(FORMATS)}.")
+        errors.append(
+            _("Unsupported format: %(names)s. Use %(formats)s.")
+            % {"names": ", ".join(unsupported), "formats": ", ".join(FORMATS)}
+        )
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            errors.append(f"Unknown encoding {encoding!r}.")
+            errors.append(_("Unknown encoding %(encoding)r.") % {"encoding": encoding})
     if errors:
         return _upload_page(request, errors, status=400)
     batch = uploads.receive(
@@ -490,7 +495,7 @@ def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
     """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL); whole for a DocBin."""
     excel = request.GET.get("excel", "")
     if excel not in ("", "0", "1"):
-        return _bad_request(f"Bad excel value “{excel}”; allowed: 1 (CSV for Excel) or 0.")
+        return _bad_request(_("Bad excel value “%(value)s”; allowed: 1 (CSV for Excel) or 0.") % {"value": excel})
     filters = exports.ExportFilters(request.GET)
     if not filters.is_valid():
         return _bad_request(filters.problems())
@@ -525,7 +530,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 def _quality_context(figures: dict) -> dict:
     model, reference = figures["model"], figures["reference"]
-    series = ["precision", "recall", "F1"]
+    series = [_("precision"), _("recall"), "F1"]
 
     def bars(rows: list[dict], match: str) -> list[tuple[str, list[float | None]]]:
         return [(row["label"] or "—", [row[match]["p"], row[match]["r"], row[match]["f"]]) for row in rows]

@@ -1,7 +1,7 @@
 """Personas and article builders shared by the whole suite."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
@@ -9,11 +9,21 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from articles import accounts, actions, defaults
 from articles.models import Article, Span
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in Spanish leaves Spanish active in the test's thread (LocaleMiddleware activates
+    the request's language and nothing resets it): the next test, calling code directly, would
+    read its messages in Spanish."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
