@@ -106,9 +106,10 @@ TEMPLATES = [
 ]
 
 # DATABASE_URL selects a real server; unset, annotator.embedded_db starts PostgreSQL from a wheel
-# on first connection, with its data under var/.
+# on first connection, with its data under var/. Health checks: a kept connection that a restart of
+# PostgreSQL broke is replaced at the next request instead of failing it.
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
@@ -116,6 +117,7 @@ else:
             "NAME": "annotator",
             "EMBEDDED_NAME": "annotator",
             "PGDATA": VAR_DIR / "pgdata",
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -12,3 +12,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(require_POST(set_language)), name="set_language"),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be reached answers 503 with its reason, whichever layer met it.
+handler500 = "articles.views.server_error"

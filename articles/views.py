@@ -1,4 +1,5 @@
 import codecs
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -8,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -522,6 +524,24 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The project's handler500: an unreachable database (PostgreSQL restarting, say) is a 503 with its
+    reason, every other error Django's 500 page.
+
+    A handler, not a middleware: the first query of a request is usually the session's, made by a
+    middleware, and only the handler sees errors raised there. Plain text, as a template's context
+    processors would query the database again.
+    """
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)
 
 
 # ---------------------------------------------------------------------------------------------------

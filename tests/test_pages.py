@@ -8,6 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article
+from articles.views import server_error
+from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +91,40 @@ def test_healthz_says_503_when_the_database_is_down(monkeypatch):
     monkeypatch.undo()
     connection.close()
     assert Article.objects.count() == 0  # and the app reconnects once it is back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_and_changes_answer_503_with_the_reason_when_the_database_is_down(editor, make_article, monkeypatch):
+    article = make_article("Putin visitó Moscú.", spans=[(0, 5, "PER")])
+    # Errors answered as a server would, not raised into the test.
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(editor)
+    page = client.get(f"/articles/{article.pk}/").content.decode()
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    connection.close()
+    params = connection.get_connection_params() | {"host": "127.0.0.1", "port": 1}
+    monkeypatch.setattr(connection, "get_connection_params", lambda: params)
+    change = {"start": 13, "end": 18, "label": "LOC", "version": article.version}
+    for response in [
+        client.get(f"/articles/{article.pk}/"),
+        client.post(f"/articles/{article.pk}/spans/", change, HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true"),
+    ]:
+        assert response.status_code == 503
+        assert response.content.decode() == "The database is unavailable; try again in a moment."
+        assert response["Retry-After"] == "5"
+    monkeypatch.undo()
+    connection.close()
+    assert span_texts(article) == [("Putin", "PER", "model")]
+    assert client.get(f"/articles/{article.pk}/").status_code == 200  # back by itself
+
+
+def test_other_errors_stay_500(rf):
+    request = rf.get("/")
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(request)
+    assert response.status_code == 500
 
 
 def test_the_home_page_leads_to_the_list(as_editor):
