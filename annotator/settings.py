@@ -168,6 +168,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# A stale token (the user signed in again in another tab) is explained in the page, not a raw 403.
+CSRF_FAILURE_VIEW = "articles.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
