@@ -712,7 +712,7 @@ def article_history(request: HttpRequest, pk: int) -> HttpResponse:
     except InvalidPage:
         return _bad_request(
             _("There is no page “%(page)s” of this history: it has pages 1 to %(pages)s.")
-            % {"page": number[:20], "pages": paginator.num_pages}
+            % {"page": number[:40], "pages": paginator.num_pages}
         )
     rows = [_history_row(event, article.body) for event in page]
     return render(request, "articles/history.html", {"article": article, "page": page, "rows": rows})
