@@ -122,3 +122,9 @@ def test_spans_are_not_changed_or_deleted_through_the_admin_either(as_admin, art
     change = {"start": 1, "end": 2, "csrfmiddlewaretoken": csrf(as_admin)}
     assert as_admin.post(f"/admin/articles/span/{span.pk}/change/", change).status_code == 403
     assert list(Span.objects.order_by("pk").values()) == before
+
+
+def test_the_history_speaks_spanish_too(as_admin, article):
+    html = as_admin.get(f"/articles/{article.pk}/history/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "<h1>Historial de cambios</h1>" in html and "modelo test_model 1.0" in html
+    assert "7 cambios en las entidades de este artículo" in html
