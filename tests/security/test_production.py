@@ -26,7 +26,8 @@ print(json.dumps({name: getattr(settings, name) for name in [
 def production(*args: str, **env: str) -> subprocess.CompletedProcess:
     """A Python process with the production settings and only the environment given."""
     ours = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"}
-    environ = {k: v for k, v in os.environ.items() if k not in ours}
+    # Not the test settings' variables, nor those the test run sets for itself (DJANGO_*).
+    environ = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("DJANGO_")}
     environ |= {"DJANGO_SETTINGS_MODULE": "annotator.settings", **env}
     return subprocess.run(  # noqa: S603 (this interpreter, the project's own code)
         [sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False
