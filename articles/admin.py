@@ -65,6 +65,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(Span)
 class SpanAdmin(admin.ModelAdmin):
+    """Spans change only through the verbs in actions.py, which write their history: read-only here."""
+
     list_display = ["id", "article_id", "start", "end", "label", "origin", "updated_by"]
     list_filter = ["origin", "label"]
     list_select_related = ["label", "updated_by"]
@@ -73,6 +75,9 @@ class SpanAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.urls import URLPattern, reverse
 from django.utils.translation import gettext_lazy
 
 
@@ -19,16 +20,30 @@ class AnnotatorAdminSite(admin.AdminSite):
 
         @functools.wraps(inner)
         def refuse_non_admins(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.user.is_authenticated and not self.has_permission(request):
+            # Straight to the one sign-in page, as every other page of the app does.
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not self.has_permission(request):
                 raise PermissionDenied
             return inner(request, *args, **kwargs)
 
         return refuse_non_admins
 
+    def get_urls(self) -> list:
+        urls = super().get_urls()
+        # Django sends anonymous visitors of its own admin views to admin:login; without that
+        # attribute LoginRequiredMiddleware sends them to the app's one sign-in page in one step.
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback.__dict__.pop("login_url", None)
+        return urls
+
     @login_not_required
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        # One sign-in page for the whole app. (Signed-in users without the admin role never get
-        # here: admin_view refuses them with 403 instead of asking them to sign in again.)
+        # One sign-in page for the whole app. Signed in, an admin goes on to the admin; anyone else
+        # is refused with 403 rather than asked to sign in again.
         if request.user.is_authenticated:
-            raise PermissionDenied
+            if not self.has_permission(request):
+                raise PermissionDenied
+            return redirect("admin:index")
         return redirect_to_login(request.GET.get("next", reverse("admin:index")))

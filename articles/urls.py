@@ -22,6 +22,7 @@ urlpatterns = [
     path("articles/<int:pk>/spans/<int:span_id>/everywhere", views.label_all_occurrences, name="label-everywhere"),
     path("articles/<int:pk>/undo", views.undo, name="undo"),
     path("articles/<int:pk>/review", views.mark_reviewed, name="mark-reviewed"),
+    path("articles/<int:pk>/history/", views.article_history, name="history"),
     path("articles/preannotation/", views.preannotation_progress, name="preannotation_progress"),
     path("healthz", views.healthz, name="healthz"),
     path("quality/", views.quality_page, name="quality"),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,18 +17,19 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from articles import actions, charts, exports, quality, tasks, tokens, uploads
 from articles.forms import DEFAULT_ORDERING, QueueFilters
 from articles.importers import FORMATS
-from articles.models import Article, Export, ImportBatch, Label, Span, Suggestion
+from articles.models import Article, Export, ImportBatch, Label, Span, SpanEvent, Suggestion
 
 # Offered on the upload form; any name Python knows is accepted.
 ENCODINGS = [
@@ -667,3 +669,75 @@ def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _suggestions_response(request, suggestion.article, error.messages[0])
     return _suggestions_response(request, suggestion.article)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Trust: a stale CSRF token explained in the page, and each article's audit trail.
+
+
+def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form or a change sent with a token the session no longer accepts, most
+    often because the user signed in again in another tab (signing in rotates the token).
+
+    Nothing was changed, and nothing will be saved until the page is reloaded. An HTMX change gets
+    the message in the page's alert region (``#page-alert`` in base.html, let in by
+    static/page-alert.js), never an error page swapped into the article text.
+    """
+    if request.htmx:
+        context = {"reload_url": request.htmx.current_url_abs_path or ""}
+        response = render(request, "csrf_failure.html#message", context, status=403)
+        return reswap(retarget(response, "#page-alert"), "innerHTML")
+    # A plain form: back to the page it came from, if it came from this site.
+    referer = request.headers.get("Referer", "")
+    came_from_here = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    context = {"reload_url": referer if came_from_here else reverse("articles:list")}
+    return render(request, "csrf_failure.html", context, status=403)
+
+
+HISTORY_PAGE_SIZE = 100
+
+
+class HistoryRow(NamedTuple):
+    event: SpanEvent
+    who: str
+    before: str  # the label and text before the change; empty for a creation
+    after: str  # after it; empty for a deletion
+
+
+def _history_row(event: SpanEvent, body: str) -> HistoryRow:
+    def state(label: str, start: int | None, end: int | None) -> str:
+        return "" if start is None or end is None else f"{label} “{body[start:end]}” [{start}–{end}]"
+
+    if event.actor is not None:
+        who = event.actor.get_username()
+    elif event.origin == Span.Origin.MODEL:
+        who = _("model %(name)s") % {"name": event.model} if event.model else _("model")
+    else:
+        who = event.get_origin_display()
+    return HistoryRow(
+        event,
+        who,
+        state(event.before_label, event.before_start, event.before_end),
+        state(event.after_label, event.after_start, event.after_end),
+    )
+
+
+@require_GET
+@permission_required("articles.view_spanevent", raise_exception=True)
+def article_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every change to the article's spans, newest first: who (or the model), what, when. Read-only:
+    the rows are written by the verbs in actions.py and PostgreSQL refuses to update them."""
+    article = get_object_or_404(Article, pk=pk)
+    paginator = Paginator(article.events.select_related("actor").order_by("-id"), HISTORY_PAGE_SIZE)
+    number = request.GET.get("page", "1")
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        return _bad_request(
+            _("There is no page “%(page)s” of this history: it has pages 1 to %(pages)s.")
+            % {"page": number[:40], "pages": paginator.num_pages}
+        )
+    rows = [_history_row(event, article.body) for event in page]
+    return render(request, "articles/history.html", {"article": article, "page": page, "rows": rows})

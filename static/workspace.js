@@ -285,6 +285,11 @@ function notSaved(reason) {
 }
 
 root.addEventListener("htmx:responseError", (event) => {
+  // A session changed in another tab: the page's alert already says to reload (static/page-alert.js).
+  if (event.detail.target?.id === "page-alert") {
+    restore = null;
+    return say("");
+  }
   notSaved(`${event.detail.xhr.status} ${event.detail.xhr.statusText}`.trim());
 });
 root.addEventListener("htmx:sendError", () => notSaved(text.offline));

@@ -296,7 +296,9 @@ def test_a_change_without_the_csrf_token_is_refused(as_editor, article):
     path = url("relabel-span", article, article.spans.first().pk)
     response = post(as_editor, path, {"label": "LOC", "version": article.version}, csrf=False)
     assert response.status_code == 403
-    assert "CSRF verification failed" in html_text(response)
+    # Not an error page swapped into the text: a message for the page's alert region.
+    assert response["HX-Retarget"] == "#page-alert"
+    assert "Reload the page" in html_text(response)
     assert span_texts(article)[0] == ("Vladimir Putin", "PER", "model")
 
 

@@ -1,0 +1,213 @@
+"""Every URL pattern of the project, asked by an anonymous visitor, a user without a role, an editor
+and an admin: each answer is written down below, and a pattern with no expectation fails the test,
+so a new view cannot arrive without saying who may use it."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib.auth.models import AbstractBaseUser
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from articles import tasks
+from tests.security.attacks import JAVASCRIPT_URL_ATTRIBUTE, RAW
+from tests.security.world import World, article_content_type
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "outsider", "editor", "admin")
+LOGIN = "to the login page"  # 302 to /accounts/login/?next=<the URL asked>
+
+
+@dataclass(frozen=True)
+class Redirect:
+    to: str  # the start of the Location header
+
+
+@dataclass(frozen=True)
+class Expect:
+    method: str
+    anonymous: int | str | Redirect
+    outsider: int | Redirect
+    editor: int | Redirect
+    admin: int | Redirect
+    why: str = ""
+
+
+def editors(method: str, ok: int | Redirect, why: str = "") -> Expect:
+    return Expect(method, LOGIN, 403, ok, ok, why)
+
+
+def admins(method: str, ok: int | Redirect, why: str = "") -> Expect:
+    return Expect(method, LOGIN, 403, 403, ok, why)
+
+
+NO_VERSION = "a change without the article's version is refused (400) once the role is checked"
+
+EXPECTATIONS: dict[str, Expect] = {
+    "": Expect("GET", LOGIN, Redirect("/articles/"), Redirect("/articles/"), Redirect("/articles/"), "a redirect"),
+    "articles/": editors("GET", 200),
+    "articles/next/": editors("GET", Redirect("/articles/")),
+    "articles/<int:pk>/": editors("GET", 200),
+    "articles/<int:pk>/history/": admins("GET", 200, "the audit trail: permission articles.view_spanevent"),
+    "articles/preannotation/": editors("GET", 200),
+    "articles/<int:pk>/spans/": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/<int:span_id>/label": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/<int:span_id>/accept": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/<int:span_id>/resize": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/<int:span_id>/delete": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/<int:span_id>/everywhere": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/undo": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/review": editors("POST", 400, NO_VERSION),
+    "suggestions/<int:pk>/accept": editors("POST", Redirect("/articles/")),
+    "suggestions/<int:pk>/dismiss": editors("POST", Redirect("/articles/")),
+    "upload/": admins("GET", 200),
+    "upload/<int:pk>/": admins("GET", 200),
+    "upload/<int:pk>/confirm/": admins("POST", Redirect("/upload/")),
+    "export/": admins("GET", 200),
+    "export/spans.<str:fmt>": admins("GET", 200),
+    "quality/": admins("GET", 200),
+    "quality/train": admins("POST", Redirect("/quality/"), "too few reviewed articles: a message"),
+    "healthz": Expect("GET", 200, 200, 200, 200, "open to the load balancer"),
+    "accounts/login/": Expect("GET", 200, 200, 200, 200, "open: the sign-in form"),
+    "accounts/logout/": Expect(
+        "POST", LOGIN, Redirect("/accounts/login/"), Redirect("/accounts/login/"), Redirect("/accounts/login/")
+    ),  # fmt: skip
+    "accounts/password_change/": Expect("GET", LOGIN, 200, 200, 200, "any signed-in user, their own password"),
+    "accounts/password_change/done/": Expect("GET", LOGIN, 200, 200, 200),
+    "i18n/setlang/": Expect(
+        "POST", Redirect("/"), Redirect("/"), Redirect("/"), Redirect("/"), "open, for the login page"
+    ),
+    # Django's admin: admins only (articles/sites.py refuses signed-in non-admins with 403).
+    "admin/": admins("GET", 200),
+    "admin/login/": admins("GET", Redirect("/admin/"), "one sign-in page: /accounts/login/"),
+    "admin/logout/": admins("POST", Redirect("/accounts/login/")),
+    "admin/password_change/": admins("GET", 200),
+    "admin/password_change/done/": admins("GET", 200),
+    "admin/autocomplete/": admins("GET", 403, "no model offers autocompletion"),
+    "admin/jsi18n/": admins("GET", 200),
+    "admin/r/<path:content_type_id>/<path:object_id>/": admins("GET", 404, "articles have no view-on-site URL"),
+    "admin/^(?P<app_label>auth|axes|articles|django_tasks_database)/$": admins("GET", 200),
+    "admin/(?P<url>.*)$": admins("GET", 404, "an unknown admin URL"),
+    "admin/auth/user/<id>/password/": admins("GET", 200),
+}
+
+# Each model in the admin, and what an admin may do with it there; the rest of the world gets
+# 403 or the login page. Read-only models answer 403 to add and delete.
+ADMIN_MODELS = {
+    "auth/group": {"add": 200, "delete": 200},
+    "auth/user": {"add": 200, "delete": 200},
+    "axes/accessattempt": {"add": 403, "delete": 200},
+    "axes/accesslog": {"add": 403, "delete": 200},
+    "axes/accessfailurelog": {"add": 403, "delete": 200},
+    "articles/label": {"add": 200, "delete": 200},
+    "articles/importbatch": {"add": 200, "delete": 200},
+    "articles/article": {"add": 200, "delete": 200},
+    "articles/span": {"add": 403, "delete": 403},  # spans change only through the workspace's verbs
+    "articles/spanevent": {"add": 403, "delete": 403},  # the audit trail
+    "articles/referencespan": {"add": 200, "delete": 200},
+    "django_tasks_database/dbtaskresult": {"add": 403, "delete": 403},
+}
+for model, can in ADMIN_MODELS.items():
+    EXPECTATIONS |= {
+        f"admin/{model}/": admins("GET", 200),
+        f"admin/{model}/add/": admins("GET", can["add"]),
+        f"admin/{model}/<path:object_id>/": admins("GET", Redirect(f"/admin/{model}/")),
+        f"admin/{model}/<path:object_id>/change/": admins("GET", 200),
+        f"admin/{model}/<path:object_id>/history/": admins("GET", 200),
+        f"admin/{model}/<path:object_id>/delete/": admins("GET", can["delete"]),
+    }
+
+
+def url_patterns(resolver: URLResolver = None, prefix: str = "") -> list[str]:
+    """Every pattern of the project as its route, the includes' prefixes joined."""
+    resolver = resolver or get_resolver()
+    routes = []
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            routes += url_patterns(pattern, route)
+        else:
+            assert isinstance(pattern, URLPattern)
+            routes.append(route)
+    return routes
+
+
+def concrete(route: str, world: World) -> str:
+    """The route with real ids of the world's objects in place of its parameters."""
+    admin_model = re.match(r"admin/(\w+)/(\w+)/", route)
+
+    def value(name: str) -> str:
+        if name == "pk":
+            kind = {"upload/": "checked_batch", "suggestions/": "suggestion"}
+            return str(next((getattr(world, k) for p, k in kind.items() if route.startswith(p)), world.article).pk)
+        if name == "object_id" and admin_model:
+            return str(apps.get_model(*admin_model.groups()).objects.order_by("pk").last().pk)
+        return {
+            "span_id": str(world.span.pk),
+            "fmt": "csv",
+            "content_type_id": str(article_content_type().pk),
+            "object_id": str(world.article.pk),
+            "id": str(world.villain.pk),
+            "app_label": "articles",
+            "url": "no-such-page/",
+        }[name]
+
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: value(m.group(1)), route)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: value(m.group(1)), url)
+    return "/" + url.replace("^", "").replace("$", "")
+
+
+def ask(user: AbstractBaseUser | None, method: str, url: str) -> tuple[int, str, str]:
+    client = Client(enforce_csrf_checks=True)
+    if user is not None:
+        client.force_login(user)
+    token = client.get("/accounts/login/").cookies["csrftoken"].value
+    response = getattr(client, method.lower())(url, HTTP_X_CSRFTOKEN=token)
+    content = b"" if response.streaming else response.content
+    return response.status_code, response.get("Location", ""), content.decode(errors="replace")
+
+
+def matches(expected, status: int, location: str, url: str) -> bool:
+    if expected == LOGIN:
+        return status == 302 and location.startswith("/accounts/login/?next=")
+    if isinstance(expected, Redirect):
+        return status == 302 and location.startswith(expected.to)
+    return status == expected
+
+
+def test_every_url_pattern_has_an_expectation_written_down():
+    missing = [route for route in url_patterns() if route not in EXPECTATIONS]
+    assert missing == [], "Write down who may use these URLs in EXPECTATIONS"
+    stale = [route for route in EXPECTATIONS if route not in url_patterns()]
+    assert stale == [], "These expectations match no URL any more"
+
+
+def test_every_url_answers_each_role_as_written_down(world, admin, editor, outsider):
+    AccessAttempt.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x",
+                                 path_info="/", get_data="", post_data="", failures_since_start=1)  # fmt: skip
+    AccessLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x", path_info="/")
+    AccessFailureLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x",
+                                    path_info="/")  # fmt: skip
+    tasks.refresh_quality.enqueue()
+    users = {"anonymous": None, "outsider": outsider, "editor": editor, "admin": admin}
+    wrong, pages = [], 0
+    for route in url_patterns():
+        expect = EXPECTATIONS[route]
+        url = concrete(route, world)
+        for role in ROLES:
+            status, location, content = ask(users[role], expect.method, url)
+            expected = getattr(expect, role)
+            if not matches(expected, status, location, url):
+                wrong.append(f"{expect.method} {url} as {role}: {status} {location} (expected {expected})")
+            # Whatever a page shows, nothing in it runs as script and no password hash is in it.
+            assert not [raw for raw in RAW if raw in content], f"{url} as {role} shows markup unescaped"
+            assert not re.search(JAVASCRIPT_URL_ATTRIBUTE, content), f"{url} as {role} links to javascript:"
+            for user in (admin, editor, world.villain):
+                assert user.password.split("$")[-1] not in content, f"{url} as {role} shows a password hash"
+            pages += status == 200
+    assert wrong == [], "\n".join(wrong)
+    assert pages > 60
