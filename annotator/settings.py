@@ -203,14 +203,6 @@ MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
 TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 20)
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name) or str(default)
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
-
-
 # Uploads wait here, never served, until their import is done (see README, "Importing").
 IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3)

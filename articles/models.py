@@ -35,6 +35,13 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def someone() -> models.ForeignKey:
+    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+
 class IntRange(Func):
     """``int4range(start, end)``: half-open, like a Python slice."""
 
@@ -97,9 +104,7 @@ class ImportBatch(models.Model):
 
     name = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
     status = models.CharField(max_length=10, choices=Status, default=Status.DONE)
     # The uploaded files as [{"name": original name, "size": bytes}], in upload order.
     files = models.JSONField(default=list, blank=True)
@@ -217,22 +222,14 @@ class Article(models.Model):
     # made on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    updated_by = someone()
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    reviewed_by = someone()
     # The editor "next article" gave this article to, until when (see LEASE): no one else gets it
     # from "next article" meanwhile. Anyone may still open it from the list.
-    leased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    leased_by = someone()
     leased_until = models.DateTimeField(null=True, blank=True)
 
     objects = ArticleQuerySet.as_manager()
@@ -328,14 +325,10 @@ class Span(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
     updated_at = models.DateTimeField(auto_now=True)
     # Null while a model span is as the model proposed it; set by any editor action on it.
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    updated_by = someone()
 
     objects = SpanQuerySet.as_manager()
 
@@ -440,9 +433,7 @@ class Export(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     # Empty for the command line.
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
     format = models.CharField(max_length=8, choices=Format)
     excel = models.BooleanField(default=False)
     # The query string of the filters, as the export page and the URL take them.
@@ -489,13 +480,9 @@ class Suggestion(models.Model):
     # The span whose creation or relabelling offered it (no foreign key: that span may be gone).
     source_span_id = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = someone()
 
     objects = SuggestionQuerySet.as_manager()
 
@@ -532,9 +519,7 @@ class TrainedModel(models.Model):
     scores = models.JSONField()
     active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = someone()
 
     class Meta:
         ordering = ["-version"]
