@@ -6,6 +6,7 @@ are serialised, so the version check below cannot pass for both and neither chan
 """
 
 import bisect
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from articles import tokens
 from articles.models import LEASE, Article, Label, Span, SpanEvent, Suggestion
 
+log = logging.getLogger(__name__)
 Kind = SpanEvent.Kind
 
 
@@ -44,7 +46,11 @@ class ModelSpan:
 
 
 def _lock(article_id: int, version: int | None) -> Article:
-    article = Article.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=article_id)
+    # FOR NO KEY UPDATE: it serialises the verbs on this article, yet lets other transactions insert
+    # rows that refer to it (their foreign-key check takes KEY SHARE, which plain FOR UPDATE blocks).
+    article = (
+        Article.objects.select_for_update(of=("self",), no_key=True).select_related("updated_by").get(pk=article_id)
+    )
     if version is not None and version != article.version:
         raise StaleVersion(article)
     return article
@@ -129,7 +135,6 @@ def _label(name: str) -> Label:
         raise ValidationError(_("Unknown label %(name)r.") % {"name": name}) from None
 
 
-@transaction.atomic
 def create_span(
     article: Article,
     start: int,
@@ -141,7 +146,27 @@ def create_span(
     whole_tokens: bool = False,
 ) -> Span:
     """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
-    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``)."""
+    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``).
+
+    The same text elsewhere is offered once the change is saved and the article let go (see
+    ``_offer_elsewhere``): the search reaches into other articles and must not keep this one locked.
+    """
+    span = _create_span(article, start, end, label, user, version=version, whole_tokens=whole_tokens)
+    _offer_elsewhere(span, user)
+    return span
+
+
+@transaction.atomic
+def _create_span(
+    article: Article,
+    start: int,
+    end: int,
+    label: str,
+    user: AbstractBaseUser,
+    *,
+    version: int | None,
+    whole_tokens: bool,
+) -> Span:
     article = _lock(article.pk, version)
     if whole_tokens:
         start, end = tokens.snap(article.body, start, end)
@@ -158,7 +183,6 @@ def create_span(
     span.article = article
     _event(article, span, Kind.CREATED, user).save()
     _bump(article, user)
-    propagate(span, user)
     return span
 
 
@@ -179,10 +203,15 @@ def _copy(span: Span) -> Span:
     return Span(pk=span.pk, start=span.start, end=span.end, label=span.label, origin=span.origin)
 
 
-@transaction.atomic
 def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int | None = None) -> Span:
-    article, span = _locked_span(span, version)
-    return _relabel(article, span, label, user)
+    """The new label is offered elsewhere once the change is saved (as with ``create_span``)."""
+    with transaction.atomic():
+        article, span = _locked_span(span, version)
+        before = span.label_id
+        span = _relabel(article, span, label, user)
+    if span.label_id != before:
+        _offer_elsewhere(span, user)
+    return span
 
 
 def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -> Span:
@@ -193,8 +222,6 @@ def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -
     kind = Kind.ACCEPTED if span.label_id == before.label.pk else Kind.RELABELLED
     _event(article, span, kind, user, before).save()
     _bump(article, user)
-    if kind == Kind.RELABELLED:
-        propagate(span, user)
     return span
 
 
@@ -322,7 +349,7 @@ def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Articl
     candidates = (
         Article.objects.needs_review()
         .free_for(user)
-        .select_for_update(skip_locked=True, of=("self",))
+        .select_for_update(skip_locked=True, of=("self",), no_key=True)
         .only("pk")
         .order_by("pk")
     )
@@ -369,7 +396,10 @@ def store_model_output(
     """
     # Locked in id order, as every other verb locks one row: no deadlock with editors or workers.
     articles = list(
-        Article.objects.select_for_update(of=("self",)).filter(pk__in=outputs).order_by("pk").only("version", "status")
+        Article.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=outputs)
+        .order_by("pk")
+        .only("version", "status")
     )
     if not include_reviewed:
         articles = [a for a in articles if a.status != Article.Status.REVIEWED]
@@ -544,6 +574,18 @@ def add_imported_spans(spans: Iterable[ImportedSpan], user: AbstractBaseUser | N
 PROPAGATION_MIN_LENGTH = 3
 # An editor's click must stay fast whatever the corpus: offer the text in this many articles at most.
 PROPAGATION_MAX_ARTICLES = 500
+
+
+def _offer_elsewhere(span: Span, user: AbstractBaseUser | None) -> None:
+    """Propagates an editor's entity, as a hint that never costs the editor's change: two editors
+    propagating at once into the same places can deadlock on the suggestions' unique index, and
+    PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged;
+    the change itself is saved."""
+    try:
+        with transaction.atomic():
+            propagate(span, user)
+    except OperationalError as error:
+        log.warning("Suggestions for span %s were not offered: %s", span.pk, error)
 
 
 def propagate(span: Span, user: AbstractBaseUser | None) -> int:

@@ -112,7 +112,7 @@ class _Lanes:
                         self.articles.filter(pk__gt=self.last)
                         .order_by("pk")
                         .only("pk", "body")
-                        .select_for_update(skip_locked=self.skip_locked, of=("self",))[: nlp.BATCH_SIZE]
+                        .select_for_update(skip_locked=self.skip_locked, of=("self",), no_key=True)[: nlp.BATCH_SIZE]
                     )
                     if not batch:
                         return
