@@ -125,6 +125,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# An editor's new entity is offered across the corpus by a worker, not in the editor's request.
+SUGGESTIONS_IN_BACKGROUND = True
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -19,3 +19,6 @@ STORAGES = {
 }
 # Static files straight from static/ and the apps, without collectstatic.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
+# Suggestions appear as soon as a test's change is made (their tasks would wait for a worker);
+# tests that want the worker's path turn it back on.
+SUGGESTIONS_IN_BACKGROUND = False

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, models, transaction
@@ -577,15 +578,28 @@ PROPAGATION_MAX_ARTICLES = 500
 
 
 def _offer_elsewhere(span: Span, user: AbstractBaseUser | None) -> None:
-    """Propagates an editor's entity, as a hint that never costs the editor's change: two editors
-    propagating at once into the same places can deadlock on the suggestions' unique index, and
-    PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged;
-    the change itself is saved."""
+    """Propagation is a hint: it runs in a worker (SUGGESTIONS_IN_BACKGROUND), so an editor's change
+    never waits for a search through the corpus. The task is queued in the same transaction as
+    the change when there is one, so it exists exactly when the change does."""
+    if settings.SUGGESTIONS_IN_BACKGROUND:
+        from articles import tasks  # tasks imports this module
+
+        tasks.offer_elsewhere.enqueue(span.pk, user.pk if user else None)
+    else:
+        offer_elsewhere_now(span, user)
+
+
+def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
+    """Propagates an editor's entity, as a hint that never costs the editor's change: two
+    propagations at once into the same places can deadlock on the suggestions' unique index, and
+    PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged.
+    Returns the number of suggestions offered."""
     try:
         with transaction.atomic():
-            propagate(span, user)
+            return propagate(span, user)
     except OperationalError as error:
         log.warning("Suggestions for span %s were not offered: %s", span.pk, error)
+        return 0
 
 
 def propagate(span: Span, user: AbstractBaseUser | None) -> int:

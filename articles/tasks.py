@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from articles import actions, nlp, quality, uploads
-from articles.models import Article, ArticleQuerySet
+from articles.models import Article, ArticleQuerySet, Span
 
 log = logging.getLogger(__name__)
 
@@ -293,3 +293,13 @@ def train_model(user_id: int | None = None, force: bool = False) -> dict[str, ob
         "new": outcome.new,
         "spans": spans,
     }
+
+
+@task()
+def offer_elsewhere(span_id: int, user_id: int | None) -> int:
+    """An editor's new or relabelled entity, offered where its text occurs in other articles."""
+    span = Span.objects.select_related("article", "label").filter(pk=span_id).first()
+    if span is None:  # deleted or undone before a worker got to it
+        return 0
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return actions.offer_elsewhere_now(span, user)

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from articles import actions
 from articles.models import Suggestion
@@ -99,3 +100,19 @@ def test_short_texts_are_not_propagated(make_article, editor):
     source = make_article("La UE y la UE.")
     actions.create_span(source, 3, 5, "ORG", editor)
     assert not Suggestion.objects.exists()
+
+
+def test_in_production_a_worker_offers_it_after_the_change(make_article, editor, settings):
+    """The editor's request only queues the search; a worker's task runs it."""
+    settings.SUGGESTIONS_IN_BACKGROUND = True
+    source = make_article("Habló Aurora Rivas.")
+    target = make_article("Aurora Rivas llegó.")
+    span = actions.create_span(source, 6, 18, "PER", editor)
+    assert offers(target) == []
+    queued = DBTaskResult.objects.get(task_path="articles.tasks.offer_elsewhere")
+    assert queued.args_kwargs["args"] == [span.pk, editor.pk]
+    assert queued.task.call(*queued.args_kwargs["args"]) == 1
+    assert offers(target) == [("Aurora Rivas", "PER", "pending")]
+    # A span deleted before a worker got to it offers nothing.
+    actions.delete_span(span, editor)
+    assert queued.task.call(span.pk, editor.pk) == 0

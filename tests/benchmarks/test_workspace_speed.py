@@ -149,7 +149,9 @@ class Editor(threading.Thread):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_span_changes_with_twenty_editors_at_once(make_article):
+def test_span_changes_with_twenty_editors_at_once(make_article, settings):
+    # As in production: the suggestions a change offers elsewhere are a worker's job, not the request's.
+    settings.SUGGESTIONS_IN_BACKGROUND = True
     editors = [_user(f"editor{i}", "editor") for i in range(EDITORS)]
     articles = [article_with_spans(make_article, 300, title=f"Artículo {i}") for i in range(EDITORS)]
     app = TimedApp()
