@@ -63,40 +63,35 @@ class ArticleAdmin(admin.ModelAdmin):
         )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written: spans change only through the verbs, and their history never changes."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Span)
-class SpanAdmin(admin.ModelAdmin):
+class SpanAdmin(ReadOnlyAdmin):
     """Spans change only through the verbs in actions.py, which write their history: read-only here."""
 
     list_display = ["id", "article_id", "start", "end", "label", "origin", "updated_by"]
     list_filter = ["origin", "label"]
     list_select_related = ["label", "updated_by"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(SpanEvent)
-class SpanEventAdmin(admin.ModelAdmin):
+class SpanEventAdmin(ReadOnlyAdmin):
     """The audit trail: readable, never editable."""
 
     list_display = ["at", "article_id", "span_id", "kind", "actor", "before_label", "after_label"]
     list_filter = ["kind"]
     list_select_related = ["actor"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.register(ReferenceSpan)
