@@ -606,7 +606,8 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     """Offers the span's text with its label wherever else it occurs, as a whole word, in articles not
     reviewed yet; returns the number of suggestions offered.
 
-    PostgreSQL finds the articles (``LIKE`` through the trigram index on bodies); Python only locates
+    PostgreSQL finds the articles (``LIKE`` through the trigram index on the search table's copies of
+    the bodies); Python only locates
     the occurrences inside those few. A place already holding a span is skipped, except an untouched
     model span of exactly that text with another label, which accepting the suggestion relabels.
     """
@@ -615,7 +616,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
         return 0
     candidates = list(
         Article.objects.exclude(status=Article.Status.REVIEWED)
-        .filter(body__contains=text)
+        .filter(search__body__contains=text)
         # No ordering: the first matches the index yields will do, without sorting every match of a common name.
         .order_by()
         .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]

@@ -249,8 +249,6 @@ class Article(models.Model):
             models.Index(fields=["updated_at", "id"], name="article_updated_id"),
             models.Index(fields=["title", "id"], name="article_title_id"),
             models.Index(fields=["preannotated_at"], name="article_preannotated_at"),
-            # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
-            GinIndex(OpClass(F("body"), name="gin_trgm_ops"), name="article_body_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -278,17 +276,26 @@ class Article(models.Model):
 
 
 class ArticleSearch(models.Model):
-    """The full-text search document of an article, written only by a PostgreSQL trigger.
+    """What searching the corpus reads, written only by a PostgreSQL trigger: the article's full-text
+    document, and a copy of its body under a trigram index, for propagation's substring search.
 
-    A table of its own rather than a generated column on Article, so that loading an article (every
-    span change locks and reads one) and bulk imports (RETURNING) never carry the tsvector along.
+    A table of its own, written once per article: an article's row is written again on every span
+    change and every pre-annotated batch, and PostgreSQL indexes each new version of a row in all of
+    its table's indexes, so a trigram index there would index the whole body again on each of those
+    writes. Loading an article (every span change locks and reads one) and bulk imports (RETURNING)
+    never carry these along either.
     """
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
     document = SearchVectorField()
+    body = models.TextField(editable=False)
 
     class Meta:
-        indexes = [GinIndex(fields=["document"], name="articlesearch_document")]
+        indexes = [
+            GinIndex(fields=["document"], name="articlesearch_document"),
+            # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
+            GinIndex(OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm"),
+        ]
 
     def __str__(self) -> str:
         return f"search document of article {self.article_id}"

@@ -54,8 +54,22 @@ def test_spans_of_different_articles_may_share_offsets(make_article):
 
 def test_it_refuses_a_span_past_the_end_of_the_body(make_article):
     article = make_article("Putin en Moscú")  # 14 code points
+    insert_span(article, 9, 14)  # ends where the body does
+    assert f"ends at 15 past the body of article {article.pk} (14 characters)" in refused(insert_span, article, 14, 15)
+
+
+def test_one_span_past_the_body_refuses_the_whole_statement(make_article):
+    good, short = make_article("Putin en Moscú"), make_article("Moscú")
+    rows = [Span(article=good, start=0, end=5, label=Label.objects.get(name="PER"), origin=Span.Origin.EDITOR)]
+    rows.append(Span(article=short, start=0, end=8, label=Label.objects.get(name="LOC"), origin=Span.Origin.EDITOR))
+    assert f"past the body of article {short.pk}" in refused(Span.objects.bulk_create, rows)
+    assert not Span.objects.exists()
+
+
+def test_it_refuses_moving_a_span_past_the_end_of_the_body(make_article):
+    article = make_article("Putin en Moscú")
     insert_span(article, 9, 14)
-    assert "ends past the body" in refused(insert_span, article, 0, 15)
+    assert "ends past the body" in refused(lambda: Span.objects.filter(article=article).update(end=15))
 
 
 def test_body_length_counts_code_points_not_bytes(make_article):
