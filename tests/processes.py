@@ -32,6 +32,15 @@ def worker(*args: str, name: str = "annotator-worker", **popen) -> subprocess.Po
     return manage("db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload", *args, name=name, **popen)
 
 
+def connected(names: list[str]) -> int:
+    """How many of the processes with these application_names are connected to the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT application_name) FROM pg_stat_activity WHERE application_name = ANY(%s)", [names]
+        )
+        return cursor.fetchone()[0]
+
+
 def in_transaction(name: str) -> bool:
     """Whether the process with this application_name is inside a transaction right now."""
     with connection.cursor() as cursor:
@@ -41,11 +50,13 @@ def in_transaction(name: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 60, what: str = "the condition") -> object:
-    """Checks the condition every 20 ms until it holds; fails after the timeout."""
+def wait_until(
+    condition: Callable[[], object], timeout: float = 60, every: float = 0.02, what: str = "the condition"
+) -> object:
+    """Checks the condition every ``every`` seconds until it holds; fails after the timeout."""
     deadline = time.monotonic() + timeout
     while not (result := condition()):
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
-        time.sleep(0.02)
+        time.sleep(every)
     return result

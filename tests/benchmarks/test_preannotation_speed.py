@@ -11,8 +11,11 @@ from datetime import timedelta
 import psutil
 import pytest
 import spacy
+from django.db import transaction
 from django.db.models import Max, Min
+from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from articles import nlp, tasks
 from articles.models import Article, Span, SpanEvent
@@ -22,8 +25,7 @@ from tests.benchmarks import corpus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CORPUS_CHARS = 2_000_000
-# On an idle machine the two-worker figure must hold; on a shared one it is reported, not judged.
-IDLE_LOAD = 0.5
+RUNS = 2
 
 
 def bare(texts: list[str]) -> float:
@@ -85,15 +87,26 @@ def test_selecting_the_ner_components_measures_against_the_whole_pipeline():
 
 
 def _run_workers(ids: list[int], count: int) -> tuple[float, float]:
-    """Words per second of `count` workers over the queued articles, from the first stored batch to
-    the last, and the cores they had on average (their CPU time over the wall time)."""
-    tasks.queue_preannotation(ids)
+    """Words per second of `count` workers over these articles, from the first stored batch to the
+    last, and the cores they had on average (their CPU time over the wall time).
+
+    The workers are started first and the articles queued once all of them wait for work, so that
+    none gets a head start from starting up sooner than the others.
+    """
+    names = [f"bench-worker-{n}" for n in range(count)]
     cpu_before, started = _children_cpu(), time.perf_counter()
-    workers = [processes.worker("--batch", name=f"bench-worker-{n}") for n in range(count)]
-    assert [w.wait(timeout=900) for w in workers] == [0] * count
-    cores = (_children_cpu() - cpu_before) / (time.perf_counter() - started)
+    workers = [processes.worker(name=name) for name in names]
+    processes.wait_until(lambda: processes.connected(names) == count, what=f"{count} workers to start")
+    with transaction.atomic():
+        tasks.queue_preannotation(ids)
+    unfinished = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+    processes.wait_until(lambda: not unfinished.exists(), timeout=900, every=0.5, what="the workers' tasks")
+    for w in workers:
+        w.terminate()  # they wait for work: they stop at once
+    assert [w.wait(timeout=60) for w in workers] == [0] * count
     done = Article.objects.filter(pk__in=ids)
-    assert done.pending_preannotation().count() == 0
+    assert not done.pending_preannotation().exists()
+    cores = (_children_cpu() - cpu_before) / (time.perf_counter() - started)
     span = done.aggregate(first=Min("preannotated_at"), last=Max("preannotated_at"))
     after_first = done.filter(preannotated_at__gt=span["first"])
     words = corpus.words(list(after_first.values_list("body", flat=True)))
@@ -116,18 +129,21 @@ def test_two_workers_on_two_cores_reach_1_7_times_one(monkeypatch):
     bodies = corpus.articles(CORPUS_CHARS)
     ids = corpus.store(bodies)
     load_before = os.getloadavg()[0]
-    one, one_cores = _run_workers(ids, 1)
-    _reset(ids)
-    two, two_cores = _run_workers(ids, 2)
+    # Alternating runs, the best of each: what else the machine does only ever slows a run down.
+    runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    for count in [1, 2] * RUNS:
+        corpus.settle()
+        runs[count].append(_run_workers(ids, count))
+        _reset(ids)
+    (one, one_cores), (two, two_cores) = max(runs[1]), max(runs[2])
     load_after = os.getloadavg()[0]
     ratio = two / one
     print(
         f"\none worker: {one:,.0f} words/s on {one_cores:.2f} cores; two workers: {two:,.0f} words/s "
-        f"({ratio:.2f}x) on {two_cores:.2f} cores, of {psutil.cpu_count()}; load average before "
-        f"{load_before:.2f}, after {load_after:.2f}"
+        f"({ratio:.2f}x) on {two_cores:.2f} cores, of {psutil.cpu_count()} (best of {RUNS} runs each: "
+        f"{', '.join(f'{r:,.0f}' for r, _ in runs[1])} and {', '.join(f'{r:,.0f}' for r, _ in runs[2])}); "
+        f"load average before {load_before:.2f}, after {load_after:.2f}"
     )
-    if load_before > IDLE_LOAD:
-        pytest.xfail(f"the machine was busy (load {load_before:.2f}): measured {ratio:.2f}x, judged only when idle")
     assert ratio >= 1.7
 
 
