@@ -35,11 +35,21 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def someone() -> models.ForeignKey:
-    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty."""
+def someone(db_index: bool = True) -> models.ForeignKey:
+    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
+
+    ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that
+    have someone, with ``someone_index``.
+    """
     return models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=db_index
     )
+
+
+def someone_index(field: str, name: str) -> models.Index:
+    """An index over the rows where ``field`` names someone: what looking up a user's rows, and
+    emptying them when the user is deleted, need, without an entry per row of nobody's."""
+    return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
 
 
 class IntRange(Func):
@@ -332,15 +342,16 @@ class Span(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = someone()
+    created_by = someone(db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Null while a model span is as the model proposed it; set by any editor action on it.
-    updated_by = someone()
+    updated_by = someone(db_index=False)
 
     objects = SpanQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "start"]
+        indexes = [someone_index("created_by", "span_created_by"), someone_index("updated_by", "span_updated_by")]
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
             models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
@@ -372,14 +383,15 @@ class SpanEvent(models.Model):
 
     Kind = SpanEventKind
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="events")
+    # Indexed by spanevent_article_actor, which begins with it.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="events", db_index=False)
     # No foreign key: the span may be gone, its history stays.
     span_id = models.BigIntegerField()
     kind = models.CharField(max_length=12, choices=Kind)
     origin = models.CharField(max_length=8, choices=SpanOrigin)
     # Null for the model's own changes. PROTECT: history names its authors (deactivate users instead).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     at = models.DateTimeField(auto_now_add=True)
     article_version = models.PositiveIntegerField()
@@ -396,7 +408,10 @@ class SpanEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["article", "actor", "id"], name="spanevent_article_actor")]
+        indexes = [
+            models.Index(fields=["article", "actor", "id"], name="spanevent_article_actor"),
+            someone_index("actor", "spanevent_actor"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=SpanEventKind.values), name="spanevent_kind_valid"),
         ]
