@@ -11,11 +11,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, models, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -428,54 +429,8 @@ def store_model_output(
         for s in outputs[article.pk]
         if (article.pk, s.start, s.end) not in deleted and not _overlaps(kept[article.pk], s.start, s.end)
     ]
-    # A batch brings thousands of spans: COPY them, with ids taken beforehand for their history rows.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Span._meta.db_table, len(new)],
-        )
-        span_ids = [row[0] for row in cursor.fetchall()]
     now = timezone.now()
-    _copy_in(
-        Span,
-        ["id", "article", "start", "end", "label", "origin", "model_name", "model_version", "created_at", "updated_at"],
-        (
-            (
-                span_id,
-                article.pk,
-                s.start,
-                s.end,
-                labels[s.label],
-                Span.Origin.MODEL,
-                model_name,
-                model_version,
-                now,
-                now,
-            )
-            for span_id, (article, s) in zip(span_ids, new, strict=True)
-        ),
-    )
-    _copy_in(
-        SpanEvent,
-        ["article", "span_id", "kind", "origin", "at", "article_version", "before_label"]
-        + ["after_start", "after_end", "after_label", "model"],
-        (
-            (
-                article.pk,
-                span_id,
-                Kind.CREATED,
-                Span.Origin.MODEL,
-                now,
-                article.version + 1,
-                "",
-                s.start,
-                s.end,
-                s.label,
-                f"{model_name} {model_version}",
-            )
-            for span_id, (article, s) in zip(span_ids, new, strict=True)
-        ),
-    )
+    _insert_model_spans(new, labels, model_name, model_version, now)
     Article.objects.filter(pk__in=ids).update(
         status=Case(When(status=Article.Status.NEW, then=Value(Article.Status.PRE_ANNOTATED)), default=F("status")),
         version=F("version") + 1,
@@ -487,14 +442,51 @@ def store_model_output(
     return len(new)
 
 
-def _copy_in(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> None:
-    """Inserts rows with PostgreSQL's COPY (the columns left out get NULL)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+# A batch brings thousands of spans: one statement stores them and their history rows, with the
+# rows sent as one array per column.
+INSERT_MODEL_SPANS = """
+WITH new AS (
+    INSERT INTO articles_span (article_id, start, "end", label_id, origin, model_name, model_version,
+                               created_at, updated_at)
+    SELECT article_id, start, "end", label_id, %(origin)s, %(name)s, %(version)s, %(now)s, %(now)s
+    FROM unnest(%(articles)s::bigint[], %(starts)s::integer[], %(ends)s::integer[], %(labels)s::bigint[])
+        AS s(article_id, start, "end", label_id)
+    RETURNING id, article_id, start, "end", label_id
+)
+INSERT INTO articles_spanevent (article_id, span_id, kind, origin, at, article_version, before_label,
+                                after_start, after_end, after_label, model)
+SELECT new.article_id, new.id, %(kind)s, %(origin)s, %(now)s, v.version, '', new.start, new."end", l.name, %(model)s
+FROM new
+JOIN articles_label l ON l.id = new.label_id
+JOIN unnest(%(version_of)s::bigint[], %(versions)s::integer[]) AS v(article_id, version) USING (article_id)
+"""
+
+
+def _insert_model_spans(
+    new: list[tuple[Article, ModelSpan]], labels: dict[str, int], model_name: str, model_version: str, now: datetime
+) -> None:
+    """The model's spans, and their "created" history rows at the articles' next version."""
+    if not new:
+        return
+    versions = {article.pk: article.version + 1 for article, _ in new}
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        cursor.execute(
+            INSERT_MODEL_SPANS,
+            {
+                "articles": [article.pk for article, _ in new],
+                "starts": [s.start for _, s in new],
+                "ends": [s.end for _, s in new],
+                "labels": [labels[s.label] for _, s in new],
+                "version_of": list(versions),
+                "versions": list(versions.values()),
+                "origin": Span.Origin.MODEL,
+                "kind": Kind.CREATED,
+                "name": model_name,
+                "version": model_version,
+                "model": f"{model_name} {model_version}",
+                "now": now,
+            },
+        )
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
