@@ -1,6 +1,7 @@
 """Personas and article builders shared by the whole suite."""
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
@@ -107,6 +108,23 @@ def make_article(db) -> Callable[..., Article]:
         return article
 
     return make
+
+
+WAIT = 30  # seconds a thread may take before a test calls it stuck
+
+
+def in_thread(target: Callable[[], None]) -> threading.Thread:
+    """Runs target in a new thread, on its own database connection (closed at the end)."""
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def span_texts(article: Article) -> list[tuple[str, str, str]]:

@@ -1,9 +1,13 @@
 """PostgreSQL itself refuses bad spans, whatever the Python code does."""
 
+import threading
+
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from articles.models import Article, Label, Span, SpanEvent
+from tests import processes
+from tests.conftest import WAIT, in_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +21,18 @@ def insert_span(article: Article, start: int, end: int, label: str = "PER") -> N
                VALUES (%s, %s, %s, (SELECT id FROM articles_label WHERE name = %s), 'editor', '', '', now(), now())""",
             [article.pk, start, end, label],
         )
+
+
+def editor_span(article: Article, start: int, end: int, label: str = "PER") -> Span:
+    return Span(article=article, start=start, end=end, label=Label.objects.get(name=label), origin=Span.Origin.EDITOR)
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def refused(write, *args) -> str:
@@ -45,6 +61,60 @@ def test_it_refuses_overlapping_spans(make_article):
     assert Span.objects.filter(article=article).count() == 2
 
 
+def test_it_refuses_overlapping_spans_written_in_one_statement(make_article):
+    article = make_article("Vladimir Putin en Moscú")
+    rows = [editor_span(article, 0, 14), editor_span(article, 9, 17)]
+    assert f"spans 0-14 and 9-17 of article {article.pk} overlap" in refused(Span.objects.bulk_create, rows)
+    assert not Span.objects.exists()
+
+
+def test_it_refuses_moving_a_span_onto_another(make_article):
+    article = make_article("Vladimir Putin en Moscú")
+    insert_span(article, 0, 14)
+    insert_span(article, 18, 23, "LOC")
+    assert "span_no_overlap" in refused(lambda: Span.objects.filter(start=18).update(start=10))
+    assert list(Span.objects.values_list("start", "end")) == [(0, 14), (18, 23)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_spans_from_two_transactions_at_once_are_refused(make_article):
+    """The second writer waits for the first one's commit, then sees its span."""
+    article = make_article("Vladimir Putin en Moscú")
+    inserted, finish, got = threading.Event(), threading.Event(), {}
+
+    def first() -> None:
+        with transaction.atomic():
+            insert_span(article, 0, 14)
+            inserted.set()
+            finish.wait(WAIT)
+
+    def second() -> None:
+        with pytest.raises(IntegrityError) as error, transaction.atomic():
+            insert_span(article, 9, 17)
+        got["error"] = str(error.value)
+
+    holder = in_thread(first)
+    assert inserted.wait(WAIT)
+    writer = in_thread(second)
+    processes.wait_until(waiting_for_a_lock, what="the second writer to wait for the first")
+    finish.set()
+    holder.join(WAIT)
+    writer.join(WAIT)
+    assert f"spans 0-14 and 9-17 of article {article.pk} overlap" in got["error"]
+    assert list(Span.objects.values_list("start", "end")) == [(0, 14)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_spans_are_not_written_under_repeatable_read(make_article):
+    """Its snapshot would miss another transaction's spans committed meanwhile."""
+    article = make_article("Vladimir Putin en Moscú")
+    with pytest.raises(OperationalError, match="REPEATABLE READ"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        insert_span(article, 0, 14)
+    assert not Span.objects.exists()
+
+
 def test_spans_of_different_articles_may_share_offsets(make_article):
     first, second = make_article("Putin en Moscú"), make_article("Moscú y Putin")
     insert_span(first, 0, 5)
@@ -60,8 +130,7 @@ def test_it_refuses_a_span_past_the_end_of_the_body(make_article):
 
 def test_one_span_past_the_body_refuses_the_whole_statement(make_article):
     good, short = make_article("Putin en Moscú"), make_article("Moscú")
-    rows = [Span(article=good, start=0, end=5, label=Label.objects.get(name="PER"), origin=Span.Origin.EDITOR)]
-    rows.append(Span(article=short, start=0, end=8, label=Label.objects.get(name="LOC"), origin=Span.Origin.EDITOR))
+    rows = [editor_span(good, 0, 5), editor_span(short, 0, 8, "LOC")]
     assert f"past the body of article {short.pk}" in refused(Span.objects.bulk_create, rows)
     assert not Span.objects.exists()
 
@@ -69,7 +138,9 @@ def test_one_span_past_the_body_refuses_the_whole_statement(make_article):
 def test_it_refuses_moving_a_span_past_the_end_of_the_body(make_article):
     article = make_article("Putin en Moscú")
     insert_span(article, 9, 14)
-    assert "ends past the body" in refused(lambda: Span.objects.filter(article=article).update(end=15))
+    assert f"ends at 15 past the body of article {article.pk}" in refused(
+        lambda: Span.objects.filter(article=article).update(end=15)
+    )
 
 
 def test_body_length_counts_code_points_not_bytes(make_article):

@@ -4,17 +4,15 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from articles import accounts, actions
 from articles.models import LEASE, Article
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, WAIT, in_thread
 
 pytestmark = pytest.mark.django_db
-
-WAIT = 30  # seconds a thread may take before the test calls it stuck
 
 
 @pytest.fixture
@@ -119,18 +117,6 @@ def test_next_article_is_for_editors_only(as_outsider, anonymous, queue):
     assert leases() == {}
 
 
-def _in_thread(target) -> threading.Thread:
-    def run() -> None:
-        try:
-            target()
-        finally:
-            connection.close()  # each thread has its own connection
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_in_progress_is_skipped_not_waited_for_nor_shared(editor, other_editor, queue):
     """Two connections: while the first editor's claim still holds its row lock (not committed, so
@@ -146,9 +132,9 @@ def test_a_claim_in_progress_is_skipped_not_waited_for_nor_shared(editor, other_
     def second() -> None:
         got["erin"] = actions.lease_next(other_editor).pk
 
-    holder = _in_thread(first)
+    holder = in_thread(first)
     assert claimed.wait(WAIT)
-    asker = _in_thread(second)
+    asker = in_thread(second)
     asker.join(WAIT)
     stuck = asker.is_alive()
     finish.set()
@@ -169,7 +155,7 @@ def test_editors_asking_at_the_same_moment_each_get_a_different_article(make_art
         start.wait(WAIT)
         got[user.username] = actions.lease_next(user).pk
 
-    threads = [_in_thread(lambda user=user: claim(user)) for user in editors]
+    threads = [in_thread(lambda user=user: claim(user)) for user in editors]
     for thread in threads:
         thread.join(WAIT)
     assert len(got) == 4 and len(set(got.values())) == 4
