@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from articles.models import Article, Label, Span, SpanEvent
+from articles.models import Article, Label, Span, SpanEvent, content_hash
 from tests import processes
 from tests.conftest import WAIT, in_thread
 
@@ -74,6 +74,31 @@ def test_it_refuses_moving_a_span_onto_another(make_article):
     insert_span(article, 18, 23, "LOC")
     assert "span_no_overlap" in refused(lambda: Span.objects.filter(start=18).update(start=10))
     assert list(Span.objects.values_list("start", "end")) == [(0, 14), (18, 23)]
+
+
+def test_the_checks_read_only_the_articles_and_spans_a_statement_touches(make_article):
+    """What they cost follows the rows a statement writes, not the number of articles and spans
+    stored. Sequential scans are ruled out, as the planner does for large tables."""
+    bodies = [f"Putin en Moscú, nota {i}." for i in range(300)]
+    articles = Article.objects.bulk_create(
+        Article(title=body, body=body, body_length=len(body), content_hash=content_hash(body)) for body in bodies
+    )
+    Span.objects.bulk_create(editor_span(article, 0, 5) for article in articles)
+    # Rows read by sequential scans of the tables, and entries read from their indexes.
+    read = """SELECT sum(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class
+              WHERE oid = ANY(%(tables)s::regclass[])
+                 OR oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY(%(tables)s::regclass[]))"""
+    tables = {"tables": ["articles_article", "articles_span"]}
+    with connection.cursor() as cursor:
+        # Planned now, with these settings, not as cached by earlier statements on this connection.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_custom_plan")
+        cursor.execute(read, tables)
+        before = cursor.fetchone()[0]
+        insert_span(articles[0], 9, 14, "LOC")
+        Span.objects.filter(article=articles[0], start=9).update(end=13)
+        Span.objects.bulk_create(editor_span(article, 9, 14, "LOC") for article in articles[1:4])
+        cursor.execute(read, tables)
+        assert cursor.fetchone()[0] - before < 50  # of 300 articles and 304 spans
 
 
 @pytest.mark.django_db(transaction=True)
