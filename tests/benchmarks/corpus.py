@@ -1,9 +1,11 @@
 """A deterministic corpus of Spanish news-like articles: the seed article's sentences mixed with
 sentences built from templates, names, places and organisations, always the same for a seed."""
 
+import contextlib
 import random
 import re
 
+import psutil
 from django.conf import settings
 from django.db import connection
 
@@ -152,3 +154,25 @@ def settle() -> None:
 
 def words(bodies: list[str]) -> int:
     return sum(len(body.split()) for body in bodies)
+
+
+def database_cpu() -> float | None:
+    """CPU seconds the PostgreSQL server has used so far, all its processes, the ended ones
+    included (those its postmaster has reaped); None when the server is not a process here."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        postmaster = psutil.Process(backend).parent()
+        if postmaster is None:
+            return None
+        with postmaster.oneshot():
+            own = postmaster.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in postmaster.children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = child.cpu_times()
+                total += times.user + times.system
+        return total
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
