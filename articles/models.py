@@ -225,9 +225,10 @@ class Article(models.Model):
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
     # When the model last stored its spans here, and why it could not, if it could not (the reason
-    # stays until a retry succeeds; such an article no longer counts as pending).
+    # stays until a retry succeeds; such an article no longer counts as pending). Empty by default
+    # in the database too: bulk loads in SQL need not name it.
     preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    preannotation_error = models.TextField(blank=True, editable=False)
+    preannotation_error = models.TextField(blank=True, editable=False, default="", db_default="")
     # Optimistic concurrency: every change to the article or its spans increments it, and a change
     # made on an older version is refused.
     version = models.PositiveIntegerField(default=1)
