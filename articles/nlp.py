@@ -1,18 +1,26 @@
-"""spaCy, loaded once per process with only the components that named-entity recognition needs."""
+"""spaCy, loaded once per process with only the components that named-entity recognition needs.
+
+spaCy itself is imported when a pipeline is first read: the web server, exports and most commands
+import this module (through the tasks) without ever running the model, and importing spaCy costs
+them a second and more than 50 MB each.
+"""
+
+from __future__ import annotations
 
 import functools
 import logging
 import re
 import warnings
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-import spacy
 from django.conf import settings
-from spacy.language import Language
 
-from articles import kernels
 from articles.actions import ModelSpan
 from articles.models import TrainedModel
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 # Texts per nlp.pipe batch, and so articles per claimed batch of a worker.
 BATCH_SIZE = 32
@@ -53,6 +61,10 @@ def ner_pipes(nlp: Language) -> list[str]:
 
 def read(name_or_path: str) -> Language:
     """A fresh copy of a whole pipeline, refused with a clear message if it is unusable."""
+    import spacy
+
+    from articles import kernels
+
     try:
         with kernels.use_fast_ops(), warnings.catch_warnings():
             # The models of the spaCy 3.1 era run unchanged under 3.8; spaCy warns (W095) on every load.
@@ -90,6 +102,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 @functools.cache
 def load(name_or_path: str) -> Language:
     """A pipeline with only the components NER needs, loaded once per process."""
+    from articles import kernels
+
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
     log.info("Loaded %s; its layers multiply with %s", name_or_path, kernels.ops_in(nlp))
