@@ -618,12 +618,14 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
     for other in Span.objects.filter(article_id__in=ids).only(*fields):
         taken.setdefault(other.article_id, []).append(other)
-    word = re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)")
     offers = []
     for pk, body in candidates:
         spans = taken.get(pk, [])
-        for match in word.finditer(body):
+        for match in re.finditer(re.escape(text), body):
             start, end = match.span()
+            # Whole words only, as "label all occurrences" decides it.
+            if not tokens.is_whole(body, start, end):
+                continue
             clashes = [s for s in spans if s.start < end and start < s.end]
             relabel = (
                 len(clashes) == 1

@@ -23,13 +23,14 @@ def offers(article) -> list[tuple[str, str, str]]:
 def test_a_new_entity_is_offered_in_articles_not_reviewed_yet(make_article, editor):
     source = make_article("Ayer habló Kim Jong Un en la tele.")
     pending = make_article("Kim Jong Un visitó Pekín. Luego Kim Jong Un volvió.")
-    partial = make_article("Kim Jong Unas no es nadie; Kim Jong Un sí.")
+    partial = make_article("Kim Jong Unas no es nadie; Kim Jong Un-Sol tampoco; Kim Jong Un sí.")
     reviewed = make_article("Kim Jong Un ya revisado.")
     actions.mark_reviewed(reviewed, editor)
     start = source.body.index("Kim")
     actions.create_span(source, start, start + len("Kim Jong Un"), "PER", editor)
     assert offers(pending) == [("Kim Jong Un", "PER", "pending")] * 2
-    # Whole words only: "Kim Jong Unas" is not offered.
+    # Whole words only, as "label all occurrences" decides: neither "Kim Jong Unas" nor the
+    # hyphen-joined "Kim Jong Un-Sol" is offered.
     assert [Suggestion.objects.get(article=partial).start] == [partial.body.index("Kim Jong Un sí")]
     assert offers(reviewed) == []
     assert offers(source) == []
