@@ -25,7 +25,7 @@ from tests.benchmarks import corpus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CORPUS_CHARS = 2_000_000
-RUNS = 3
+RUNS = 5
 
 
 def bare(texts: list[str]) -> float:
