@@ -4,8 +4,9 @@ updates) instead of an exclusion constraint.
 The GiST index behind the constraint cost more than a third of the time PostgreSQL spent storing
 a batch of the model's spans (about 9 µs a span). One trigger per statement now checks what an
 insert wrote, ends inside the body and no overlap, with the article's spans read in order from a
-btree index; an update checks each span it moved against its two neighbours. Writers of one article's spans take turns on the article's row, so that a
-concurrent writer's spans are seen once it commits.
+btree index; an update checks each span it moved against its two neighbours. Writers of one
+article's spans take turns on the article's row, so that a concurrent writer's spans are seen once
+it commits.
 """
 
 from importlib import import_module
@@ -17,18 +18,31 @@ from django.db import migrations, models
 PREVIOUS_INSERT_CHECK = import_module("articles.migrations.0011_search_body_and_set_checks").SPANS_INSIDE_BODY
 
 SPANS_VALID = """
+-- Writers of an article's spans take turns on its row: each statement after the lock then sees what
+-- earlier writers committed (READ COMMITTED, Django's default); SERIALIZABLE detects the conflict
+-- itself; REPEATABLE READ would see neither and is refused.
+CREATE FUNCTION articles_refuse_repeatable_read() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'spans cannot be written under REPEATABLE READ: use READ COMMITTED or SERIALIZABLE'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END $$;
+
+CREATE FUNCTION articles_refuse_overlap(article bigint, first_start int, first_end int, second_start int, second_end int)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'spans %-% and %-% of article % overlap (span_no_overlap)',
+        first_start, first_end, second_start, second_end, article
+        USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'span_no_overlap';
+END $$;
+
 CREATE FUNCTION articles_spans_valid() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     touched bigint[] := ARRAY(SELECT DISTINCT article_id FROM new_spans ORDER BY article_id);
     bad record;
 BEGIN
-    -- One writer of an article's spans at a time, until it commits. Each statement below then sees
-    -- what earlier writers committed (READ COMMITTED, Django's default); SERIALIZABLE detects the
-    -- conflict itself; REPEATABLE READ would see neither and is refused.
-    IF current_setting('transaction_isolation') = 'repeatable read' THEN
-        RAISE EXCEPTION 'spans cannot be written under REPEATABLE READ: use READ COMMITTED or SERIALIZABLE'
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
+    PERFORM articles_refuse_repeatable_read();
     -- Joins, not "= ANY(touched)" filters: their cost stays linear for a statement of a million spans.
     PERFORM FROM articles_article a JOIN unnest(touched) t(id) ON a.id = t.id ORDER BY a.id FOR NO KEY UPDATE OF a;
 
@@ -54,9 +68,7 @@ BEGIN
     WHERE s.prev_end > s.start
     LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'spans %-% and %-% of article % overlap (span_no_overlap)',
-            bad.prev_start, bad.prev_end, bad.start, bad."end", bad.article_id
-            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'span_no_overlap';
+        PERFORM articles_refuse_overlap(bad.article_id, bad.prev_start, bad.prev_end, bad.start, bad."end");
     END IF;
     RETURN NULL;
 END $$;
@@ -75,10 +87,7 @@ DECLARE
     body_length integer;
     other record;
 BEGIN
-    IF current_setting('transaction_isolation') = 'repeatable read' THEN
-        RAISE EXCEPTION 'spans cannot be written under REPEATABLE READ: use READ COMMITTED or SERIALIZABLE'
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
+    PERFORM articles_refuse_repeatable_read();
     SELECT a.body_length INTO body_length FROM articles_article a WHERE a.id = NEW.article_id FOR NO KEY UPDATE;
     IF NEW."end" > body_length THEN
         RAISE EXCEPTION 'a span ends at % past the body of article % (% characters)', NEW."end", NEW.article_id, body_length
@@ -87,16 +96,12 @@ BEGIN
     SELECT start, "end" INTO other FROM articles_span
     WHERE article_id = NEW.article_id AND (start, id) < (NEW.start, NEW.id) ORDER BY start DESC, id DESC LIMIT 1;
     IF other."end" > NEW.start THEN
-        RAISE EXCEPTION 'spans %-% and %-% of article % overlap (span_no_overlap)',
-            other.start, other."end", NEW.start, NEW."end", NEW.article_id
-            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'span_no_overlap';
+        PERFORM articles_refuse_overlap(NEW.article_id, other.start, other."end", NEW.start, NEW."end");
     END IF;
     SELECT start, "end" INTO other FROM articles_span
     WHERE article_id = NEW.article_id AND (start, id) > (NEW.start, NEW.id) ORDER BY start, id LIMIT 1;
     IF other.start < NEW."end" THEN
-        RAISE EXCEPTION 'spans %-% and %-% of article % overlap (span_no_overlap)',
-            NEW.start, NEW."end", other.start, other."end", NEW.article_id
-            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'span_no_overlap';
+        PERFORM articles_refuse_overlap(NEW.article_id, NEW.start, NEW."end", other.start, other."end");
     END IF;
     RETURN NULL;
 END $$;
@@ -110,6 +115,8 @@ DROP TRIGGER spans_valid_after_insert ON articles_span;
 DROP TRIGGER span_valid_after_update ON articles_span;
 DROP FUNCTION articles_span_valid();
 DROP FUNCTION articles_spans_valid();
+DROP FUNCTION articles_refuse_overlap(bigint, int, int, int, int);
+DROP FUNCTION articles_refuse_repeatable_read();
 CREATE FUNCTION articles_span_inside_body() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW."end" > (SELECT body_length FROM articles_article WHERE id = NEW.article_id) THEN
