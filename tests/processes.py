@@ -50,6 +50,15 @@ def in_transaction(name: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def waiting_for_a_lock() -> bool:
+    """Whether a session on this test run's database waits for a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def wait_until(
     condition: Callable[[], object], timeout: float = 60, every: float = 0.02, what: str = "the condition"
 ) -> object:

@@ -27,14 +27,6 @@ def editor_span(article: Article, start: int, end: int, label: str = "PER") -> S
     return Span(article=article, start=start, end=end, label=Label.objects.get(name=label), origin=Span.Origin.EDITOR)
 
 
-def waiting_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def refused(write, *args) -> str:
     with pytest.raises(IntegrityError) as error, transaction.atomic():
         write(*args)
@@ -123,7 +115,7 @@ def test_overlapping_spans_from_two_transactions_at_once_are_refused(make_articl
     holder = in_thread(first)
     assert inserted.wait(WAIT)
     writer = in_thread(second)
-    processes.wait_until(waiting_for_a_lock, what="the second writer to wait for the first")
+    processes.wait_until(processes.waiting_for_a_lock, what="the second writer to wait for the first")
     finish.set()
     holder.join(WAIT)
     writer.join(WAIT)
