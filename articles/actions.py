@@ -7,7 +7,6 @@ are serialised, so the version check below cannot pass for both and neither chan
 
 import bisect
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -621,11 +620,8 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     offers = []
     for pk, body in candidates:
         spans = taken.get(pk, [])
-        for match in re.finditer(re.escape(text), body):
-            start, end = match.span()
-            # Whole words only, as "label all occurrences" decides it.
-            if not tokens.is_whole(body, start, end):
-                continue
+        # Whole words only, as "label all occurrences" decides it.
+        for start, end in tokens.whole_occurrences(body, text):
             clashes = [s for s in spans if s.start < end and start < s.end]
             relabel = (
                 len(clashes) == 1
@@ -704,10 +700,8 @@ def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | 
     text, body = span.text, article.body
     taken = list(article.spans.values_list("start", "end"))
     new = []
-    for match in re.finditer(re.escape(text), body):
-        start, end = match.span()
-        # Whole words only: "Kim" is not labelled inside "Kimberly".
-        if not tokens.is_whole(body, start, end) or any(start < e and s < end for s, e in taken):
+    for start, end in tokens.whole_occurrences(body, text):
+        if any(start < e and s < end for s, e in taken):
             continue
         new.append(
             Span(

@@ -7,6 +7,7 @@ to tokens has none at either end. Offsets are code points, like the spans'.
 """
 
 import re
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -58,6 +59,13 @@ def step(body: str, start: int, end: int, edge: str, by: int) -> tuple[int, int]
     if new is None:
         raise ValidationError(_("The span cannot grow or shrink further that way."))
     return new
+
+
+def whole_occurrences(body: str, text: str) -> Iterator[tuple[int, int]]:
+    """Where the text occurs in the body as whole tokens, in order ("Kim" not inside "Kimberly")."""
+    for match in re.finditer(re.escape(text), body):
+        if is_whole(body, *match.span()):
+            yield match.span()
 
 
 def is_whole(body: str, start: int, end: int) -> bool:
