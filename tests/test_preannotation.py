@@ -2,11 +2,13 @@
 
 import io
 import re
+import threading
 
 import pytest
 import spacy
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from articles import actions, nlp, tasks
 from articles.models import Article, Label, Span, SpanEvent
+from tests import processes
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -350,6 +353,32 @@ def test_importers_queue_preannotation_in_chunks(make_article, monkeypatch):
     queued = DBTaskResult.objects.filter(task_path=tasks.preannotate_articles.module_path).order_by("enqueued_at")
     assert [r.args_kwargs["args"][0] for r in queued] == [ids[:2], ids[2:4], ids[4:]]
     assert tasks.queue_preannotation([]) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_runs_its_passes_on_one_second_connection_and_closes_it(make_article):
+    ids = [make_article(f"{BODY} {i}").pk for i in range(3)]
+    tasks.queue_preannotation(ids)
+    opened = []  # (thread, backend pid) of each new connection
+
+    def receiver(connection, **kwargs) -> None:
+        opened.append((threading.current_thread(), connection.connection.info.backend_pid))
+
+    connection_created.connect(receiver)
+    try:  # a worker in this process: the chunk, then whatever waits, then what another process held
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=io.StringIO())
+    finally:
+        connection_created.disconnect(receiver)
+    [(thread, pid)] = opened
+    assert thread is not threading.current_thread()
+    assert not Article.objects.filter(pk__in=ids).pending_preannotation().exists()
+
+    def closed() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            return cursor.fetchone()[0] == 0
+
+    processes.wait_until(closed, what="the second lane's connection to close")
 
 
 # Progress in the browser
