@@ -472,12 +472,12 @@ def _insert_model_spans(
         cursor.execute(
             INSERT_MODEL_SPANS,
             {
-                "articles": [article.pk for article, _ in new],
-                "starts": [s.start for _, s in new],
-                "ends": [s.end for _, s in new],
-                "labels": [labels[s.label] for _, s in new],
-                "version_of": list(versions),
-                "versions": list(versions.values()),
+                "articles": _integers(article.pk for article, _ in new),
+                "starts": _integers(s.start for _, s in new),
+                "ends": _integers(s.end for _, s in new),
+                "labels": _integers(labels[s.label] for _, s in new),
+                "version_of": _integers(versions),
+                "versions": _integers(versions.values()),
                 "origin": Span.Origin.MODEL,
                 "kind": Kind.CREATED,
                 "name": model_name,
@@ -486,6 +486,13 @@ def _insert_model_spans(
                 "now": now,
             },
         )
+
+
+def _integers(values: Iterable[int]) -> str:
+    """Integers as a PostgreSQL array literal, for a parameter cast to an array type. psycopg would
+    build the text of a list element by element in Python: storing a batch would take a worker a
+    fifth longer."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
