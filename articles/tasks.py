@@ -126,7 +126,7 @@ class _Lanes:
     def run(self) -> None:
         while True:
             with transaction.atomic():
-                _regenerable()
+                _batch_settings()
                 with self.claiming:
                     batch = list(
                         self.articles.filter(pk__gt=self.last)
@@ -144,12 +144,22 @@ class _Lanes:
                     self.on_batch(done)
 
 
-def _regenerable() -> None:
-    """The model's output can always be computed again: a batch need not wait for its commit to reach
-    the disk. Should the server crash, the last batches are lost whole (spans and status together)
-    and their articles are pending again; nothing is ever half-stored."""
+def _batch_settings() -> None:
+    """Settings of a batch's transaction, for it alone.
+
+    The model's output can always be computed again: a batch need not wait for its commit to reach
+    the disk (``synchronous_commit``). Should the server crash, the last batches are lost whole (spans
+    and status together) and their articles are pending again; nothing is ever half-stored.
+
+    A batch reads its own articles' spans and history, a few rows each, through the indexes. While
+    workers fill the tables faster than autovacuum analyses them (the first minutes after an import),
+    the planner's statistics would have it scan whole tables instead (``enable_seqscan``).
+    """
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
+        # set_config(..., true): SET LOCAL, both in one statement.
+        cursor.execute(
+            "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true)"
+        )
 
 
 def _process(batch: list[Article], model: tuple[str, str], include_reviewed: bool) -> Outcome:

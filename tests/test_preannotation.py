@@ -7,7 +7,7 @@ import threading
 import pytest
 import spacy
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -204,6 +204,31 @@ def test_span_writes_are_set_based_whatever_the_number_of_spans(make_article):
     # The same statements for 40 spans as for 2,400: spans and their history go in by one statement a batch.
     assert len(many) == len(few) <= 40
     assert sum("INSERT INTO articles_span " in sql for sql in many) == 2  # 40 articles, two batches
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statistics(make_article):
+    # As after an import: statistics taken while the tables were empty, thousands of spans since.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_span; ANALYZE articles_spanevent")
+    crowded = make_article(" ".join(f"Kim{i:04}" for i in range(2000)))
+    actions.store_model_spans(crowded, [actions.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)], "m", "1")
+    batch = [make_article(f"{BODY} ({i})") for i in range(nlp.BATCH_SIZE)]
+    with CaptureQueriesContext(connection) as queries:
+        run("--pending")
+    assert all(span_texts(article)[:3] == MODEL_SPANS for article in batch)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.match(r"(SELECT .*|DELETE) FROM \"articles_span(event)?\" ", q["sql"])
+    ]
+    assert len(reads) == 3  # untouched model spans, spans kept, model spans an editor deleted
+    for sql in reads:
+        with transaction.atomic(), connection.cursor() as cursor:
+            tasks._batch_settings()
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row for (row,) in cursor.fetchall())
+        assert "Seq Scan" not in plan, plan
 
 
 # Model and labels
