@@ -50,6 +50,13 @@ def in_transaction(name: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def backend_gone(pid: int) -> bool:
+    """Whether the PostgreSQL backend with this pid has ended (its client closed the connection)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 0
+
+
 def waiting_for_a_lock() -> bool:
     """Whether a session on this test run's database waits for a lock right now."""
     with connection.cursor() as cursor:

@@ -397,13 +397,7 @@ def test_a_task_runs_its_passes_on_one_second_connection_and_closes_it(make_arti
     [(thread, pid)] = opened
     assert thread is not threading.current_thread()
     assert not Article.objects.filter(pk__in=ids).pending_preannotation().exists()
-
-    def closed() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
-            return cursor.fetchone()[0] == 0
-
-    processes.wait_until(closed, what="the second lane's connection to close")
+    processes.wait_until(lambda: processes.backend_gone(pid), what="the second lane's connection to close")
 
 
 # Progress in the browser
