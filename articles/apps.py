@@ -10,4 +10,4 @@ class ArticlesConfig(AppConfig):
 class AdminConfig(admin_apps.AdminConfig):
     default = False  # listed explicitly in INSTALLED_APPS, in place of django.contrib.admin
     # Not in articles/admin.py: the site must exist before that module registers models on it.
-    default_site = "articles.sites.AnnotatorAdminSite"
+    default_site = "articles.site.admin_site.AnnotatorAdminSite"

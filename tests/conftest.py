@@ -12,8 +12,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from articles import accounts, actions, defaults
 from articles.models import Article, Span
+from articles.nlp import pipeline, store
+from articles.site import accounts, defaults
 
 PASSWORD = "correct horse battery staple"
 
@@ -103,7 +104,7 @@ def make_article(db) -> Callable[..., Article]:
     def make(body: str = "Vladimir Putin visitó Moscú con Kim Jong Un.", spans=(), **fields) -> Article:
         article = Article.objects.create(title=fields.pop("title", body[:40]), body=body, **fields)
         if spans:
-            actions.store_model_spans(article, [actions.ModelSpan(*span) for span in spans], "test_model", "1.0")
+            store.store_model_spans(article, [pipeline.ModelSpan(*span) for span in spans], "test_model", "1.0")
             article.refresh_from_db()
         return article
 

@@ -5,7 +5,7 @@ import random
 import re
 from pathlib import Path
 
-from articles.seeds import read_highlighted
+from articles.ingest.seeds import read_highlighted
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dda3507e333cc8df.txt"
 SENTENCES = """\

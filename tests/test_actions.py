@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from articles import actions
 from articles.models import Span, SpanEvent
+from articles.workspace import verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ BODY = "Vladimir Putin recibió a Kim Jong Un en Moscú."
 def test_create_span_refuses_bad_offsets_with_a_clear_message(make_article, editor, start, end, message):
     article = make_article(BODY, spans=[(0, 14, "PER")])
     with pytest.raises(ValidationError) as error:
-        actions.create_span(article, start, end, "LOC", editor)
+        verbs.create_span(article, start, end, "LOC", editor)
     assert error.value.messages == [message]
     assert span_texts(article) == [("Vladimir Putin", "PER", "model")]
 
@@ -33,18 +33,18 @@ def test_create_span_refuses_bad_offsets_with_a_clear_message(make_article, edit
 def test_create_span_refuses_an_unknown_label(make_article, editor):
     article = make_article(BODY)
     with pytest.raises(ValidationError, match="Unknown label 'PERSON'"):
-        actions.create_span(article, 0, 14, "PERSON", editor)
+        verbs.create_span(article, 0, 14, "PERSON", editor)
     assert not Span.objects.exists()
 
 
 def test_every_change_is_recorded_with_who_and_what(make_article, editor):
     article = make_article(BODY, spans=[(0, 14, "PER"), (40, 45, "ORG")])
     moscow = article.spans.get(start=40)
-    created = actions.create_span(article, 25, 36, "PER", editor)
-    actions.relabel_span(moscow, "LOC", editor)
-    actions.resize_span(created, 25, 28, editor)
-    actions.accept_span(article.spans.get(start=0), editor)
-    actions.delete_span(created, editor)
+    created = verbs.create_span(article, 25, 36, "PER", editor)
+    verbs.relabel_span(moscow, "LOC", editor)
+    verbs.resize_span(created, 25, 28, editor)
+    verbs.accept_span(article.spans.get(start=0), editor)
+    verbs.delete_span(created, editor)
     events = SpanEvent.objects.filter(actor=editor).order_by("id")
     assert [
         (e.kind, e.before_start, e.before_end, e.before_label, e.after_start, e.after_end, e.after_label)
@@ -64,25 +64,25 @@ def test_every_change_is_recorded_with_who_and_what(make_article, editor):
 def test_a_change_on_a_stale_version_is_refused_and_names_who_changed_it(make_article, editor, other_editor):
     article = make_article(BODY, spans=[(0, 14, "PER")])
     seen = article.version
-    actions.create_span(article, 40, 45, "LOC", other_editor, version=seen)
-    with pytest.raises(actions.StaleVersion, match=r"changed by erin \(now version 3\); your change was not saved"):
-        actions.create_span(article, 25, 36, "PER", editor, version=seen)
+    verbs.create_span(article, 40, 45, "LOC", other_editor, version=seen)
+    with pytest.raises(verbs.StaleVersion, match=r"changed by erin \(now version 3\); your change was not saved"):
+        verbs.create_span(article, 25, 36, "PER", editor, version=seen)
     assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Moscú", "LOC", "editor")]
 
 
 def test_undo_walks_back_this_editors_changes_only(make_article, editor, other_editor):
     article = make_article(BODY, spans=[(0, 14, "PER"), (40, 45, "ORG")])
-    actions.relabel_span(article.spans.get(start=40), "LOC", editor)
-    actions.delete_span(article.spans.get(start=0), editor)
-    actions.create_span(article, 25, 36, "PER", other_editor)
-    actions.undo(article, editor)
+    verbs.relabel_span(article.spans.get(start=40), "LOC", editor)
+    verbs.delete_span(article.spans.get(start=0), editor)
+    verbs.create_span(article, 25, 36, "PER", other_editor)
+    verbs.undo(article, editor)
     assert span_texts(article) == [
         ("Vladimir Putin", "PER", "model"),
         ("Kim Jong Un", "PER", "editor"),
         ("Moscú", "LOC", "model"),
     ]
-    actions.undo(article, editor)
+    verbs.undo(article, editor)
     assert span_texts(article)[2] == ("Moscú", "ORG", "model")
     # Back as the model proposed them: untouched model output again.
     assert article.spans.untouched_model_output().count() == 2
-    assert actions.undo(article, editor) is None
+    assert verbs.undo(article, editor) is None

@@ -19,9 +19,11 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from articles import actions, exports
-from articles.importers import normalise
+from articles.export import documents, reading, rows
+from articles.ingest.records import normalise
 from articles.models import Article, Export, ImportBatch, Span
+from articles.queue import leases
+from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +77,11 @@ def corpus(make_article, editor, admin) -> list[Article]:
     crlf = make_article("Primera línea de Quito\r\nsegunda línea de Lima.\r\n", title="CRLF")
     empty = make_article("Un artículo sin entidades, todavía.", title="Vacío")
     mallory = get_user_model().objects.create(username="-mallory")
-    actions.create_span(crlf, 17, 31, "LOC", mallory)  # "Quito\r\nsegunda"
-    actions.create_span(tweet, TWEET.index("São Paulo"), TWEET.index("São Paulo") + 9, "LOC", editor)
-    actions.relabel_span(Span.objects.get(article=wire, start=WIRE.index("𝒵")), "MISC", editor)
-    actions.mark_reviewed(wire, admin)
-    actions.open_for_review(tweet, editor)
+    verbs.create_span(crlf, 17, 31, "LOC", mallory)  # "Quito\r\nsegunda"
+    verbs.create_span(tweet, TWEET.index("São Paulo"), TWEET.index("São Paulo") + 9, "LOC", editor)
+    verbs.relabel_span(Span.objects.get(article=wire, start=WIRE.index("𝒵")), "MISC", editor)
+    verbs.mark_reviewed(wire, admin)
+    leases.open_for_review(tweet, editor)
     return [wire, tweet, crlf, empty]
 
 
@@ -321,7 +323,7 @@ def test_the_docbin_holds_the_aligned_spans_as_entities_and_reports_the_others(a
     response = as_admin.get("/export/spans.spacy?status=pre_annotated&status=reviewed")
     assert response["Export-Unaligned-Spans"] == "1"
     assert response["Content-Disposition"].endswith('.spacy"')
-    docs = list(DocBin().from_bytes(response.content).get_docs(exports.tokenizer().vocab))
+    docs = list(DocBin().from_bytes(response.content).get_docs(documents.tokenizer().vocab))
     articles = [corpus[0], unaligned]
     assert [doc.text for doc in docs] == [a.body for a in articles]
     assert [(e.start_char, e.end_char, e.label_) for e in docs[0].ents] == [
@@ -434,9 +436,9 @@ def test_an_interrupted_download_leaves_no_cursor_or_transaction_behind(monkeypa
     for n in range(30):
         make_article(f"Artículo {n}: Putin visitó Moscú.", spans=[(13, 18, "PER"), (26, 31, "LOC")])
     # Hand each row over on its own and read few articles at a time, so the client leaves mid-query.
-    monkeypatch.setattr(exports, "FLUSH_BYTES", 1)
-    monkeypatch.setattr(exports, "FIRST_SLICE", 10)
-    monkeypatch.setattr(exports, "CHUNK_ARTICLES", 5)
+    monkeypatch.setattr(reading, "FLUSH_BYTES", 1)
+    monkeypatch.setattr(rows, "FIRST_SLICE", 10)
+    monkeypatch.setattr(documents, "CHUNK_ARTICLES", 5)
     response = as_admin.get(f"/export/spans.{fmt}")
     chunks = iter(response.streaming_content)
     next(chunks), next(chunks)
@@ -458,8 +460,8 @@ def test_an_interrupted_download_leaves_no_cursor_or_transaction_behind(monkeypa
 def test_an_export_reads_one_consistent_snapshot(monkeypatch, as_admin, make_article, admin):
     for n in range(12):
         make_article(f"Artículo {n}: Putin visitó Moscú.", spans=[(13, 18, "PER")])
-    monkeypatch.setattr(exports, "FLUSH_BYTES", 1)
-    monkeypatch.setattr(exports, "FIRST_SLICE", 2)
+    monkeypatch.setattr(reading, "FLUSH_BYTES", 1)
+    monkeypatch.setattr(rows, "FIRST_SLICE", 2)
     response = as_admin.get("/export/spans.csv")
     chunks = iter(response.streaming_content)
     next(chunks), next(chunks)

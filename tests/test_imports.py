@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from articles.importers import Problem, normalise_with_offsets, title_of
+from articles.ingest import uploads
+from articles.ingest.records import Problem, normalise_with_offsets, title_of
 from articles.models import Article, ImportBatch, Label, Span, SpanEvent
-from articles.tasks import preannotate
+from articles.nlp.preannotation import preannotate
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -387,8 +388,8 @@ def test_the_progress_fragment_polls_while_a_step_runs(as_admin, admin, settings
     batch = ImportBatch.objects.create(
         name="big.jsonl", created_by=admin, status="importing", files=[{"name": "big.jsonl", "size": 1000}]
     )
-    from articles import uploads
-    from articles.importers import ImportResult
+
+    from articles.ingest.records import ImportResult
 
     (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).mkdir(parents=True)
     uploads.write_progress(batch, 400, 1000, ImportResult(articles=12))
@@ -484,7 +485,7 @@ def test_a_long_csv_cell_is_read_and_one_past_the_limit_is_named(tmp_path, monke
     run(write(tmp_path, "long.csv", f'text\n"{long}"\n'), "--no-preannotate")
     assert Article.objects.get().body_length == len(long)
     Article.objects.all().delete()
-    monkeypatch.setattr("articles.importers.CSV_FIELD_LIMIT", 1000)
+    monkeypatch.setattr("articles.ingest.formats.CSV_FIELD_LIMIT", 1000)
     path = write(tmp_path, "broken.csv", f'text\n"Bien."\n"{"x" * 2000}"\n')
     assert f"{path}: row 3: not valid CSV (field larger than field limit (1000))" in refused(path)
 
@@ -498,8 +499,6 @@ def test_uploaded_files_live_outside_every_served_folder(settings):
 
 
 def test_a_step_that_crashes_marks_its_batch_refused(admin, monkeypatch, settings):
-    from articles import tasks, uploads
-
     batch = ImportBatch.objects.create(name="a.txt", created_by=admin, status="checking", files=[])
 
     def crash(batch):
@@ -507,7 +506,7 @@ def test_a_step_that_crashes_marks_its_batch_refused(admin, monkeypatch, setting
 
     monkeypatch.setattr(uploads, "check", crash)
     with pytest.raises(RuntimeError):
-        tasks.check_upload.call(batch.pk)
+        uploads.check_upload.call(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and "unexpected error; nothing was imported" in batch.errors[0]
 

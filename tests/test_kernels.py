@@ -1,4 +1,4 @@
-"""The matrix kernels spaCy's models multiply with (articles/kernels.py): same entities, chosen per process,
+"""The matrix kernels spaCy's models multiply with (articles/nlp/kernels.py): same entities, chosen per process,
 and `doctor` saying which are in use."""
 
 import json
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from articles import kernels, nlp, tasks
 from articles.models import Span
+from articles.nlp import kernels, pipeline, preannotation
 from tests import spanish_news
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ENTITIES = """
 import json, sys, django
 django.setup()
-from articles import kernels, nlp
-model = nlp.pipeline()
-docs = model.pipe(json.load(sys.stdin), batch_size=nlp.BATCH_SIZE)
+from articles.nlp import kernels, pipeline
+model = pipeline.active()
+docs = model.pipe(json.load(sys.stdin), batch_size=pipeline.BATCH_SIZE)
 entities = [[[e.start_char, e.end_char, e.label_] for e in doc.ents] for doc in docs]
 print(json.dumps({"library": kernels.chosen().library, "ops": kernels.ops_in(model), "entities": entities}))
 """
@@ -60,7 +60,7 @@ def test_the_faster_library_is_picked_and_blis_unless_numpy_clearly_wins():
 
 
 def test_the_pipeline_of_this_process_is_built_on_the_chosen_library(db):
-    model = nlp.pipeline()
+    model = pipeline.active()
     use_blis = kernels.chosen().library == "blis"
     assert kernels.ops_in(model).startswith(f"NumpyOps(use_blis={use_blis})")
 
@@ -68,7 +68,7 @@ def test_the_pipeline_of_this_process_is_built_on_the_chosen_library(db):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_pre_annotates_with_models_built_on_the_chosen_library(make_article, child_env):
     articles = [make_article(text) for text in spanish_news.articles(3)]
-    tasks.queue_preannotation([a.pk for a in articles])
+    preannotation.queue_preannotation([a.pk for a in articles])
     worker = child("manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload", env=child_env)
     assert worker.returncode == 0, worker.stderr
     library = re.search(r"spaCy's models multiply with (numpy|blis)", worker.stderr)[1]
@@ -80,7 +80,7 @@ def test_a_worker_process_pre_annotates_with_models_built_on_the_chosen_library(
         list(Span.objects.filter(article=a).order_by("start").values_list("start", "end", "label__name"))
         for a in articles
     ]
-    expected = [[(s.start, s.end, s.label) for s in spans] for spans in nlp.entities(a.body for a in articles)]
+    expected = [[(s.start, s.end, s.label) for s in spans] for spans in pipeline.entities(a.body for a in articles)]
     assert stored == expected and all(stored)
 
 

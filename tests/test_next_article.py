@@ -8,8 +8,10 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from articles import accounts, actions
 from articles.models import LEASE, Article
+from articles.queue import leases
+from articles.site import accounts
+from articles.workspace import verbs
 from tests.conftest import PASSWORD, WAIT, in_thread
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ def queue(make_article) -> list[Article]:
     return made
 
 
-def leases() -> dict[int, str]:
+def held() -> dict[int, str]:
     return {
         a.pk: a.leased_by.username for a in Article.objects.filter(leased_by__isnull=False).select_related("leased_by")
     }
@@ -43,9 +45,9 @@ def test_next_article_opens_the_first_article_needing_review_and_leases_it(as_ed
 
 def test_another_editor_gets_another_article(as_editor, other_editor, queue):
     as_editor.get("/articles/next/")
-    other = actions.lease_next(other_editor)
+    other = leases.lease_next(other_editor)
     assert other.pk == queue[1].pk
-    assert leases() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
+    assert held() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
 
 
 def test_asking_again_gives_the_same_article_back(as_editor, queue):
@@ -53,46 +55,46 @@ def test_asking_again_gives_the_same_article_back(as_editor, queue):
 
 
 def test_leaving_an_article_gives_it_back_and_moves_on_wrapping_around(as_editor, other_editor, queue):
-    actions.lease_next(other_editor)  # erin holds the first
+    leases.lease_next(other_editor)  # erin holds the first
     assert as_editor.get("/articles/next/").url == f"/articles/{queue[1].pk}/"
     assert as_editor.get(f"/articles/next/?after={queue[1].pk}").url == f"/articles/{queue[2].pk}/"
-    assert leases() == {queue[0].pk: "erin", queue[2].pk: "eddie"}
+    assert held() == {queue[0].pk: "erin", queue[2].pk: "eddie"}
     # From the last one it wraps to the start, skipping erin's.
     assert as_editor.get(f"/articles/next/?after={queue[2].pk}").url == f"/articles/{queue[1].pk}/"
 
 
 def test_an_expired_lease_frees_the_article(editor, other_editor, queue):
-    actions.lease_next(other_editor)
+    leases.lease_next(other_editor)
     Article.objects.filter(pk=queue[0].pk).update(leased_until=timezone.now() - timedelta(seconds=1))
-    assert actions.lease_next(editor).pk == queue[0].pk
+    assert leases.lease_next(editor).pk == queue[0].pk
 
 
 def test_marking_reviewed_releases_the_lease_and_the_article_leaves_the_queue(editor, other_editor, queue):
-    article = actions.lease_next(editor)
-    actions.mark_reviewed(Article.objects.get(pk=article.pk), editor)
-    assert leases() == {}
-    assert actions.lease_next(other_editor).pk == queue[1].pk
-    assert actions.lease_next(editor, after_id=article.pk).pk == queue[2].pk
+    article = leases.lease_next(editor)
+    verbs.mark_reviewed(Article.objects.get(pk=article.pk), editor)
+    assert held() == {}
+    assert leases.lease_next(other_editor).pk == queue[1].pk
+    assert leases.lease_next(editor, after_id=article.pk).pk == queue[2].pk
 
 
 def test_working_on_an_article_renews_the_lease_but_never_takes_another_editors(editor, other_editor, queue):
-    actions.lease_next(editor)
+    leases.lease_next(editor)
     Article.objects.filter(pk=queue[0].pk).update(leased_until=timezone.now() + timedelta(minutes=1))
-    actions.create_span(queue[0], 0, 8, "MISC", editor)
+    verbs.create_span(queue[0], 0, 8, "MISC", editor)
     assert Article.objects.get(pk=queue[0].pk).leased_until > timezone.now() + LEASE - timedelta(minutes=1)
-    actions.create_span(queue[0], 9, 10, "MISC", other_editor)  # erin edits too: allowed, not taken
-    assert leases() == {queue[0].pk: "eddie"}
+    verbs.create_span(queue[0], 9, 10, "MISC", other_editor)  # erin edits too: allowed, not taken
+    assert held() == {queue[0].pk: "eddie"}
     # Opening a free article takes it; opening one someone else holds does not.
-    assert actions.open_for_review(Article.objects.get(pk=queue[1].pk), other_editor).leased_by == other_editor
-    assert actions.open_for_review(Article.objects.get(pk=queue[0].pk), other_editor).leased_by_id == editor.pk
+    assert leases.open_for_review(Article.objects.get(pk=queue[1].pk), other_editor).leased_by == other_editor
+    assert leases.open_for_review(Article.objects.get(pk=queue[0].pk), other_editor).leased_by_id == editor.pk
     assert Article.objects.get(pk=queue[1].pk).status == Article.Status.IN_REVIEW
-    assert leases() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
+    assert held() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
 
 
 def test_when_nothing_is_left_it_says_so_on_the_list(as_editor, editor, other_editor, queue):
     for _ in queue[1:]:
-        actions.lease_next(accounts.set_user(f"ed{_.pk}", accounts.EDITOR, PASSWORD, validate=False)[0])
-    actions.lease_next(other_editor)
+        leases.lease_next(accounts.set_user(f"ed{_.pk}", accounts.EDITOR, PASSWORD, validate=False)[0])
+    leases.lease_next(other_editor)
     response = as_editor.get("/articles/next/", follow=True)
     assert response.redirect_chain == [("/articles/", 302)]
     html = response.content.decode()
@@ -108,13 +110,13 @@ def test_a_bad_after_is_400_and_leases_nothing(as_editor, queue):
     response = as_editor.get("/articles/next/?after=abc")
     assert response.status_code == 400
     assert "“after” must be the id of the article you leave (a whole number); got “abc”." in response.content.decode()
-    assert leases() == {}
+    assert held() == {}
 
 
 def test_next_article_is_for_editors_only(as_outsider, anonymous, queue):
     assert as_outsider.get("/articles/next/").status_code == 403
     assert anonymous.get("/articles/next/").url.startswith("/accounts/login/")
-    assert leases() == {}
+    assert held() == {}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,12 +127,12 @@ def test_a_claim_in_progress_is_skipped_not_waited_for_nor_shared(editor, other_
 
     def first() -> None:
         with transaction.atomic():
-            got["eddie"] = actions.lease_next(editor).pk
+            got["eddie"] = leases.lease_next(editor).pk
             claimed.set()
             finish.wait(WAIT)
 
     def second() -> None:
-        got["erin"] = actions.lease_next(other_editor).pk
+        got["erin"] = leases.lease_next(other_editor).pk
 
     holder = in_thread(first)
     assert claimed.wait(WAIT)
@@ -142,7 +144,7 @@ def test_a_claim_in_progress_is_skipped_not_waited_for_nor_shared(editor, other_
     asker.join(WAIT)
     assert not stuck, "the second claim waited for the first one's lock"
     assert got == {"eddie": queue[0].pk, "erin": queue[1].pk}
-    assert leases() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
+    assert held() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -153,18 +155,18 @@ def test_editors_asking_at_the_same_moment_each_get_a_different_article(make_art
 
     def claim(user) -> None:
         start.wait(WAIT)
-        got[user.username] = actions.lease_next(user).pk
+        got[user.username] = leases.lease_next(user).pk
 
     threads = [in_thread(lambda user=user: claim(user)) for user in editors]
     for thread in threads:
         thread.join(WAIT)
     assert len(got) == 4 and len(set(got.values())) == 4
     assert set(got.values()) <= {a.pk for a in articles}
-    assert leases() == {pk: name for name, pk in got.items()}
+    assert held() == {pk: name for name, pk in got.items()}
 
 
 def test_next_article_answers_only_get(editor, queue):
     client = Client()  # no CSRF check, so that the method check is what answers
     client.force_login(editor)
     assert client.post("/articles/next/").status_code == 405
-    assert leases() == {}
+    assert held() == {}

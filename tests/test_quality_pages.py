@@ -8,8 +8,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles import actions, quality, tasks
 from articles.models import QualitySnapshot, Suggestion
+from articles.quality import figures as quality
+from articles.workspace import verbs
 from tests.test_quality import reviewed_article
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +63,11 @@ def test_the_page_serves_cached_figures_and_refreshes_them_in_the_background(
     make_article("Otra noticia de Bruselas.", spans=[(17, 25, "LOC")])  # history changed: stale
     html = as_admin.get("/quality/").content.decode()
     assert "being computed in the background" in html
-    assert DBTaskResult.objects.filter(task_path="articles.tasks.refresh_quality").count() == 1
+    assert DBTaskResult.objects.filter(task_path="articles.quality.figures.refresh_quality").count() == 1
     as_admin.get("/quality/")  # a second visit does not queue another refresh
     assert DBTaskResult.objects.count() == 1
 
-    tasks.refresh_quality.call()
+    quality.refresh_quality.call()
     snapshot = quality.cached()
     assert snapshot.refresh_requested_at is None and snapshot.fingerprint == quality.fingerprint()
 
@@ -76,7 +77,7 @@ def test_old_figures_are_refreshed_even_without_changes(as_admin, make_article, 
     quality.refresh()
     QualitySnapshot.objects.update(computed_at=timezone.now() - quality.MAX_AGE - timedelta(seconds=1))
     as_admin.get("/quality/")
-    assert DBTaskResult.objects.filter(task_path="articles.tasks.refresh_quality").count() == 1
+    assert DBTaskResult.objects.filter(task_path="articles.quality.figures.refresh_quality").count() == 1
 
 
 def test_the_retrain_button_queues_training_or_says_how_many_articles_are_missing(
@@ -94,7 +95,7 @@ def test_the_retrain_button_queues_training_or_says_how_many_articles_are_missin
     response = as_admin.post("/quality/train", {"csrfmiddlewaretoken": token}, follow=True)
     assert "Retraining on 1 reviewed articles is queued" in response.content.decode()
     queued = DBTaskResult.objects.get()
-    assert queued.task_path == "articles.tasks.train_model"
+    assert queued.task_path == "articles.nlp.training.train_model"
     assert as_editor.post("/quality/train").status_code == 403
     assert as_admin.get("/quality/train").status_code == 405
 
@@ -102,7 +103,7 @@ def test_the_retrain_button_queues_training_or_says_how_many_articles_are_missin
 def suggestion_for(make_article, editor) -> Suggestion:
     source = make_article("Habló Aurora Rivas.")
     make_article("Aurora Rivas llegó.")
-    actions.create_span(source, 6, 18, "PER", editor)
+    verbs.create_span(source, 6, 18, "PER", editor)
     return Suggestion.objects.get()
 
 
@@ -122,7 +123,7 @@ def test_accepting_a_suggestion_over_htmx_returns_the_remaining_ones_and_tells_t
 def test_the_suggestions_fragment_lists_pending_ones_with_their_hooks(as_editor, make_article, editor):
     suggestion = suggestion_for(make_article, editor)
     other = make_article("Aurora Rivas otra vez.")
-    actions.create_span(other, 0, 12, "PER", editor)  # offers it in the first target too (already there)
+    verbs.create_span(other, 0, 12, "PER", editor)  # offers it in the first target too (already there)
     response = as_editor.post(
         f"/suggestions/{suggestion.pk}/dismiss", HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=_csrf(as_editor)
     )

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles import actions
 from articles.models import LEASE, Article, ImportBatch
+from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def many(make_article, editor, other_editor):
 def test_each_row_shows_status_span_count_last_editor_and_who_has_it_open(as_editor, make_article, other_editor):
     visita = make_article("Putin visitó Moscú.", spans=[(0, 5, "PER"), (13, 18, "LOC")], title="Visita")
     make_article("Nada que ver aquí.", title="Vacío")
-    actions.create_span(visita, 6, 12, "MISC", other_editor)
+    verbs.create_span(visita, 6, 12, "MISC", other_editor)
     assert rows(as_editor.get("/articles/").content.decode()) == [
         {"title": "Visita", "status": "pre-annotated open by erin", "spans": "3", "editor": "erin"},
         {"title": "Vacío", "status": "new", "spans": "0", "editor": "—"},
@@ -163,7 +163,7 @@ def test_the_filter_form_works_without_javascript(as_editor, make_article):
 
 
 def test_the_count_is_capped_on_a_large_queue(as_editor, many, monkeypatch):
-    monkeypatch.setattr("articles.views.COUNT_CAP", 100)
+    monkeypatch.setattr("articles.queue.views.COUNT_CAP", 100)
     assert "More than 100 articles" in as_editor.get("/articles/").content.decode()
     assert "3 articles" in as_editor.get("/articles/?q=007+or+008+or+009").content.decode()
 

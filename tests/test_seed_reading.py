@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from articles.seeds import read_highlighted, write_highlighted
+from articles.ingest.seeds import read_highlighted, write_highlighted
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dda3507e333cc8df.txt"
 

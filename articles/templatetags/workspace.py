@@ -3,13 +3,11 @@ article has thousands of segments, and one string join renders them in a few mil
 template loop takes ~100."""
 
 from html import escape
-from typing import TYPE_CHECKING
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-if TYPE_CHECKING:
-    from articles.views import Mark
+from articles.workspace.page import Mark
 
 register = template.Library()
 
@@ -22,7 +20,7 @@ def _text(text: str) -> str:
 
 
 @register.simple_tag
-def article_body(body: str, spans: "list[Mark]") -> SafeString:
+def article_body(body: str, spans: list[Mark]) -> SafeString:
     """The body cut at span edges, each span a mark carrying the contract's data attributes."""
     out, at = [], 0
     for span in spans:
@@ -40,7 +38,7 @@ def article_body(body: str, spans: "list[Mark]") -> SafeString:
 
 
 @register.simple_tag
-def entity_links(spans: "list[Mark]") -> SafeString:
+def entity_links(spans: list[Mark]) -> SafeString:
     """One list item per entity, linking to its mark in the text."""
     return mark_safe(  # noqa: S308 (the text is escaped)
         "".join(f'<li><a href="#span-{s.pk}" data-jump="{s.pk}">{_text(s.text)}</a></li>' for s in spans)

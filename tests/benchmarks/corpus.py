@@ -9,9 +9,9 @@ import psutil
 from django.conf import settings
 from django.db import connection
 
-from articles.importers import normalise
+from articles.ingest.records import normalise
+from articles.ingest.seeds import read_highlighted
 from articles.models import Article, content_hash
-from articles.seeds import read_highlighted
 
 PEOPLE = [
     "Pedro Sánchez",

@@ -1,6 +1,6 @@
 """How fast articles get in, and how little memory an upload takes. Run by `make bench`.
 
-The figures are printed and quoted in the README ("Importing").
+The figures are printed and quoted in docs/benchmarks.md ("Importing").
 """
 
 import http.client

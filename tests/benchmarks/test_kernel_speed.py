@@ -1,7 +1,7 @@
 """Pre-annotation speed: bare ``nlp.pipe`` on blis (what spaCy does by default) and on the kernels the app
-picks (articles/kernels.py), and the app's own pre-annotation (``manage.py preannotate`` in this process)
-over articles in the database. Run with ``make bench``; prints the figures quoted in the README ("Speed of
-the model").
+picks (articles/nlp/kernels.py), and the app's own pre-annotation (``manage.py preannotate`` in this process)
+over articles in the database. Run with ``make bench``; prints the figures quoted in docs/benchmarks.md
+("Speed of the model").
 
 Rates are words (whitespace-separated) per second of the process's CPU time (``time.process_time``), which
 other work on a shared machine does not inflate, and per second of wall time beside them. The app's CPU
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from articles import nlp
 from articles.models import Span
+from articles.nlp import pipeline
 from tests import spanish_news
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +34,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BARE = """
 import hashlib, json, sys, time, django
 django.setup()
-from articles import kernels, nlp
+from articles.nlp import pipeline
 texts = json.load(sys.stdin)
-model = nlp.pipeline()  # as the app loads it: only the components that set entities, `ner`
-list(model.pipe(texts[:8], batch_size=nlp.BATCH_SIZE))
+model = pipeline.active()  # as the app loads it: only the components that set entities, `ner`
+list(model.pipe(texts[:8], batch_size=pipeline.BATCH_SIZE))
 runs = []
 for _ in range(int(sys.argv[1])):
     wall, cpu = time.perf_counter(), time.process_time()
-    docs = list(model.pipe(texts, batch_size=nlp.BATCH_SIZE))
+    docs = list(model.pipe(texts, batch_size=pipeline.BATCH_SIZE))
     runs.append((time.process_time() - cpu, time.perf_counter() - wall))
 entities = [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 print(json.dumps({
@@ -82,7 +82,7 @@ def test_pre_annotation_runs_at_the_speed_of_the_fast_kernels(make_article, chil
 
     for text in texts:
         make_article(text)
-    list(nlp.entities(texts[:8]))  # the pipeline loaded and warm, as in a worker after its first task
+    list(pipeline.entities(texts[:8]))  # the pipeline loaded and warm, as in a worker after its first task
     app_runs = []
     for _ in range(RUNS):  # each run replaces the model spans of the run before
         wall, cpu = time.perf_counter(), time.process_time()

@@ -9,7 +9,7 @@ must be in the history, and the only 5xx answers allowed are the 503s of request
 database was down.
 
 Run with ``make bench`` (``LOAD_SECONDS=20`` for a quick check); figures are printed and quoted in
-the README ("Load and faults").
+docs/benchmarks.md ("Load and faults").
 """
 
 import http.client
@@ -34,7 +34,7 @@ from urllib.parse import quote, urlencode
 import psycopg
 import pytest
 
-from articles.views import DATABASE_UNAVAILABLE
+from articles.site.views import DATABASE_UNAVAILABLE
 from tests.processes import ROOT, wait_until
 
 EDITORS = 50
@@ -65,8 +65,10 @@ def seed(password: str) -> None:
     Run inside the app (``manage.py shell``) against the benchmark's database. Every name and free word
     is unique to its article, so that a change's propagation stays within that article.
     """
-    from articles import accounts, actions
+
     from articles.models import Article
+    from articles.nlp import pipeline, store
+    from articles.site import accounts
 
     for i in range(EDITORS):
         accounts.set_user(f"editor{i:02d}", accounts.EDITOR, password, validate=False)
@@ -74,13 +76,13 @@ def seed(password: str) -> None:
         parts, spans, at = [], [], 0
         for i in range(SPANS_PER_ARTICLE):
             name, free = f"Nombre{a:02d}n{i:03d}", f"libre{a:02d}w{i:03d}"
-            spans.append(actions.ModelSpan(at, at + len(name), LABELS[i % 3]))
+            spans.append(pipeline.ModelSpan(at, at + len(name), LABELS[i % 3]))
             chunk = f"{name} visitó {free} ayer. "
             parts.append(chunk)
             at += len(chunk)
         body = "".join(parts).strip()
         article = Article.objects.create(title=f"Artículo {a:02d}", body=body)
-        actions.store_model_spans(article, spans, "bench_model", "1.0")
+        store.store_model_spans(article, spans, "bench_model", "1.0")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Pre-annotation against bare spaCy, one worker against two, and a worker's memory over 10,000 articles.
 
-Figures are printed (run with -s, as `make bench` does); README's "Pre-annotation" section quotes them.
+Figures are printed (run with -s, as `make bench` does); docs/benchmarks.md ("Pre-annotation") quotes them.
 """
 
 import os
@@ -17,8 +17,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles import nlp, tasks
 from articles.models import Article, ArticleQuerySet, Span, SpanEvent
+from articles.nlp import pipeline, preannotation
 from tests import processes
 from tests.benchmarks import corpus
 
@@ -31,7 +31,7 @@ RUNS = 5
 def bare(texts: list[str]) -> float:
     """Seconds bare nlp.pipe takes over these texts, with the same components, reading every entity."""
     started = time.perf_counter()
-    for doc in nlp.pipeline().pipe(texts, batch_size=nlp.BATCH_SIZE):
+    for doc in pipeline.active().pipe(texts, batch_size=pipeline.BATCH_SIZE):
         [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
     return time.perf_counter() - started
 
@@ -39,7 +39,7 @@ def bare(texts: list[str]) -> float:
 def app(ids: list[int]) -> float:
     """Seconds the app takes: claim and read the articles, run the model, write spans, update status."""
     started = time.perf_counter()
-    outcome = tasks.preannotate(Article.objects.filter(pk__in=ids).pending_preannotation())
+    outcome = preannotation.preannotate(Article.objects.filter(pk__in=ids).pending_preannotation())
     assert outcome.articles == len(ids) and not outcome.failed
     return time.perf_counter() - started
 
@@ -58,7 +58,7 @@ def test_the_app_runs_at_least_90_percent_of_bare_spacy():
     ratio = bare_s / app_s
     print(
         f"\n{len(bodies)} articles, {sum(map(len, bodies)):,} characters, {words:,} words; "
-        f"bare nlp.pipe ({'+'.join(nlp.pipeline().pipe_names)}): {words / bare_s:,.0f} words/s; "
+        f"bare nlp.pipe ({'+'.join(pipeline.active().pipe_names)}): {words / bare_s:,.0f} words/s; "
         f"app: {words / app_s:,.0f} words/s ({ratio:.1%} of bare); {Span.objects.count():,} spans written"
     )
     assert Article.objects.pending_preannotation().count() == 0
@@ -68,8 +68,8 @@ def test_the_app_runs_at_least_90_percent_of_bare_spacy():
 @pytest.mark.filterwarnings("ignore:.*W095:UserWarning")
 def test_selecting_the_ner_components_measures_against_the_whole_pipeline():
     bodies = corpus.articles(300_000)
-    full = spacy.load(str(nlp.pipeline().meta["lang"]) + "_" + nlp.pipeline().meta["name"])
-    selected = nlp.pipeline()
+    full = spacy.load(str(pipeline.active().meta["lang"]) + "_" + pipeline.active().meta["name"])
+    selected = pipeline.active()
     timings = {}
     for name, model in [("full", full), ("selected", selected)]:
         list(model.pipe(bodies[:10]))
@@ -104,7 +104,7 @@ def _run_workers(ids: list[int], count: int) -> tuple[float, float, float | None
     processes.wait_until(lambda: processes.connected(names) == count, what=f"{count} workers to start")
     started, workers_before, database_before = time.perf_counter(), _cpu(workers), corpus.database_cpu()
     with transaction.atomic():
-        tasks.queue_preannotation(ids)
+        preannotation.queue_preannotation(ids)
     unfinished = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
     processes.wait_until(lambda: not unfinished.exists(), timeout=900, every=0.5, what="the workers' tasks")
     wall, workers_cpu, database_after = time.perf_counter() - started, _cpu(workers), corpus.database_cpu()
@@ -149,7 +149,7 @@ def _reset(ids: list[int]) -> None:
 
 
 def test_two_workers_on_two_cores_reach_1_7_times_one(monkeypatch):
-    monkeypatch.setattr(tasks, "QUEUE_CHUNK", 50)
+    monkeypatch.setattr(preannotation, "QUEUE_CHUNK", 50)
     bodies = corpus.articles(CORPUS_CHARS)
     ids = corpus.store(bodies)
     load_before = os.getloadavg()[0]
@@ -176,7 +176,7 @@ def test_a_workers_memory_stays_flat_over_10000_articles():
     ids = corpus.store(bodies)
     process = psutil.Process()
     rss: list[int] = []
-    outcome = tasks.preannotate(
+    outcome = preannotation.preannotate(
         Article.objects.filter(pk__in=ids).pending_preannotation(),
         on_batch=lambda done: rss.append(process.memory_info().rss),
     )

@@ -1,6 +1,6 @@
 """The workspace's speed: span changes under 20 editors at once, and the page of a long article.
 
-Run with ``make bench``; figures are printed and quoted in the README ("Editing workspace").
+Run with ``make bench``; figures are printed and quoted in docs/benchmarks.md ("Editing workspace").
 """
 
 import http.client

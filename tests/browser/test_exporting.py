@@ -2,13 +2,13 @@
 
 from playwright.sync_api import expect
 
-from articles import actions
+from articles.workspace import verbs
 
 
 def test_the_count_follows_the_filters_and_the_csv_downloads(new_page, admin, make_article):
     reviewed = make_article("Putin visitó Moscú.", spans=[(0, 5, "PER"), (13, 18, "LOC")])
     make_article("Kim Jong Un llegó a Vladivostok.", spans=[(0, 10, "PER"), (20, 31, "LOC")])
-    actions.mark_reviewed(reviewed, admin)
+    verbs.mark_reviewed(reviewed, admin)
     page = new_page(admin, "/export/")
     count = page.locator("#export-count")
     expect(count).to_have_text("2 articles and 4 spans will be exported.")

@@ -2,14 +2,14 @@
 
 from playwright.sync_api import expect
 
-from articles import actions
 from articles.models import Suggestion
+from articles.workspace import verbs
 
 
 def test_y_accepts_and_n_dismisses_the_focused_suggestion(new_page, editor, make_article):
     source = make_article("Habló Aurora Rivas.")
     target = make_article("Aurora Rivas llegó y Aurora Rivas se fue.")
-    actions.create_span(source, 6, 18, "PER", editor)
+    verbs.create_span(source, 6, 18, "PER", editor)
     page = new_page(editor, f"/articles/{target.pk}/")
     items = page.locator("[data-suggestion-id]")
     expect(items).to_have_count(2)

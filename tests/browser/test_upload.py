@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from articles import uploads
-from articles.importers import ImportResult
+from articles.ingest import uploads
+from articles.ingest.records import ImportResult
 from articles.models import Article, ImportBatch
 
 

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from articles import actions
 from articles.models import Span, SpanEvent
-from articles.views import HISTORY_PAGE_SIZE
+from articles.workspace import verbs
+from articles.workspace.history import HISTORY_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +19,11 @@ def article(make_article, editor):
     """The model proposes Putin PER and Moscú LOC; the editor relabels, resizes, deletes, undoes."""
     article = make_article(BODY, spans=[(0, 14, "PER"), (22, 27, "LOC")])
     putin, moscu = article.spans.select_related("label", "article")
-    actions.relabel_span(moscu, "ORG", editor)
-    actions.delete_span(putin, editor)
-    actions.undo(article, editor)
-    actions.create_span(article, 32, 35, "PER", editor)
-    actions.resize_span(Span.objects.get(start=32), 32, 43, editor)
+    verbs.relabel_span(moscu, "ORG", editor)
+    verbs.delete_span(putin, editor)
+    verbs.undo(article, editor)
+    verbs.create_span(article, 32, 35, "PER", editor)
+    verbs.resize_span(Span.objects.get(start=32), 32, 43, editor)
     return article
 
 
@@ -65,7 +65,7 @@ def test_the_history_is_paged(as_admin, make_article, editor):
     article = make_article(BODY, spans=[(0, 14, "PER")])
     span = article.spans.select_related("label", "article").get()
     for i in range(HISTORY_PAGE_SIZE):
-        actions.relabel_span(span, ["LOC", "PER"][i % 2], editor)
+        verbs.relabel_span(span, ["LOC", "PER"][i % 2], editor)
     first = as_admin.get(f"/articles/{article.pk}/history/").content.decode()
     assert len(rows(first)) == HISTORY_PAGE_SIZE and "Page 1 of 2" in first
     assert '<a href="?page=2" rel="next">Older</a>' in first

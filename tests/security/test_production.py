@@ -42,7 +42,7 @@ def test_cookies_are_secure_http_only_and_same_site_in_production():
     assert (values["SESSION_COOKIE_SECURE"], values["SESSION_COOKIE_HTTPONLY"]) == (True, True)
     assert (values["CSRF_COOKIE_SECURE"], values["CSRF_COOKIE_HTTPONLY"]) == (True, True)
     assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Lax"
-    assert values["CSRF_FAILURE_VIEW"] == "articles.views.csrf_failure"
+    assert values["CSRF_FAILURE_VIEW"] == "articles.site.views.csrf_failure"
     assert values["SECURE_SSL_REDIRECT"] is True and values["SECURE_HSTS_SECONDS"] >= 31536000
     assert values["SECURE_CONTENT_TYPE_NOSNIFF"] is True and values["X_FRAME_OPTIONS"] == "DENY"
     assert values["PASSWORD_HASHERS"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from articles import tasks
+from articles.quality import figures as quality
 from tests.security.attacks import JAVASCRIPT_URL_ATTRIBUTE, RAW
 from tests.security.world import World, article_content_type
 
@@ -192,7 +192,7 @@ def test_every_url_answers_each_role_as_written_down(world, admin, editor, outsi
     AccessLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x", path_info="/")
     AccessFailureLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x",
                                     path_info="/")  # fmt: skip
-    tasks.refresh_quality.enqueue()
+    quality.refresh_quality.enqueue()
     users = {"anonymous": None, "outsider": outsider, "editor": editor, "admin": admin}
     wrong, pages = [], 0
     for route in url_patterns():

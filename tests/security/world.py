@@ -7,7 +7,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from articles import accounts, actions, quality
 from articles.models import (
     Article,
     Export,
@@ -18,6 +17,9 @@ from articles.models import (
     SpanEvent,
     Suggestion,
 )
+from articles.quality import figures as quality
+from articles.site import accounts
+from articles.workspace import verbs
 from tests.conftest import PASSWORD
 from tests.security.attacks import IMG_ONERROR, JAVASCRIPT_LINK, LABEL_NAME, SCRIPT_BREAKOUT, SVG_ONLOAD, USERNAME
 
@@ -76,16 +78,16 @@ def build(make_article) -> World:
     spans = [(*at(BODY, SVG_ONLOAD), "PER"), (*at(BODY, IMG_ONERROR), "LOC"), (*at(BODY, SCRIPT_BREAKOUT), "ORG")]
     reviewed = make_article(BODY, spans=spans, title=TITLE, source=JAVASCRIPT_LINK, batch=batch)
     by_text = {s.text: s for s in reviewed.spans.select_related("label", "article")}
-    actions.relabel_span(by_text[SVG_ONLOAD], LABEL_NAME, villain)
-    actions.delete_span(by_text[IMG_ONERROR], villain)
-    actions.create_span(reviewed, *at(BODY, JAVASCRIPT_LINK), "PER", villain)
-    actions.mark_reviewed(reviewed, villain)
+    verbs.relabel_span(by_text[SVG_ONLOAD], LABEL_NAME, villain)
+    verbs.delete_span(by_text[IMG_ONERROR], villain)
+    verbs.create_span(reviewed, *at(BODY, JAVASCRIPT_LINK), "PER", villain)
+    verbs.mark_reviewed(reviewed, villain)
     quality.refresh()
 
     body = f"Otra vez {SVG_ONLOAD} y {IMG_ONERROR}, {SCRIPT_BREAKOUT}."
     article = make_article(body, spans=[(*at(body, SVG_ONLOAD), "PER")], title=f"{IMG_ONERROR} dos")
     span = article.spans.get()
-    actions.relabel_span(span, LABEL_NAME, villain)
+    verbs.relabel_span(span, LABEL_NAME, villain)
     article.refresh_from_db()
     suggestion = Suggestion.objects.create(
         article=article, start=at(body, IMG_ONERROR)[0], end=at(body, IMG_ONERROR)[1], label=label, source_span_id=0

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from articles import nlp, training
 from articles.models import TrainedModel
+from articles.nlp import pipeline, training
 
 
 class Command(BaseCommand):
@@ -16,16 +16,16 @@ class Command(BaseCommand):
             for m in TrainedModel.objects.all():
                 flag = "*" if m.active else " "
                 self.stdout.write(f"{flag} {m.version:>4}  {m}  F1 {m.scores['new']['f']:.3f}  {m.path}")
-        active = nlp.active_model_path()
+        active = pipeline.active_path()
         if version == "base":
             training.activate(None)
-            self.stdout.write(f"Pre-annotation uses {nlp.active_model_path()} again.")
+            self.stdout.write(f"Pre-annotation uses {pipeline.active_path()} again.")
             return
         trained = TrainedModel.objects.filter(version=int(version) if version.isdigit() else -1).first()
         if trained is None:
             raise CommandError(f"No retrained model with version {version!r} (see --list).")
         try:
             training.activate(trained)
-        except nlp.CorruptModel as error:
+        except pipeline.CorruptModel as error:
             raise CommandError(f"{error} The active model stays {active}.") from None
         self.stdout.write(f"Pre-annotation now uses {trained} ({trained.path}).")

@@ -3,7 +3,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from articles import accounts
+from articles.site import accounts
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
-from articles.tasks import requeue_abandoned
+from articles.nlp.preannotation import requeue_abandoned
 
 
 class Command(DatabaseWorkerCommand):

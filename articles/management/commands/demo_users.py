@@ -4,7 +4,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from articles import accounts
+from articles.site import accounts
 
 PASSWORD_FILE = settings.BASE_DIR / "var" / "demo-passwords.txt"
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from thinc.api import NumpyOps
 from threadpoolctl import threadpool_limits
 
-from articles import kernels
+from articles.nlp import kernels, pipeline
 
 
 class Command(BaseCommand):
@@ -17,8 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=1.0, help="CPU time of each GEMM measurement")
 
     def handle(self, *args, seconds: float, **options) -> None:
-        from articles import nlp  # spaCy: loaded only here
-
         out = self.stdout.write
         packages = ", ".join(f"{name} {version(name)}" for name in ("spacy", "thinc", "blis", "numpy"))
         out(f"{packages} (Python {platform.python_version()}, {platform.machine()})")
@@ -42,8 +40,8 @@ class Command(BaseCommand):
             f"blis {blis_rate:.1f} GFLOP/s, numpy {numpy_rate:.1f} GFLOP/s"
         )
         out(f"The app multiplies with {choice.library} (SPACY_BLAS={settings.SPACY_BLAS}): {choice.reason}.")
-        # Every pipeline the app loads goes through nlp.read, retrained ones too; this one needs no database.
-        out(f"Pipeline {settings.SPACY_MODEL}: {kernels.ops_in(nlp.load(settings.SPACY_MODEL))}")
+        # Every pipeline the app loads goes through pipeline.read, retrained ones too; this one needs no database.
+        out(f"Pipeline {settings.SPACY_MODEL}: {kernels.ops_in(pipeline.load(settings.SPACY_MODEL))}")
         if choice.library == "numpy":
             out(self.style.SUCCESS(f"Optimised kernels in use: numpy's {kernels.describe_blas(blas)}."))
         elif blis_kernel not in {None, "generic"}:

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from articles import quality
+from articles.quality.figures import refresh
 
 
 def pct(value: float | None) -> str:
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print every figure as JSON")
 
     def handle(self, *args, json: bool = False, **options) -> None:
-        figures = quality.refresh().figures
+        figures = refresh().figures
         if json:
             self.stdout.write(_json(figures))
             return

@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
-from articles.exports import ExportFilters, ExportRun
+from articles.export.filters import ExportFilters
+from articles.export.run import ExportRun
 from articles.models import Article, Export, Span
 
 

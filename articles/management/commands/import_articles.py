@@ -4,9 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from articles.importers import ImportFailed, ImportResult
+from articles.ingest.records import ImportFailed, ImportResult
+from articles.ingest.runs import import_files
 from articles.models import ImportBatch
-from articles.uploads import import_files
 
 BAR_WIDTH = 30
 

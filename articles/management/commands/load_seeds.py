@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from articles.importers import ArticleRecord, import_records, normalise
-from articles.seeds import read_highlighted
+from articles.ingest.records import ArticleRecord, normalise
+from articles.ingest.seeds import read_highlighted
+from articles.ingest.writer import import_records
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 

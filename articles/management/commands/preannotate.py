@@ -4,9 +4,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from articles import actions, nlp
 from articles.models import Article
-from articles.tasks import Outcome, preannotate
+from articles.nlp import pipeline, store
+from articles.nlp.preannotation import Outcome, preannotate
 
 
 class Command(BaseCommand):
@@ -34,12 +34,12 @@ class Command(BaseCommand):
                     f"Article {article} is reviewed: its spans are an editor's. Add --include-reviewed to run the "
                     "model on it anyway (editors' spans stay)."
                 )
-            actions.clear_preannotation_failures([article])
+            store.clear_preannotation_failures([article])
             articles = Article.objects.filter(pk=article)
         elif all:
             articles = Article.objects.all()
         elif failed:
-            actions.clear_preannotation_failures(Article.objects.failed_preannotation().values_list("pk", flat=True))
+            store.clear_preannotation_failures(Article.objects.failed_preannotation().values_list("pk", flat=True))
             articles = Article.objects.pending_preannotation()
         else:
             articles = Article.objects.pending_preannotation()
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         self._report(outcome, seconds)
 
     def _report(self, outcome: Outcome, seconds: float) -> None:
-        name, version = nlp.model_identity()
+        name, version = pipeline.identity()
         if outcome.new_labels:
             self.stdout.write(f"New labels from the model, created: {', '.join(outcome.new_labels)}.")
         for article_id, reason in outcome.failed.items():

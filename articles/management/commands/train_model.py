@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from articles import nlp, training
 from articles.models import Article
-from articles.tasks import preannotate
+from articles.nlp import pipeline, training
+from articles.nlp.preannotation import preannotate
 
 
 def _pct(value: float) -> str:
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             outcome = training.train(
                 iterations=iterations, seed=seed, force=force, min_articles=min_articles, progress=self.stdout.write
             )
-        except (training.TrainingRefused, nlp.CorruptModel) as error:
+        except (training.TrainingRefused, pipeline.CorruptModel) as error:
             raise CommandError(str(error)) from None
         trained = outcome.model
         self.stdout.write(

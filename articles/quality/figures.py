@@ -1,7 +1,7 @@
 """How good the model's proposals are, measured against what editors kept, and what review cost them.
 
 The model's proposal for an article is recoverable from the history: the ``created`` events without
-an actor of its latest pre-annotation run (``store_model_spans`` writes them, all with the same
+an actor of its latest pre-annotation run (``nlp.store`` writes them, all with the same
 article version). The editors' answer is the article's spans once it is reviewed. Everything is
 computed by PostgreSQL in a few set-based statements; Python only divides.
 
@@ -13,14 +13,16 @@ no model span was ``missed``, a model span overlapping no editor's span was ``sp
 """
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.tasks import task
 from django.utils import timezone
 
-from articles.models import QualitySnapshot, SpanEvent, TrainedModel
+from articles.models import Article, QualitySnapshot, Span, SpanEvent, TrainedModel
 
 SNAPSHOT_KEY = "figures"
 # Figures older than this are recomputed in the background even if no span changed (reviews, imports).
@@ -36,82 +38,16 @@ EXAMPLES = 3
 WORK_MEM = "64MB"
 CORRECTION_KINDS = ["missed", "spurious", "wrong_label", "wrong_boundary"]
 
-# {scope}: which articles are compared; {pred_label}: the model's label, or '' to compare edges only;
-# {gold}: rows (id, article_id, lo, hi, label) of the yardstick.
-_COMPARE = """
-WITH runs AS (
-    SELECT DISTINCT ON (e.article_id) e.article_id, e.article_version AS version, e.model, a.reviewed_at
-    FROM articles_spanevent e JOIN articles_article a ON a.id = e.article_id
-    WHERE ({scope}) AND e.kind = 'created' AND e.actor_id IS NULL AND e.origin = 'model'
-    ORDER BY e.article_id, e.article_version DESC
-),
-pred AS (
-    SELECT e.id, e.article_id, e.after_start AS lo, e.after_end AS hi, {pred_label} AS label, r.model, r.reviewed_at
-    FROM articles_spanevent e JOIN runs r ON r.article_id = e.article_id AND r.version = e.article_version
-    WHERE e.kind = 'created' AND e.actor_id IS NULL AND e.origin = 'model'
-),
-gold AS (
-    SELECT g.id, g.article_id, g.lo, g.hi, g.label, r.model, r.reviewed_at
-    FROM ({gold}) g JOIN runs r ON r.article_id = g.article_id
-),
-pairs AS (
-    SELECT p.id AS pid, g.id AS gid, p.article_id, p.lo AS plo, p.hi AS phi, p.label AS plabel,
-           g.lo AS glo, g.hi AS ghi, g.label AS glabel
-    FROM pred p JOIN gold g ON g.article_id = p.article_id AND g.lo < p.hi AND p.lo < g.hi
-),
-pred_hits AS (
-    SELECT pid AS id, bool_or(plo = glo AND phi = ghi AND plabel = glabel) AS exact, bool_or(plabel = glabel) AS overlap
-    FROM pairs GROUP BY pid
-),
-gold_hits AS (
-    SELECT gid AS id, bool_or(plo = glo AND phi = ghi AND plabel = glabel) AS exact, bool_or(plabel = glabel) AS overlap
-    FROM pairs GROUP BY gid
-),
-flags AS (
-    SELECT 'pred' AS side, p.id, p.article_id, p.lo, p.hi, p.label, p.model, p.reviewed_at,
-           coalesce(h.exact, false) AS exact, coalesce(h.overlap, false) AS overlap, h.id IS NOT NULL AS touches
-    FROM pred p LEFT JOIN pred_hits h ON h.id = p.id
-    UNION ALL
-    SELECT 'gold', g.id, g.article_id, g.lo, g.hi, g.label, g.model, g.reviewed_at,
-           coalesce(h.exact, false), coalesce(h.overlap, false), h.id IS NOT NULL
-    FROM gold g LEFT JOIN gold_hits h ON h.id = g.id
-),
-counts AS (
-    SELECT side, label, model, reviewed_at::date AS day,
-           GROUPING(label) AS no_label, GROUPING(model) AS no_model,
-           count(*) AS n, count(*) FILTER (WHERE exact) AS exact, count(*) FILTER (WHERE overlap) AS overlap
-    FROM flags
-    GROUP BY side, GROUPING SETS ((), (label), (model, reviewed_at::date))
-),
-corrections AS (
-    SELECT 'missed' AS kind, f.article_id, substr(a.body, f.lo + 1, f.hi - f.lo) AS text, f.label,
-           NULL AS model_text, NULL AS model_label
-    FROM flags f JOIN articles_article a ON a.id = f.article_id WHERE f.side = 'gold' AND NOT f.touches
-    UNION ALL
-    SELECT 'spurious', f.article_id, NULL, NULL, substr(a.body, f.lo + 1, f.hi - f.lo), f.label
-    FROM flags f JOIN articles_article a ON a.id = f.article_id WHERE f.side = 'pred' AND NOT f.touches
-    UNION ALL
-    SELECT CASE WHEN x.plabel <> x.glabel THEN 'wrong_label' ELSE 'wrong_boundary' END, x.article_id,
-           substr(a.body, x.glo + 1, x.ghi - x.glo), x.glabel, substr(a.body, x.plo + 1, x.phi - x.plo), x.plabel
-    FROM pairs x JOIN articles_article a ON a.id = x.article_id
-    WHERE x.plabel <> x.glabel OR x.plo <> x.glo OR x.phi <> x.ghi
-),
-ranked AS (
-    SELECT kind, text, label, model_text, model_label, count(*) AS n,
-           (array_agg(DISTINCT article_id ORDER BY article_id))[1:{examples}] AS articles,
-           sum(count(*)) OVER (PARTITION BY kind) AS total,
-           row_number() OVER (PARTITION BY kind ORDER BY count(*) DESC, text, model_text) AS rank
-    FROM corrections GROUP BY kind, text, label, model_text, model_label
-)
-SELECT json_build_object(
-    'articles', (SELECT count(*) FROM runs),
-    'counts', (SELECT coalesce(json_agg(counts), '[]') FROM counts),
-    'corrections', (SELECT coalesce(json_agg(ranked ORDER BY kind, rank), '[]') FROM ranked WHERE rank <= {top})
-)
-"""
+_SQL = Path(__file__).parent / "sql"
+# Each statement's comment says what the caller fills in.
+_COMPARE = (_SQL / "compare.sql").read_text()
+_EFFORT = (_SQL / "effort.sql").read_text()
+
+# The enum values the statements compare with, as parameters.
+_VALUES = {"created": SpanEvent.Kind.CREATED, "model": Span.Origin.MODEL, "reviewed": Article.Status.REVIEWED}
 
 _REVIEWED = {
-    "scope": "a.status = 'reviewed'",
+    "scope": "a.status = %(reviewed)s",
     "pred_label": "e.after_label",
     "gold": """SELECT s.id, s.article_id, s.start AS lo, s."end" AS hi, l.name AS label
                FROM articles_span s JOIN articles_label l ON l.id = s.label_id""",
@@ -122,48 +58,6 @@ _REFERENCE = {
     "pred_label": "''",
     "gold": """SELECT id, article_id, start AS lo, "end" AS hi, '' AS label FROM articles_referencespan""",
 }
-
-_EFFORT = """
-WITH ev AS (
-    SELECT e.article_id, e.actor_id, e.kind, e.at,
-           e.at - lag(e.at) OVER (PARTITION BY e.article_id, e.actor_id ORDER BY e.at, e.id) AS gap
-    FROM articles_spanevent e WHERE e.actor_id IS NOT NULL
-),
-per_article AS (
-    SELECT article_id, actor_id, count(*) AS changes,
-           count(*) FILTER (WHERE kind = 'created') AS created,
-           count(*) FILTER (WHERE kind = 'relabelled') AS relabelled,
-           count(*) FILTER (WHERE kind = 'resized') AS resized,
-           count(*) FILTER (WHERE kind = 'deleted') AS deleted,
-           count(*) FILTER (WHERE kind = 'accepted') AS accepted,
-           count(*) FILTER (WHERE kind = 'restored') AS restored,
-           round(extract(epoch FROM
-               coalesce(sum(least(gap, %(cap)s)) FILTER (WHERE gap IS NOT NULL), interval '0')))::int AS seconds
-    FROM ev GROUP BY article_id, actor_id
-),
-editors AS (
-    SELECT u.{username} AS editor, count(*) AS articles, sum(changes)::int AS changes, sum(created)::int AS created,
-           sum(relabelled)::int AS relabelled, sum(resized)::int AS resized, sum(deleted)::int AS deleted,
-           sum(accepted)::int AS accepted, sum(restored)::int AS restored, sum(seconds)::int AS seconds,
-           (SELECT count(*) FROM articles_article r WHERE r.reviewed_by_id = u.id AND r.status = 'reviewed') AS reviewed
-    FROM per_article p JOIN {users} u ON u.id = p.actor_id GROUP BY u.id, u.{username}
-),
-heaviest AS (
-    SELECT p.*, u.{username} AS editor, a.title, a.status
-    FROM per_article p JOIN {users} u ON u.id = p.actor_id JOIN articles_article a ON a.id = p.article_id
-    ORDER BY p.seconds DESC, p.changes DESC, p.article_id LIMIT %(top)s
-)
-SELECT json_build_object(
-    'editors', (SELECT coalesce(json_agg(editors ORDER BY editor), '[]') FROM editors),
-    'articles', (SELECT coalesce(json_agg(heaviest ORDER BY seconds DESC, changes DESC, article_id), '[]')
-                 FROM heaviest),
-    'status', (SELECT coalesce(json_object_agg(status, n), '{{}}')
-               FROM (SELECT status, count(*) AS n FROM articles_article GROUP BY status) s),
-    'per_day', (SELECT coalesce(json_agg(d ORDER BY day), '[]')
-                FROM (SELECT reviewed_at::date AS day, count(*) AS reviewed FROM articles_article
-                      WHERE status = 'reviewed' GROUP BY 1) d)
-)
-"""
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -192,7 +86,7 @@ def _sql(sql: str, params: dict | None = None) -> Any:
 
 
 def compare(scope: dict[str, str]) -> dict[str, Any]:
-    raw = _sql(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES))
+    raw = _sql(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES), _VALUES)
     overall: dict[str, dict] = {}
     labels: dict[str, dict[str, dict]] = {}
     series: dict[tuple[str, str], dict[str, dict]] = {}
@@ -237,7 +131,8 @@ def effort() -> dict[str, Any]:
     """Changes and time per editor and per article, and the progress of review."""
     users = get_user_model()._meta
     sql = _EFFORT.format(users=connection.ops.quote_name(users.db_table), username=users.get_field("username").column)
-    return _sql(sql, {"cap": GAP_CAP, "top": TOP_ARTICLES})
+    kinds = {kind: kind for kind in SpanEvent.Kind.values}
+    return _sql(sql, {**_VALUES, **kinds, "cap": GAP_CAP, "top": TOP_ARTICLES})
 
 
 def compute() -> dict[str, Any]:
@@ -295,3 +190,9 @@ def claim_refresh(snapshot: QualitySnapshot) -> bool:
         .filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=now - REFRESH_INTERVAL))
         .update(refresh_requested_at=now)
     )
+
+
+@task()
+def refresh_quality() -> str:
+    """Recomputes the quality page's figures; returns when they were computed."""
+    return refresh().computed_at.isoformat()

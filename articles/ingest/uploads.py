@@ -1,4 +1,4 @@
-"""Import runs, from the command line or an upload: files in, articles out, progress on the way.
+"""Uploads: files in a private folder, checked, then imported once the admin confirms, in the background.
 
 An upload's files are streamed to a private folder under var/ (never served), checked in the
 background (the preview), and imported once the admin confirms. Progress is a small JSON file next
@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -20,48 +20,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.tasks import task
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from articles import tasks
-from articles.importers import ImportFailed, ImportResult, Meter, Problem, import_records, read, total_size
+from articles.ingest.records import ImportFailed, ImportResult, Problem
+from articles.ingest.runs import Files, import_files
 from articles.models import ImportBatch
 
 log = logging.getLogger(__name__)
-
-type Files = list[tuple[str, Path]]
-type Progress = Callable[[int, int, ImportResult], None]
-
-
-def import_files(
-    files: Files,
-    *,
-    user: AbstractBaseUser | None = None,
-    batch: ImportBatch | None = None,
-    encoding: str = "",
-    create_labels: bool = False,
-    preannotate: bool = True,
-    dry_run: bool = False,
-    on_progress: Progress | None = None,
-) -> ImportResult:
-    """Reads the files and imports them all or nothing (raises ImportFailed); with ``dry_run``,
-    only checks them and returns what an import would do, problems included."""
-    total, meter = total_size(files), Meter()
-    result = import_records(
-        read(files, meter, encoding),
-        user=user,
-        batch=batch,
-        create_labels=create_labels,
-        dry_run=dry_run,
-        on_progress=on_progress and (lambda result: on_progress(meter.done, total, result)),
-    )
-    if preannotate and result.created and not dry_run:
-        tasks.queue_preannotation(result.created)
-    return result
-
-
-# Uploads ----------------------------------------------------------------------------------------------
 
 
 class PrivateUploadHandler(FileUploadHandler):
@@ -124,7 +92,7 @@ def receive(
         os.link(f.file.name, path)
     # The queue is a table of the same database: the worker sees the task when the batch commits.
     # The worker writes the batch's messages in the language of the admin who uploaded it.
-    tasks.check_upload.enqueue(batch.pk, language=get_language())
+    check_upload.enqueue(batch.pk, language=get_language())
     return batch
 
 
@@ -187,7 +155,7 @@ def confirm(batch: ImportBatch) -> bool:
             status=ImportBatch.Status.IMPORTING
         )
         if claimed:
-            tasks.import_upload.enqueue(batch.pk, language=get_language())
+            import_upload.enqueue(batch.pk, language=get_language())
     return bool(claimed)
 
 
@@ -227,3 +195,16 @@ def failing_loudly(batch_id: int) -> Iterator[ImportBatch]:
         _fail(batch, [_("The import stopped on an unexpected error; nothing was imported. The server's log says why.")])
         _forget(batch)
         raise
+
+
+# ``language``: the uploader's, for the problems the batch's page shows.
+@task()
+def check_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
+    with translation.override(language), failing_loudly(batch_id) as batch:
+        return check(batch).status
+
+
+@task()
+def import_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
+    with translation.override(language), failing_loudly(batch_id) as batch:
+        return run_import(batch).status

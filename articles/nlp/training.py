@@ -2,26 +2,34 @@
 
 The reviewed articles are split by article (seeded, so a run can be repeated): the new model learns
 from one part and both it and the model it started from are scored on the other. The new pipeline is
-written to ``settings.MODELS_DIR/<name>-<version>/`` and becomes the active model (``nlp.pipeline``
+written to ``settings.MODELS_DIR/<name>-<version>/`` and becomes the active model (``pipeline.active``
 then uses it) only if it scores better there, or when forced.
+
+spaCy is imported when training starts: the web server imports this module to queue ``train_model``.
 """
+
+from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import spacy
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
-from spacy.language import Language
-from spacy.training import Example
+from django.tasks import task
 
-from articles import nlp
 from articles.models import Article, Span, TrainedModel
+from articles.nlp import pipeline
+from articles.nlp.preannotation import preannotate
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.training import Example
 
 NAME = "annotator_ner"
 DEV_FRACTION = 0.2
@@ -73,6 +81,8 @@ def split(ids: list[int], seed: int, dev_fraction: float = DEV_FRACTION) -> tupl
 
 
 def examples(model: Language, documents: list[Annotated]) -> list[Example]:
+    from spacy.training import Example  # spaCy: see the module's docstring
+
     out = []
     for body, spans in documents:
         doc = model.make_doc(body)
@@ -83,7 +93,7 @@ def examples(model: Language, documents: list[Annotated]) -> list[Example]:
 
 
 def score(model: Language, dev: list[Example]) -> dict[str, Any]:
-    with model.select_pipes(enable=nlp.ner_pipes(model)):
+    with model.select_pipes(enable=pipeline.ner_pipes(model)):
         scores = model.evaluate(dev)
     return {
         "p": scores["ents_p"],
@@ -102,6 +112,8 @@ def train(
     user: AbstractBaseUser | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
+    import spacy  # see the module's docstring
+
     minimum = settings.TRAIN_MIN_ARTICLES if min_articles is None else min_articles
     corpus = reviewed_corpus()
     if len(corpus) < max(minimum, 2):
@@ -109,8 +121,8 @@ def train(
             f"Training needs at least {max(minimum, 2)} reviewed articles; there are {len(corpus)}: "
             f"review {max(minimum, 2) - len(corpus)} more (TRAIN_MIN_ARTICLES sets the minimum)."
         )
-    base = nlp.active_model_path()
-    model = nlp.read(base)
+    base = pipeline.active_path()
+    model = pipeline.read(base)
     train_ids, dev_ids = split(list(corpus), seed)
     train_set = examples(model, [corpus[pk] for pk in train_ids])
     dev_set = examples(model, [corpus[pk] for pk in dev_ids])
@@ -118,14 +130,14 @@ def train(
     progress(f"{base} on {len(dev_ids)} held-out articles: F1 {old['f']:.3f}")
 
     labels = {label for pk in train_ids for _, _, label in corpus[pk][1]}
-    for name in nlp.ner_pipes(model):
+    for name in pipeline.ner_pipes(model):
         if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}:
             for label in sorted(labels):
                 model.get_pipe(name).add_label(label)
     optimizer = model.resume_training()
     optimizer.learn_rate = LEARN_RATE
     rng = random.Random(seed)  # noqa: S311 (reproducible shuffling, not a secret)
-    with model.select_pipes(enable=nlp.ner_pipes(model)):
+    with model.select_pipes(enable=pipeline.ner_pipes(model)):
         for iteration in range(iterations):
             rng.shuffle(train_set)
             losses: dict[str, float] = {}
@@ -163,10 +175,10 @@ def train(
 def activate(trained: TrainedModel | None) -> None:
     """Makes this model the one pre-annotation uses (None: back to ``settings.SPACY_MODEL``).
 
-    The directory is loaded first: an unusable one raises ``nlp.CorruptModel`` and the active model stays.
+    The directory is loaded first: an unusable one raises ``pipeline.CorruptModel`` and the active model stays.
     """
     if trained is not None:
-        nlp.read(trained.path)
+        pipeline.read(trained.path)
     # Lock the rows so two activations at once cannot both find none active (the unique constraint would refuse one).
     list(TrainedModel.objects.select_for_update().filter(active=True))
     TrainedModel.objects.filter(active=True).update(active=False)
@@ -178,3 +190,19 @@ def activate(trained: TrainedModel | None) -> None:
 def pending_for_reannotation() -> list[int]:
     """Articles pre-annotated but not opened by an editor yet: the new model's output replaces the old one's."""
     return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
+
+
+@task()
+def train_model(user_id: int | None = None, force: bool = False) -> dict[str, object]:
+    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    outcome = train(force=force, user=user)
+    ids = pending_for_reannotation() if outcome.activated else []
+    spans = preannotate(Article.objects.filter(pk__in=ids)).spans if ids else 0
+    return {
+        "model": str(outcome.model),
+        "activated": outcome.activated,
+        "old": outcome.old,
+        "new": outcome.new,
+        "spans": spans,
+    }

@@ -1,23 +1,22 @@
-"""Articles, their entity spans and labels, and the append-only history of span changes.
+"""Articles and what they come with: labels, import batches, search documents, reference highlights.
 
-Integrity lives in PostgreSQL: check constraints, a trigger that keeps each article's spans inside
-its body and apart from one another, and another that keeps history append-only (see the
-migrations). The Python checks in ``actions`` exist only to give friendly messages.
+A body never changes after import (a trigger refuses it); the Python checks in the verbs exist only
+to give friendly messages, PostgreSQL enforces the rules.
 """
 
-import hashlib
+from collections.abc import Iterable
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.postgres.fields import IntegerRangeField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import models
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import Exists, F, Func, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+from articles.models.fields import content_hash, someone
+from articles.models.spans import Span
 
 # How long "next article" keeps an article for the editor who got it; opening or changing the
 # article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
@@ -30,33 +29,24 @@ LEASE = timedelta(minutes=10)
 SEARCH_CONFIG = "spanish"
 
 
-def content_hash(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
+# The colour of a label created on the fly (a new model's, an import's): an admin picks a real one.
+UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
-def someone(db_index: bool = True) -> models.ForeignKey:
-    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
+class LabelQuerySet(models.QuerySet):
+    def ensure(self, names: Iterable[str]) -> list[str]:
+        """Creates the labels that do not exist yet (a new model's, an import's); returns their names."""
+        existing = set(self.values_list("name", flat=True))
+        order = self.aggregate(last=Max("order"))["last"] or 0
+        missing = sorted(set(names) - existing)
+        self.bulk_create(
+            Label(name=name, color=UNKNOWN_LABEL_COLOR, order=order + i) for i, name in enumerate(missing, 1)
+        )
+        return missing
 
-    ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that
-    have someone, with ``someone_index``.
-    """
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=db_index
-    )
-
-
-def someone_index(field: str, name: str) -> models.Index:
-    """An index over the rows where ``field`` names someone: what looking up a user's rows, and
-    emptying them when the user is deleted, need, without an entry per row of nobody's."""
-    return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
-
-
-class IntRange(Func):
-    """``int4range(start, end)``: half-open, like a Python slice. (The first migration's constraint
-    against overlapping spans names it.)"""
-
-    function = "int4range"
-    output_field = IntegerRangeField()
+    def ids(self) -> dict[str, int]:
+        """Every label's id by name."""
+        return dict(self.values_list("name", "pk"))
 
 
 class Label(models.Model):
@@ -65,6 +55,8 @@ class Label(models.Model):
     color = models.CharField(max_length=7, help_text="Background colour, #rrggbb.")
     hotkey = models.CharField(max_length=1, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+
+    objects = LabelQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -312,117 +304,6 @@ class ArticleSearch(models.Model):
         return f"search document of article {self.article_id}"
 
 
-class SpanQuerySet(models.QuerySet):
-    def touched_by_editors(self) -> "SpanQuerySet":
-        """Spans an editor created, relabelled, resized or accepted, and imported ones."""
-        return self.exclude(origin=Span.Origin.MODEL, updated_by__isnull=True)
-
-    def untouched_model_output(self) -> "SpanQuerySet":
-        return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
-
-    def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
-        """Span counts of these articles in one aggregate query (a page of the queue)."""
-        rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
-        return {row["article_id"]: row["n"] for row in rows}
-
-
-class SpanOrigin(models.TextChoices):
-    MODEL = "model", _("Model")
-    EDITOR = "editor", _("Editor")
-    IMPORT = "import", _("Import")
-
-
-class Span(models.Model):
-    Origin = SpanOrigin
-
-    # Indexed by span_article_start, which begins with it.
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="spans", db_index=False)
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
-    origin = models.CharField(max_length=8, choices=Origin)
-    model_name = models.CharField(max_length=200, blank=True)
-    model_version = models.CharField(max_length=50, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = someone(db_index=False)
-    updated_at = models.DateTimeField(auto_now=True)
-    # Null while a model span is as the model proposed it; set by any editor action on it.
-    updated_by = someone(db_index=False)
-
-    objects = SpanQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["article", "start"]
-        indexes = [
-            models.Index(fields=["article", "start"], name="span_article_start"),
-            someone_index("created_by", "span_created_by"),
-            someone_index("updated_by", "span_updated_by"),
-        ]
-        # Spans of an article never overlap: checked per statement by the spans_valid triggers.
-        constraints = [
-            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
-            models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.label_id}@{self.start}:{self.end}"
-
-    @property
-    def text(self) -> str:
-        return self.article.body[self.start : self.end]
-
-
-class SpanEventKind(models.TextChoices):
-    CREATED = "created", pgettext_lazy("entity change", "Created")
-    ACCEPTED = "accepted", pgettext_lazy("entity change", "Accepted")
-    RELABELLED = "relabelled", pgettext_lazy("entity change", "Relabelled")
-    RESIZED = "resized", pgettext_lazy("entity change", "Resized")
-    DELETED = "deleted", pgettext_lazy("entity change", "Deleted")
-    RESTORED = "restored", pgettext_lazy("entity change", "Restored")
-
-
-class SpanEvent(models.Model):
-    """One change to one span. Rows are only ever inserted (a trigger refuses updates)."""
-
-    Kind = SpanEventKind
-
-    # Indexed by spanevent_article_actor, which begins with it.
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="events", db_index=False)
-    # No foreign key: the span may be gone, its history stays.
-    span_id = models.BigIntegerField()
-    kind = models.CharField(max_length=12, choices=Kind)
-    origin = models.CharField(max_length=8, choices=SpanOrigin)
-    # Null for the model's own changes. PROTECT: history names its authors (deactivate users instead).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    article_version = models.PositiveIntegerField()
-    # The event this one undoes, if any.
-    undoes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
-    before_start = models.PositiveIntegerField(null=True)
-    before_end = models.PositiveIntegerField(null=True)
-    before_label = models.CharField(max_length=32, blank=True)
-    after_start = models.PositiveIntegerField(null=True)
-    after_end = models.PositiveIntegerField(null=True)
-    after_label = models.CharField(max_length=32, blank=True)
-    # "name version" of the pipeline whose output this is; blank for editors' changes.
-    model = models.CharField(max_length=250, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["article", "actor", "id"], name="spanevent_article_actor"),
-            someone_index("actor", "spanevent_actor"),
-        ]
-        constraints = [
-            models.CheckConstraint(condition=Q(kind__in=SpanEventKind.values), name="spanevent_kind_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} span {self.span_id}"
-
-
 class ReferenceSpan(models.Model):
     """A phrase highlighted in the article's source (the seeds' links): a yardstick, never edited."""
 
@@ -440,129 +321,3 @@ class ReferenceSpan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start}:{self.end}"
-
-
-class ExportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    JSONL = "jsonl", "JSONL"
-    SPACY = "spacy", "spaCy DocBin"
-
-
-class Export(models.Model):
-    """One run of an export, from the export page or the command: who, what, and how it ended.
-
-    The counts stay empty while it runs; a row whose ``finished_at`` stays empty was interrupted.
-    """
-
-    Format = ExportFormat
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Empty for the command line.
-    created_by = someone()
-    format = models.CharField(max_length=8, choices=Format)
-    excel = models.BooleanField(default=False)
-    # The query string of the filters, as the export page and the URL take them.
-    filters = models.CharField(max_length=2000, blank=True)
-    articles = models.PositiveIntegerField(null=True)
-    spans = models.PositiveIntegerField(null=True)
-    unaligned = models.PositiveIntegerField(null=True, help_text="Spans whose edges fall inside a spaCy token.")
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(format__in=ExportFormat.values), name="export_format_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.format} export of {self.created_at:%Y-%m-%d %H:%M}"
-
-
-class SuggestionQuerySet(models.QuerySet):
-    def pending(self) -> "SuggestionQuerySet":
-        return self.filter(status=Suggestion.Status.PENDING)
-
-
-class SuggestionStatus(models.TextChoices):
-    PENDING = "pending", pgettext_lazy("suggestion", "Pending")
-    ACCEPTED = "accepted", pgettext_lazy("suggestion", "Accepted")
-    DISMISSED = "dismissed", pgettext_lazy("suggestion", "Dismissed")
-
-
-class Suggestion(models.Model):
-    """Text an editor labelled elsewhere, offered in an article not reviewed yet: one key accepts or dismisses it.
-
-    A dismissed suggestion stays, so the same text is never offered again at the same place.
-    """
-
-    Status = SuggestionStatus
-
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="suggestions")
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    # The span whose creation or relabelling offered it (no foreign key: that span may be gone).
-    source_span_id = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = someone()
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = someone()
-
-    objects = SuggestionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["article", "start"]
-        constraints = [
-            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="suggestion_bounds"),
-            models.CheckConstraint(condition=Q(status__in=SuggestionStatus.values), name="suggestion_status_valid"),
-            models.UniqueConstraint(fields=["article", "start", "end", "label"], name="suggestion_unique"),
-        ]
-        indexes = [models.Index(fields=["article", "status"], name="suggestion_article_status")]
-
-    def __str__(self) -> str:
-        return f"{self.label_id}@{self.start}:{self.end} ({self.status})"
-
-    @property
-    def text(self) -> str:
-        return self.article.body[self.start : self.end]
-
-
-class TrainedModel(models.Model):
-    """A pipeline fine-tuned on reviewed articles, with its scores beside the model it was trained from.
-
-    At most one is active; pre-annotation uses it instead of ``settings.SPACY_MODEL``.
-    """
-
-    name = models.CharField(max_length=100)
-    version = models.PositiveIntegerField(unique=True)
-    path = models.CharField(max_length=500)
-    base = models.CharField(max_length=500, help_text="The pipeline it was fine-tuned from.")
-    train_articles = models.PositiveIntegerField()
-    dev_articles = models.PositiveIntegerField()
-    # {"old": {"p":, "r":, "f":, "per_label": {...}}, "new": {...}} on the held-out articles.
-    scores = models.JSONField()
-    active = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = someone()
-
-    class Meta:
-        ordering = ["-version"]
-        constraints = [models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="one_active_model")]
-
-    def __str__(self) -> str:
-        return f"{self.name}-{self.version}"
-
-
-class QualitySnapshot(models.Model):
-    """The quality page's figures, computed in the background: aggregates, not annotations."""
-
-    key = models.CharField(max_length=50, unique=True)
-    figures = models.JSONField()
-    # What the figures were computed from (latest history row, latest review): tells whether they are stale.
-    fingerprint = models.CharField(max_length=100)
-    computed_at = models.DateTimeField()
-    refresh_requested_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.key

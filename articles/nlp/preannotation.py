@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import batched
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.tasks import TaskContext, TaskResultStatus, task
-from django.utils import timezone, translation
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles import actions, nlp, quality, uploads
-from articles.models import Article, ArticleQuerySet, Span
+from articles.models import Article, ArticleQuerySet, Label
+from articles.nlp import pipeline, store
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +59,12 @@ def preannotate(
     ``skip_locked`` leaves the articles another process holds to that process; without it this one
     waits for them and takes those that still match (the ones a dead process let go).
     """
-    outcome = Outcome(new_labels=actions.ensure_labels(nlp.labels()))
+    outcome = Outcome(new_labels=Label.objects.ensure(pipeline.labels()))
     if outcome.new_labels:
         log.warning("The model has labels the project did not know; created: %s", ", ".join(outcome.new_labels))
     if not include_reviewed:
         articles = articles.exclude(status=Article.Status.REVIEWED)
-    lanes = _Lanes(articles, nlp.model_identity(), include_reviewed, skip_locked, outcome, on_batch)
+    lanes = _Lanes(articles, pipeline.identity(), include_reviewed, skip_locked, outcome, on_batch)
     if connection.in_atomic_block:
         # The caller's transaction must see everything: one lane, on its connection.
         lanes.run()
@@ -128,12 +126,13 @@ class _Lanes:
             with transaction.atomic():
                 _batch_settings()
                 with self.claiming:
-                    batch = list(
+                    claimed = (
                         self.articles.filter(pk__gt=self.last)
                         .order_by("pk")
                         .only("pk", "body")
-                        .select_for_update(skip_locked=self.skip_locked, of=("self",), no_key=True)[: nlp.BATCH_SIZE]
+                        .select_for_update(skip_locked=self.skip_locked, of=("self",), no_key=True)
                     )
+                    batch = list(claimed[: pipeline.BATCH_SIZE])
                     if not batch:
                         return
                     self.last = batch[-1].pk
@@ -164,23 +163,23 @@ def _batch_settings() -> None:
 
 def _process(batch: list[Article], model: tuple[str, str], include_reviewed: bool) -> Outcome:
     """One claimed batch: what the model cannot read is set aside with the reason, the rest goes on."""
-    limit = nlp.pipeline().max_length  # looked up once a batch: finding the active model is a query
-    failed = {article.pk: reason for article in batch if (reason := nlp.unreadable(article.body, limit))}
+    limit = pipeline.active().max_length  # looked up once a batch: finding the active model is a query
+    failed = {article.pk: reason for article in batch if (reason := pipeline.unreadable(article.body, limit))}
     readable = [article for article in batch if article.pk not in failed]
     # One model run at a time in a process: a worker is one core's worth of spaCy.
     with _model_lock:
         try:
-            outputs = dict(zip((a.pk for a in readable), nlp.entities(a.body for a in readable), strict=True))
+            outputs = dict(zip((a.pk for a in readable), pipeline.entities(a.body for a in readable), strict=True))
         except Exception:  # noqa: BLE001 (any error of the model's: find the article that caused it)
             outputs = {}
             for article in readable:
                 try:
-                    outputs[article.pk] = next(nlp.entities([article.body]))
+                    outputs[article.pk] = next(pipeline.entities([article.body]))
                 except Exception as error:  # noqa: BLE001 (recorded as the article's failure)
                     failed[article.pk] = f"the model failed: {type(error).__name__}: {error}"
-    spans = actions.store_model_output(outputs, *model, include_reviewed=include_reviewed)
+    spans = store.store_model_output(outputs, *model, include_reviewed=include_reviewed)
     if failed:
-        actions.mark_preannotation_failed(failed)
+        store.mark_preannotation_failed(failed)
         for article_id, reason in failed.items():
             log.warning("Article %s not pre-annotated: %s", article_id, reason)
     return Outcome(articles=len(batch), spans=spans, failed=failed)
@@ -217,7 +216,7 @@ def queue_preannotation(article_ids: Iterable[int]) -> int:
 @transaction.atomic
 def retry_preannotation(article_ids: Iterable[int]) -> list[int]:
     """Makes failed articles pending again and queues them; returns their ids."""
-    ids = actions.clear_preannotation_failures(article_ids)
+    ids = store.clear_preannotation_failures(article_ids)
     queue_preannotation(ids)
     return ids
 
@@ -282,50 +281,3 @@ def progress(failed_shown: int = 10) -> Progress:
         failed=failed_list,
         failed_count=len(failed_list) if len(failed_list) < failed_shown else failed.count(),
     )
-
-
-# ``language``: the uploader's, for the problems the batch's page shows.
-@task()
-def check_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
-    with translation.override(language), uploads.failing_loudly(batch_id) as batch:
-        return uploads.check(batch).status
-
-
-@task()
-def import_upload(batch_id: int, language: str = settings.LANGUAGE_CODE) -> str:
-    with translation.override(language), uploads.failing_loudly(batch_id) as batch:
-        return uploads.run_import(batch).status
-
-
-@task()
-def refresh_quality() -> str:
-    """Recomputes the quality page's figures; returns when they were computed."""
-    return quality.refresh().computed_at.isoformat()
-
-
-@task()
-def train_model(user_id: int | None = None, force: bool = False) -> dict[str, object]:
-    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again."""
-    from articles import training  # spaCy: see preannotate()
-
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    outcome = training.train(force=force, user=user)
-    ids = training.pending_for_reannotation() if outcome.activated else []
-    spans = preannotate(Article.objects.filter(pk__in=ids)).spans if ids else 0
-    return {
-        "model": str(outcome.model),
-        "activated": outcome.activated,
-        "old": outcome.old,
-        "new": outcome.new,
-        "spans": spans,
-    }
-
-
-@task()
-def offer_elsewhere(span_id: int, user_id: int | None) -> int:
-    """An editor's new or relabelled entity, offered where its text occurs in other articles."""
-    span = Span.objects.select_related("article", "label").filter(pk=span_id).first()
-    if span is None:  # deleted or undone before a worker got to it
-        return 0
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return actions.offer_elsewhere_now(span, user)

@@ -1,8 +1,8 @@
 """spaCy, loaded once per process with only the components that named-entity recognition needs.
 
 spaCy itself is imported when a pipeline is first read: the web server, exports and most commands
-import this module (through the tasks) without ever running the model, and importing spaCy costs
-them a second and more than 50 MB each.
+import this module (through the pre-annotation tasks they queue) without ever running the model, and
+importing spaCy costs them a second and more than 50 MB each.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import logging
 import re
 import warnings
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 
-from articles.actions import ModelSpan
 from articles.models import TrainedModel
 
 if TYPE_CHECKING:
@@ -27,7 +26,15 @@ BATCH_SIZE = 32
 log = logging.getLogger(__name__)
 
 
-def active_model_path() -> str:
+class ModelSpan(NamedTuple):
+    """An entity the model proposes: code-point offsets into the text, and the project's label name."""
+
+    start: int
+    end: int
+    label: str
+
+
+def active_path() -> str:
     """The pipeline pre-annotation uses: the active retrained model if any, else ``settings.SPACY_MODEL``."""
     active = TrainedModel.objects.filter(active=True).values_list("path", flat=True).first()
     return active or settings.SPACY_MODEL
@@ -37,9 +44,9 @@ class CorruptModel(Exception):
     """A pipeline directory spaCy cannot load, or one without an entity recogniser."""
 
 
-def pipeline() -> Language:
+def active() -> Language:
     """The active pipeline; if its directory has become unusable, the configured one, with an error logged."""
-    name = active_model_path()
+    name = active_path()
     try:
         return load(name)
     except CorruptModel as error:
@@ -61,9 +68,10 @@ def ner_pipes(nlp: Language) -> list[str]:
 
 def read(name_or_path: str) -> Language:
     """A fresh copy of a whole pipeline, refused with a clear message if it is unusable."""
+    # Imported here, with spaCy: see the module's docstring.
     import spacy
 
-    from articles import kernels
+    from articles.nlp import kernels
 
     try:
         with kernels.use_fast_ops(), warnings.catch_warnings():
@@ -102,7 +110,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 @functools.cache
 def load(name_or_path: str) -> Language:
     """A pipeline with only the components NER needs, loaded once per process."""
-    from articles import kernels
+    from articles.nlp import kernels  # spaCy: see the module's docstring
 
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
@@ -110,8 +118,9 @@ def load(name_or_path: str) -> Language:
     return nlp
 
 
-def model_identity() -> tuple[str, str]:
-    meta = pipeline().meta
+def identity() -> tuple[str, str]:
+    """(name, version) of the active pipeline, as spans and history record it."""
+    meta = active().meta
     return f"{meta['lang']}_{meta['name']}", meta["version"]
 
 
@@ -132,7 +141,7 @@ def label_map(nlp: Language) -> dict[str, str]:
 
 def labels() -> set[str]:
     """The model's labels as the project names them."""
-    nlp = pipeline()
+    nlp = active()
     mapping = label_map(nlp)
     return {mapping.get(label, label) for label in _model_labels(nlp)}
 
@@ -158,7 +167,7 @@ def unreadable(text: str, limit: int) -> str | None:
 
 def entities(texts: Iterable[str]) -> Iterator[list[ModelSpan]]:
     """The model's entities of each text, as code-point offsets (spaCy's char offsets are code points)."""
-    nlp = pipeline()
+    nlp = active()
     mapping = label_map(nlp)
     for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
         yield [ModelSpan(ent.start_char, ent.end_char, mapping.get(ent.label_, ent.label_)) for ent in doc.ents]

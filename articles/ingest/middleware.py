@@ -3,6 +3,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from articles.ingest.views import upload_too_large
+
 
 class UploadLimitMiddleware:
     """Refuses a request body over IMPORT_MAX_UPLOAD_BYTES before anything reads it.
@@ -20,7 +22,5 @@ class UploadLimitMiddleware:
         except ValueError:
             size = 0
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            from articles.views import upload_too_large
-
             return upload_too_large(request, size)
         return self.get_response(request)

@@ -1,0 +1,62 @@
+"""How an export reads and reports: one read-only snapshot of the database, bytes handed on in
+chunks, and the counts and spans that could not be aligned to tokens."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+# Bytes gathered before handing them to the response or the file.
+FLUSH_BYTES = 64 * 1024
+
+
+@dataclass
+class Unaligned:
+    """A span whose edges fall inside a spaCy token: it cannot become a token-based entity."""
+
+    article_id: int
+    span_id: int
+    start: int
+    end: int
+    text: str
+    label: str
+
+    def __str__(self) -> str:
+        return (
+            f"article {self.article_id}, span {self.span_id} ({self.label} {self.start}–{self.end} "
+            f"“{self.text}”) does not align to spaCy tokens"
+        )
+
+
+@dataclass
+class Report:
+    articles: int = 0
+    spans: int = 0
+    unaligned: list[Unaligned] = field(default_factory=list)
+
+
+class Snapshot:
+    """One read-only transaction seeing one state of the database for the whole export."""
+
+    def __enter__(self) -> None:
+        outermost = not connection.in_atomic_block
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    def __exit__(self, *exc) -> None:
+        self.atomic.__exit__(*exc)
+
+
+def buffered(rows: Iterator[bytes]) -> Iterator[bytes]:
+    """The rows joined into chunks of about FLUSH_BYTES."""
+    buffer = bytearray()
+    for row in rows:
+        buffer += row
+        if len(buffer) >= FLUSH_BYTES:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)

@@ -1,0 +1,237 @@
+"""Files in: folders walked, zips opened safely, bytes metered for progress, text decoded strictly.
+
+Everything streams: a file is decoded and parsed as it is read by its format's reader.
+"""
+
+import io
+import re
+import stat
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import charset_normalizer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from articles.ingest.formats import READERS, TEXT_FORMATS
+from articles.ingest.records import ArticleRecord, Bad, Problem
+
+FORMATS = (*TEXT_FORMATS, ".zip")
+_SNIFF_BYTES = 1 << 16
+_ZIP_MAGIC = b"PK\x03\x04"
+_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+
+
+class Meter:
+    """Bytes read so far across a run, for progress bars."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def add(self, n: int) -> None:
+        self.done += n
+
+
+class _Metered(io.RawIOBase):
+    """A binary stream that tells ``on_read`` how much is read through it (which may refuse more)."""
+
+    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None]) -> None:
+        self.raw, self.on_read = raw, on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.on_read(n)
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to read: its name in messages, its format, how to open it, and its size."""
+
+    name: str
+    suffix: str
+    open: Callable[[], BinaryIO]
+    size: int
+
+
+def _detected(sample: bytes) -> str:
+    match = charset_normalizer.from_bytes(sample).best()
+    return match.encoding if match else _("unknown (binary data?)")
+
+
+def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
+    """The text of a file: UTF-8 (with or without BOM) unless an encoding was picked."""
+    head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+    if not head:
+        raise Bad("the file is empty")
+    if not encoding:
+        for bom, name in _BOMS.items():
+            if head.startswith(bom):
+                raise Bad(_("the file is %(encoding)s, not UTF-8; pick its encoding to import it") % {"encoding": name})
+        if b"\x00" in head:
+            raise Bad(_("binary data, not text"))
+    return io.TextIOWrapper(stream, encoding=encoding or "utf-8-sig", errors="strict", newline="")
+
+
+def _refuse_encoding(error: UnicodeDecodeError) -> Bad:
+    return Bad(
+        _(
+            "not UTF-8 (byte %(byte)r cannot be decoded; detected encoding: %(detected)s); "
+            "pick the file's encoding to import it (--encoding, or Encoding on the upload form)"
+        )
+        % {"byte": error.object[error.start : error.start + 1], "detected": _detected(error.object)}
+    )
+
+
+def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[ArticleRecord | Problem]:
+    """The records of one file, and a Problem for each bad one (or one for the whole file)."""
+    found = False
+    try:
+        with source.open() as raw:
+            stream = io.BufferedReader(_Metered(raw, meter.add), buffer_size=_SNIFF_BYTES)
+            if not encoding and stream.peek(4)[:4] == _ZIP_MAGIC:
+                raise Bad(_("a zip archive, not %(suffix)s text") % {"suffix": source.suffix})
+            text = _decode(stream, encoding)
+            for item in READERS[source.suffix](text, source.name):
+                found = True
+                yield item
+    except Bad as bad:
+        yield Problem(source.name, "", str(bad))
+        return
+    except UnicodeDecodeError as error:
+        yield Problem(source.name, "", str(_refuse_encoding(error)))
+        return
+    except LookupError:
+        yield Problem(source.name, "", _("unknown encoding %(encoding)r") % {"encoding": encoding})
+        return
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        yield Problem(source.name, "", _("damaged in its zip archive (%(error)s)") % {"error": error})
+        return
+    if not found:
+        yield Problem(source.name, "", _("the file is empty"))
+
+
+def _unsafe_entry(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", name):
+        return _("an absolute path")
+    if ".." in path.parts:
+        return _("a path leading out of the archive (..)")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return _("a symbolic link")
+    if info.flag_bits & 0x1:
+        return _("encrypted")
+    if path.suffix.lower() == ".zip":
+        return _("a zip inside a zip")
+    return None
+
+
+def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        yield Problem(name, "", _("not a zip archive (%(error)s)") % {"error": error})
+        return
+    with archive:
+        for info in archive.infolist():
+            reason = _unsafe_entry(info)
+            if reason:
+                yield Problem(f"{name}/{info.filename}", "", _("refused: %(reason)s") % {"reason": reason})
+                return
+        entries = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
+        declared = sum(info.file_size for info in entries)
+        if declared > limit:
+            sizes = {"size": f"{declared:,}", "limit": f"{limit:,}"}
+            yield Problem(
+                name, "", _("refused: it expands to %(size)s bytes, over the limit of %(limit)s bytes") % sizes
+            )
+            return
+        expanded = 0
+
+        def cap(n: int) -> None:
+            # The sizes in the archive's directory can lie; count what really comes out.
+            nonlocal expanded
+            expanded += n
+            if expanded > limit:
+                raise Bad(
+                    _("refused: %(name)s expands past the limit of %(limit)s bytes")
+                    % {"name": name, "limit": f"{limit:,}"}
+                )
+
+        for info in entries:
+            suffix = PurePosixPath(info.filename).suffix.lower()
+            entry_name = f"{name}/{info.filename}"
+            if suffix not in TEXT_FORMATS:
+                yield Problem(entry_name, "", _unsupported(TEXT_FORMATS))
+                return
+
+            def opener(info=info) -> BinaryIO:
+                return _Metered(archive.open(info), cap)
+
+            yield Source(entry_name, suffix, opener, info.file_size)
+
+
+def _unsupported(formats: Iterable[str]) -> str:
+    return _("unsupported format; use one of %(formats)s") % {"formats": ", ".join(formats)}
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts)
+
+
+def sources(files: Iterable[tuple[str, Path]], zip_limit: int | None = None) -> Iterator[Source | Problem]:
+    """Readable files from (name shown in messages, path on disk) pairs; folders are walked, zips opened."""
+    limit = settings.IMPORT_MAX_UNZIPPED_BYTES if zip_limit is None else zip_limit
+    for name, path in files:
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(str(p.relative_to(path))))
+            yield from sources(((str(p), p) for p in inside), limit)
+            continue
+        suffix = PurePosixPath(name).suffix.lower()
+        if not path.exists():
+            yield Problem(name, "", _("no such file or folder"))
+        elif suffix == ".zip":
+            yield from _zip_sources(path, name, limit)
+        elif suffix in TEXT_FORMATS:
+            yield Source(name, suffix, lambda path=path: path.open("rb"), path.stat().st_size)
+        else:
+            yield Problem(name, "", _unsupported(FORMATS))
+
+
+def total_size(files: Iterable[tuple[str, Path]]) -> int:
+    """What a run will read, in bytes (a zip by the size of its content), for progress bars."""
+    total = 0
+    for _name, path in files:
+        if path.is_dir():
+            total += total_size((str(p), p) for p in path.rglob("*") if p.is_file())
+        elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                total += sum(info.file_size for info in archive.infolist())
+        elif path.exists():
+            total += path.stat().st_size
+    return total
+
+
+def read(
+    files: Iterable[tuple[str, Path]], meter: Meter, encoding: str = "", zip_limit: int | None = None
+) -> Iterator[ArticleRecord | Problem]:
+    """Every record of every file, and a Problem for each bad one."""
+    for source in sources(files, zip_limit):
+        if isinstance(source, Problem):
+            yield source
+        else:
+            yield from read_source(source, meter, encoding)

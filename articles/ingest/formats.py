@@ -1,0 +1,123 @@
+"""One reader per text format: each turns a decoded file into article records, and a Problem for
+each bad line, row or record (a problem of the whole file is raised as ``Bad``)."""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+
+import trafilatura
+from django.utils.translation import gettext as _
+
+from articles.ingest.records import FIELD_LIMITS, ArticleRecord, Bad, Problem, record_from
+
+CSV_FIELD_LIMIT = 64 * 1024**2
+
+type Reader = Callable[[io.TextIOWrapper, str], Iterator[ArticleRecord | Problem]]
+
+
+def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    content = text.read()
+    if not content.strip():
+        raise Bad("the file is empty")
+    yield record_from({"text": content}, name, "")
+
+
+def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    html = text.read()
+    if not html.strip():
+        raise Bad("the file is empty")
+    # trafilatura keeps the page's main text and drops scripts, styles, navigation and comments.
+    body = trafilatura.extract(html, include_comments=False, include_tables=True, include_images=False)
+    if not body or not body.strip():
+        raise Bad(_("no article text found in the HTML"))
+    metadata = trafilatura.extract_metadata(html)
+    title = metadata.title if metadata and metadata.title else ""
+    yield record_from({"text": body, "title": title[: FIELD_LIMITS["title"]]}, name, "")
+
+
+def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    # The default limit, 128 KiB a cell, is less than a long feature story.
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.DictReader(text)
+    try:
+        columns = reader.fieldnames
+    except csv.Error as error:
+        raise Bad(_("row 1: not CSV (%(error)s)") % {"error": error}) from None
+    if not columns:
+        raise Bad("the file is empty")
+    columns = [column.strip() for column in columns]
+    if "text" not in columns:
+        raise Bad(_("no `text` column in the header row (columns: %(columns)s)") % {"columns": ", ".join(columns)})
+    reader.fieldnames = columns
+    row_at = _("row %(n)s")
+    rows = 1
+    while True:
+        rows += 1
+        where = row_at % {"n": rows}
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise Bad(_("%(where)s: not valid CSV (%(error)s)") % {"where": where, "error": error}) from None
+        if None in row:
+            counts = {"values": len(columns) + len(row[None]), "columns": len(columns)}
+            yield Problem(name, where, _("%(values)s values for %(columns)s columns") % counts)
+            continue
+        try:
+            yield record_from({k: v for k, v in row.items() if v is not None}, name, where)
+        except Bad as bad:
+            yield Problem(name, where, str(bad))
+    if rows == 2:
+        raise Bad(_("no articles: only a header row"))
+
+
+def _not_json(error: json.JSONDecodeError) -> str:
+    return _("not JSON (%(error)s at column %(column)s)") % {"error": error.msg, "column": error.colno}
+
+
+def _read_jsonl(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    line_at = _("line %(n)s")
+    for number, line in enumerate(text, 1):
+        if not line.strip():
+            continue
+        where = line_at % {"n": number}
+        try:
+            fields = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Problem(name, where, _not_json(error))
+            continue
+        try:
+            yield record_from(fields, name, where)
+        except Bad as bad:
+            yield Problem(name, where, str(bad))
+
+
+def _read_json(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+    try:
+        records = json.load(text)
+    except json.JSONDecodeError as error:
+        raise Bad(_("line %(n)s") % {"n": error.lineno} + ": " + _not_json(error)) from None
+    if not isinstance(records, list):
+        raise Bad(_("a .json file must hold a list of records (use .jsonl for one record a line)"))
+    record_at = _("record %(n)s")
+    for number, fields in enumerate(records, 1):
+        where = record_at % {"n": number}
+        try:
+            yield record_from(fields, name, where)
+        except Bad as bad:
+            yield Problem(name, where, str(bad))
+
+
+READERS: dict[str, Reader] = {
+    ".txt": _read_txt,
+    ".csv": _read_csv,
+    ".jsonl": _read_jsonl,
+    ".json": _read_json,
+    ".html": _read_html,
+    ".htm": _read_html,
+}
+
+
+TEXT_FORMATS = tuple(READERS)

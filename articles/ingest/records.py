@@ -1,0 +1,229 @@
+"""An article as read from any format: its text normalised, its span offsets mapped into that text,
+its fields checked; and the problems that refuse a run, each naming the file, the line or row, and why."""
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from articles.models import Article
+
+TITLE_LENGTH = 120
+MAX_PROBLEMS = 20
+FIELD_LIMITS = {"title": Article._meta.get_field("title").max_length, "source": 500, "external_id": 200}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file, or one line or row of it, cannot be imported."""
+
+    file: str
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, {self.where}: {self.reason}" if self.where else f"{self.file}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    """Bad input: nothing of the run was written. ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        more = "" if len(problems) < MAX_PROBLEMS else f"\n(stopped after {MAX_PROBLEMS} problems)"
+        super().__init__("Nothing was imported.\n" + "\n".join(map(str, problems)) + more)
+
+
+class Bad(Exception):
+    """A reason, raised while reading; the reader turns it into a Problem with the place."""
+
+
+@dataclass
+class ArticleRecord:
+    """One article as read, its text normalised and its span offsets mapped into that text."""
+
+    text: str
+    where: str
+    file: str = ""
+    title: str = ""
+    source: str = ""
+    published_at: datetime | None = None
+    external_id: str = ""
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+    reference_spans: list[tuple[int, int]] = field(default_factory=list)
+    reference_source: str = ""
+
+
+@dataclass
+class ImportResult:
+    created: list[int] = field(default_factory=list)
+    articles: int = 0
+    duplicates: int = 0
+    spans: int = 0
+    sample_titles: list[str] = field(default_factory=list)
+    labels_to_create: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        spans = f", {self.spans} spans imported" if self.spans else ""
+        return f"{self.articles} articles created, {self.duplicates} duplicates skipped{spans}."
+
+
+def normalise(text: str) -> str:
+    """How a body is stored: ``\\r\\n`` and ``\\r`` become ``\\n``, and the text is NFC."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict[int, int]]:
+    """The normalised text, and where each offset of the original lands in it.
+
+    The text is normalised piece by piece between the offsets; if the pieces do not add up to the
+    whole, an offset falls inside something normalisation joins (``\\r\\n``, a letter and its accent).
+    """
+    body = normalise(text)
+    cuts = sorted({0, len(text), *offsets})
+    if body == text:
+        return body, {cut: cut for cut in cuts}
+    pieces = [normalise(text[a:b]) for a, b in itertools.pairwise(cuts)]
+    if "".join(pieces) != body:
+        cut = next(cut for cut in cuts if normalise(text[:cut]) + normalise(text[cut:]) != body)
+        raise Bad(
+            _(
+                "a span edge at offset %(offset)s falls inside a character that normalisation joins "
+                "(a \\r\\n pair, or a letter and its combining accent)"
+            )
+            % {"offset": cut}
+        )
+    starts = itertools.accumulate((len(piece) for piece in pieces), initial=0)
+    return body, dict(zip(cuts, starts, strict=True))
+
+
+def title_of(text: str) -> str:
+    """The first line of a multi-line text, else its first sentence, cut at 120 characters."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if "\n" not in text.strip():
+        first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _string(fields: dict, name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and name == "external_id":
+        value = str(value)
+    if not isinstance(value, str):
+        raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": name, "type": type(value).__name__})
+    value = value.strip()
+    if len(value) > FIELD_LIMITS[name]:
+        raise Bad(_("`%(field)s` is longer than %(limit)s characters") % {"field": name, "limit": FIELD_LIMITS[name]})
+    return value
+
+
+def _published_at(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Bad(_("`published_at` is not an ISO 8601 date: %(value)r") % {"value": value}) from None
+    # A date without a time zone is read as UTC, the server's time.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _offset(value: Any, where: str, n: int) -> int:
+    """``where`` names the offset (a gettext message with ``%(n)s``), read only when it is bad."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        what = _(where) % {"n": n}
+        raise Bad(_("%(what)s must be a whole number, not %(value)r") % {"what": what, "value": value})
+    return value
+
+
+# Marked for translation here, translated only when an offset is bad (millions of good ones are read).
+SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n)s: end")
+LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
+
+
+def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
+    """Prodigy's ``spans`` and doccano's ``label``, as (start, end, label) in the original text."""
+    out = []
+    prodigy, doccano = fields.get("spans"), fields.get("label")
+    if prodigy is not None:
+        if not isinstance(prodigy, list):
+            raise Bad(_('`spans` must be a list like [{"start": 0, "end": 5, "label": "PER"}]'))
+        for n, span in enumerate(prodigy, 1):
+            if not isinstance(span, dict) or not {"start", "end", "label"} <= span.keys():
+                raise Bad(_("span %(n)s needs `start`, `end` and `label`") % {"n": n})
+            start, end = _offset(span["start"], SPAN_START, n), _offset(span["end"], SPAN_END, n)
+            out.append((start, end, span["label"]))
+    if doccano is not None:
+        if not isinstance(doccano, list):
+            raise Bad(_('`label` must be a list like [[0, 5, "PER"]]'))
+        for n, span in enumerate(doccano, 1):
+            if not isinstance(span, list) or len(span) != 3:
+                raise Bad(_("label %(n)s must be [start, end, label]") % {"n": n})
+            out.append((_offset(span[0], LABEL_START, n), _offset(span[1], LABEL_END, n), span[2]))
+    return out
+
+
+def _check_spans(text: str, spans: list[tuple[int, int, str]]) -> None:
+    for start, end, label in spans:
+        if not isinstance(label, str) or not label.strip():
+            raise Bad(_("span %(start)s–%(end)s has no label") % {"start": start, "end": end})
+        if not re.fullmatch(r"\S{1,32}", label.strip()):
+            raise Bad(
+                _("span %(start)s–%(end)s: the label %(label)r is not one word of at most 32 characters")
+                % {"start": start, "end": end, "label": label}
+            )
+        if not 0 <= start < end:
+            raise Bad(
+                _("span %(start)s–%(end)s (%(label)s): start must be at least 0 and before end")
+                % {"start": start, "end": end, "label": label}
+            )
+        if end > len(text):
+            raise Bad(
+                _("span %(start)s–%(end)s (%(label)s) ends past the text (%(length)s characters)")
+                % {"start": start, "end": end, "label": label, "length": len(text)}
+            )
+    ordered = sorted(spans)
+    for (a_start, a_end, a_label), (b_start, b_end, b_label) in itertools.pairwise(ordered):
+        if b_start < a_end:
+            raise Bad(
+                _("span %(a_start)s–%(a_end)s (%(a_label)s) overlaps span %(b_start)s–%(b_end)s (%(b_label)s)")
+                % dict(a_start=a_start, a_end=a_end, a_label=a_label, b_start=b_start, b_end=b_end, b_label=b_label)
+            )
+
+
+def record_from(fields: dict, file: str, where: str) -> ArticleRecord:
+    """An article from the fields of a CSV row or a JSON record; raises Bad with the reason."""
+    if not isinstance(fields, dict):
+        raise Bad(_("a record must be a JSON object, not %(type)s") % {"type": type(fields).__name__})
+    text = fields.get("text")
+    if text is None:
+        raise Bad(_("no `text`"))
+    if not isinstance(text, str):
+        raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
+    if not text.strip():
+        raise Bad(_("the text is empty"))
+    if "\x00" in text:
+        raise Bad(_("the text holds a NUL character (binary data?)"))
+    spans = _raw_spans(fields)
+    _check_spans(text, spans)
+    body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
+    title = _string(fields, "title")
+    return ArticleRecord(
+        text=body,
+        file=file,
+        where=where,
+        title=title or title_of(body),
+        source=_string(fields, "source"),
+        published_at=_published_at(fields.get("published_at")),
+        external_id=_string(fields, "external_id"),
+        spans=[(moved[start], moved[end], label.strip()) for start, end, label in spans],
+    )

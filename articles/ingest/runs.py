@@ -1,0 +1,43 @@
+"""Import runs, from the command line or an upload: files in, articles out, progress on the way,
+and pre-annotation queued for the articles created (unless the run says not to)."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from articles.ingest.files import Meter, read, total_size
+from articles.ingest.records import ImportResult
+from articles.ingest.writer import import_records
+from articles.models import ImportBatch
+from articles.nlp.preannotation import queue_preannotation
+
+type Files = list[tuple[str, Path]]
+type Progress = Callable[[int, int, ImportResult], None]
+
+
+def import_files(
+    files: Files,
+    *,
+    user: AbstractBaseUser | None = None,
+    batch: ImportBatch | None = None,
+    encoding: str = "",
+    create_labels: bool = False,
+    preannotate: bool = True,
+    dry_run: bool = False,
+    on_progress: Progress | None = None,
+) -> ImportResult:
+    """Reads the files and imports them all or nothing (raises ImportFailed); with ``dry_run``,
+    only checks them and returns what an import would do, problems included."""
+    total, meter = total_size(files), Meter()
+    result = import_records(
+        read(files, meter, encoding),
+        user=user,
+        batch=batch,
+        create_labels=create_labels,
+        dry_run=dry_run,
+        on_progress=on_progress and (lambda result: on_progress(meter.done, total, result)),
+    )
+    if preannotate and result.created and not dry_run:
+        queue_preannotation(result.created)
+    return result

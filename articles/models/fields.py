@@ -1,0 +1,37 @@
+"""Columns and helpers every table shares: who did something, the content hash, half-open ranges."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.postgres.fields import IntegerRangeField
+from django.db import models
+from django.db.models import Func, Q
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def someone(db_index: bool = True) -> models.ForeignKey:
+    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
+
+    ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that
+    have someone, with ``someone_index``.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=db_index
+    )
+
+
+def someone_index(field: str, name: str) -> models.Index:
+    """An index over the rows where ``field`` names someone: what looking up a user's rows, and
+    emptying them when the user is deleted, need, without an entry per row of nobody's."""
+    return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
+
+
+class IntRange(Func):
+    """``int4range(start, end)``: half-open, like a Python slice. (The first migration's constraint
+    against overlapping spans names it.)"""
+
+    function = "int4range"
+    output_field = IntegerRangeField()

@@ -1,0 +1,230 @@
+"""Entity spans, the append-only history of their changes, and suggestions offered across articles.
+
+An article's spans stay inside its body and apart from one another by PostgreSQL's own checks (the
+spans_valid triggers); history rows are never updated (a trigger refuses it). See the migrations.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from articles.models.fields import someone, someone_index
+
+
+class SpanQuerySet(models.QuerySet):
+    def touched_by_editors(self) -> "SpanQuerySet":
+        """Spans an editor created, relabelled, resized or accepted, and imported ones."""
+        return self.exclude(origin=Span.Origin.MODEL, updated_by__isnull=True)
+
+    def untouched_model_output(self) -> "SpanQuerySet":
+        return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
+
+    def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
+        """Span counts of these articles in one aggregate query (a page of the queue)."""
+        rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
+        return {row["article_id"]: row["n"] for row in rows}
+
+    def insert_with_history(
+        self,
+        rows: Sequence[tuple[int, int, int, int]],
+        versions: Mapping[int, int],
+        *,
+        origin: str,
+        now: datetime,
+        created_by_id: int | None = None,
+        model: tuple[str, str] = ("", ""),
+    ) -> int:
+        """Stores spans given as (article id, start, end, label id), each with its "created" history
+        row at its article's version in ``versions``, in one statement; returns how many.
+
+        The one way new spans are stored in bulk, for the model's output and for imports alike: no
+        model instance per span, a few arrays whatever their number. ``model`` is the (name, version)
+        of the pipeline that proposed them. The caller holds the articles (locked, or created in its
+        own transaction): no check of versions here.
+        """
+        if not rows:
+            return 0
+        name, version = model
+        with connection.cursor() as cursor:
+            cursor.execute(
+                INSERT_WITH_HISTORY,
+                {
+                    "articles": int_array(row[0] for row in rows),
+                    "starts": int_array(row[1] for row in rows),
+                    "ends": int_array(row[2] for row in rows),
+                    "labels": int_array(row[3] for row in rows),
+                    "version_of": int_array(versions),
+                    "versions": int_array(versions.values()),
+                    "origin": origin,
+                    "kind": SpanEventKind.CREATED,
+                    "name": name,
+                    "version": version,
+                    "model": f"{name} {version}" if name else "",
+                    "created_by": created_by_id,
+                    "now": now,
+                },
+            )
+        return len(rows)
+
+
+INSERT_WITH_HISTORY = (Path(__file__).parent / "sql" / "insert_spans.sql").read_text()
+
+
+def int_array(values: Iterable[int]) -> str:
+    """Integers as a PostgreSQL array literal, for a parameter cast to an array type. psycopg would
+    build the text of a list element by element in Python: storing a batch would take a worker a
+    fifth longer."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+class SpanOrigin(models.TextChoices):
+    MODEL = "model", _("Model")
+    EDITOR = "editor", _("Editor")
+    IMPORT = "import", _("Import")
+
+
+class Span(models.Model):
+    Origin = SpanOrigin
+
+    # Indexed by span_article_start, which begins with it.
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    label = models.ForeignKey("articles.Label", on_delete=models.PROTECT, related_name="spans")
+    origin = models.CharField(max_length=8, choices=Origin)
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = someone(db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Null while a model span is as the model proposed it; set by any editor action on it.
+    updated_by = someone(db_index=False)
+
+    objects = SpanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "start"]
+        indexes = [
+            models.Index(fields=["article", "start"], name="span_article_start"),
+            someone_index("created_by", "span_created_by"),
+            someone_index("updated_by", "span_updated_by"),
+        ]
+        # Spans of an article never overlap: checked per statement by the spans_valid triggers.
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
+            models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.start}:{self.end}"
+
+    @property
+    def text(self) -> str:
+        return self.article.body[self.start : self.end]
+
+
+class SpanEventKind(models.TextChoices):
+    CREATED = "created", pgettext_lazy("entity change", "Created")
+    ACCEPTED = "accepted", pgettext_lazy("entity change", "Accepted")
+    RELABELLED = "relabelled", pgettext_lazy("entity change", "Relabelled")
+    RESIZED = "resized", pgettext_lazy("entity change", "Resized")
+    DELETED = "deleted", pgettext_lazy("entity change", "Deleted")
+    RESTORED = "restored", pgettext_lazy("entity change", "Restored")
+
+
+class SpanEvent(models.Model):
+    """One change to one span. Rows are only ever inserted (a trigger refuses updates)."""
+
+    Kind = SpanEventKind
+
+    # Indexed by spanevent_article_actor, which begins with it.
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="events", db_index=False)
+    # No foreign key: the span may be gone, its history stays.
+    span_id = models.BigIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind)
+    origin = models.CharField(max_length=8, choices=SpanOrigin)
+    # Null for the model's own changes. PROTECT: history names its authors (deactivate users instead).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    article_version = models.PositiveIntegerField()
+    # The event this one undoes, if any.
+    undoes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
+    before_start = models.PositiveIntegerField(null=True)
+    before_end = models.PositiveIntegerField(null=True)
+    before_label = models.CharField(max_length=32, blank=True)
+    after_start = models.PositiveIntegerField(null=True)
+    after_end = models.PositiveIntegerField(null=True)
+    after_label = models.CharField(max_length=32, blank=True)
+    # "name version" of the pipeline whose output this is; blank for editors' changes.
+    model = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["article", "actor", "id"], name="spanevent_article_actor"),
+            someone_index("actor", "spanevent_actor"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SpanEventKind.values), name="spanevent_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} span {self.span_id}"
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def pending(self) -> "SuggestionQuerySet":
+        return self.filter(status=Suggestion.Status.PENDING)
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("suggestion", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("suggestion", "Accepted")
+    DISMISSED = "dismissed", pgettext_lazy("suggestion", "Dismissed")
+
+
+class Suggestion(models.Model):
+    """Text an editor labelled elsewhere, offered in an article not reviewed yet: one key accepts or dismisses it.
+
+    A dismissed suggestion stays, so the same text is never offered again at the same place.
+    """
+
+    Status = SuggestionStatus
+
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="suggestions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    label = models.ForeignKey("articles.Label", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    # The span whose creation or relabelling offered it (no foreign key: that span may be gone).
+    source_span_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = someone()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = someone()
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="suggestion_bounds"),
+            models.CheckConstraint(condition=Q(status__in=SuggestionStatus.values), name="suggestion_status_valid"),
+            models.UniqueConstraint(fields=["article", "start", "end", "label"], name="suggestion_unique"),
+        ]
+        indexes = [models.Index(fields=["article", "status"], name="suggestion_article_status")]
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.start}:{self.end} ({self.status})"
+
+    @property
+    def text(self) -> str:
+        return self.article.body[self.start : self.end]

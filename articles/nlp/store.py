@@ -1,0 +1,100 @@
+"""Storing the model's output: it replaces the model's own untouched spans, and editors' work always wins."""
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from articles.models import Article, Label, Span, SpanEvent
+from articles.nlp.pipeline import ModelSpan
+
+
+def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: str, model_version: str) -> int:
+    """One article's model output; see ``store_model_output``."""
+    return store_model_output({article.pk: list(spans)}, model_name, model_version)
+
+
+@transaction.atomic
+def store_model_output(
+    outputs: Mapping[int, Sequence[ModelSpan]], model_name: str, model_version: str, *, include_reviewed: bool = False
+) -> int:
+    """Replaces these articles' untouched model spans with the model's new output, in a few queries
+    whatever the number of articles and spans.
+
+    Editors' work always wins: spans created, changed or accepted by an editor, imported spans, and
+    the places where an editor deleted a model span stay as they are; a model span that overlaps any
+    of them is dropped. Reviewed articles are left alone unless ``include_reviewed``. Returns the
+    number of model spans stored.
+    """
+    # Locked in id order, as every other verb locks one row: no deadlock with editors or workers.
+    articles = list(
+        Article.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=outputs)
+        .order_by("pk")
+        .only("version", "status")
+    )
+    if not include_reviewed:
+        articles = [a for a in articles if a.status != Article.Status.REVIEWED]
+    ids = [a.pk for a in articles]
+    Span.objects.filter(article_id__in=ids).untouched_model_output().delete()
+    kept: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for article_id, start, end in (
+        Span.objects.filter(article_id__in=ids).order_by("start").values_list("article_id", "start", "end")
+    ):
+        kept[article_id].append((start, end))
+    # An editor's deletion of a model span stands (whatever label the model proposes there next) until undone.
+    deleted = set(
+        SpanEvent.objects.filter(
+            article_id__in=ids,
+            kind=SpanEvent.Kind.DELETED,
+            origin=Span.Origin.MODEL,
+            actor__isnull=False,
+            undone_by__isnull=True,
+        ).values_list("article_id", "before_start", "before_end")
+    )
+    labels = Label.objects.ids()
+    new = [
+        (article.pk, s.start, s.end, labels[s.label])
+        for article in articles
+        for s in outputs[article.pk]
+        if (article.pk, s.start, s.end) not in deleted and not _overlaps(kept[article.pk], s.start, s.end)
+    ]
+    now = timezone.now()
+    # The history rows carry the version the article reaches below.
+    versions = {article.pk: article.version + 1 for article in articles}
+    Span.objects.insert_with_history(
+        new, versions, origin=Span.Origin.MODEL, now=now, model=(model_name, model_version)
+    )
+    Article.objects.filter(pk__in=ids).update(
+        status=Case(When(status=Article.Status.NEW, then=Value(Article.Status.PRE_ANNOTATED)), default=F("status")),
+        version=F("version") + 1,
+        updated_by=None,
+        updated_at=now,
+        preannotated_at=now,
+        preannotation_error="",
+    )
+    return len(new)
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of these sorted, disjoint spans."""
+    i = bisect.bisect_left(spans, (end,))
+    return i > 0 and spans[i - 1][1] > start
+
+
+@transaction.atomic
+def mark_preannotation_failed(failures: Mapping[int, str]) -> None:
+    """Sets these articles aside with the reason the model could not process them."""
+    for article_id, reason in failures.items():
+        Article.objects.filter(pk=article_id).update(preannotation_error=reason, updated_at=timezone.now())
+
+
+@transaction.atomic
+def clear_preannotation_failures(article_ids: Iterable[int]) -> list[int]:
+    """Makes failed articles pending again (for a retry); returns those that had failed."""
+    ids = list(Article.objects.filter(pk__in=list(article_ids)).failed_preannotation().values_list("pk", flat=True))
+    Article.objects.filter(pk__in=ids).update(preannotation_error="", updated_at=timezone.now())
+    return ids

@@ -1,0 +1,1 @@
+"""What every page shares: roles and sign-in, the admin site, health, errors, the default rows."""

@@ -1,0 +1,67 @@
+"""Pages every part of the site shares: the health check, the 500/503 handler, the CSRF failure page."""
+
+import sys
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django_htmx.http import reswap, retarget
+
+from articles.site.http import HtmxHttpRequest
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The project's handler500: an unreachable database (PostgreSQL restarting, say) is a 503 with its
+    reason, every other error Django's 500 page.
+
+    A handler, not a middleware: the first query of a request is usually the session's, made by a
+    middleware, and only the handler sees errors raised there. Plain text, as a template's context
+    processors would query the database again.
+    """
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)
+
+
+def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form or a change sent with a token the session no longer accepts, most
+    often because the user signed in again in another tab (signing in rotates the token).
+
+    Nothing was changed, and nothing will be saved until the page is reloaded. An HTMX change gets
+    the message in the page's alert region (``#page-alert`` in base.html, let in by
+    static/page-alert.js), never an error page swapped into the article text.
+    """
+    if request.htmx:
+        context = {"reload_url": request.htmx.current_url_abs_path or ""}
+        response = render(request, "csrf_failure.html#message", context, status=403)
+        return reswap(retarget(response, "#page-alert"), "innerHTML")
+    # A plain form: back to the page it came from, if it came from this site.
+    referer = request.headers.get("Referer", "")
+    came_from_here = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    context = {"reload_url": referer if came_from_here else reverse("articles:list")}
+    return render(request, "csrf_failure.html", context, status=403)

@@ -1,0 +1,1 @@
+"""The editing workspace: the verbs editors use on spans, their views, the page's partials, suggestions."""

@@ -1,0 +1,116 @@
+"""An editor's entity offered where its text occurs in other articles not reviewed yet, as suggestions.
+
+A hint: it runs in a worker (``SUGGESTIONS_IN_BACKGROUND``), so an editor's change never waits for a
+search through the corpus, and a propagation that fails never costs the editor's change.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import OperationalError, transaction
+from django.tasks import task
+
+from articles.models import Article, Span, Suggestion
+from articles.workspace import tokens
+
+log = logging.getLogger(__name__)
+
+
+# pg_trgm's index needs three characters to narrow the search; shorter texts are not propagated.
+PROPAGATION_MIN_LENGTH = 3
+# An editor's click must stay fast whatever the corpus: offer the text in this many articles at most.
+PROPAGATION_MAX_ARTICLES = 500
+
+
+def offer(span: Span, user: AbstractBaseUser | None) -> None:
+    """Offers the span's text elsewhere: in a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The
+    task is queued in the same transaction as the change when there is one, so it exists exactly
+    when the change does."""
+    if settings.SUGGESTIONS_IN_BACKGROUND:
+        offer_elsewhere.enqueue(span.pk, user.pk if user else None)
+    else:
+        offer_elsewhere_now(span, user)
+
+
+@task()
+def offer_elsewhere(span_id: int, user_id: int | None) -> int:
+    """An editor's new or relabelled entity, offered where its text occurs in other articles."""
+    span = Span.objects.select_related("article", "label").filter(pk=span_id).first()
+    if span is None:  # deleted or undone before a worker got to it
+        return 0
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return offer_elsewhere_now(span, user)
+
+
+def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
+    """Propagates an editor's entity, as a hint that never costs the editor's change: two
+    propagations at once into the same places can deadlock on the suggestions' unique index, and
+    PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged.
+    Returns the number of suggestions offered."""
+    try:
+        with transaction.atomic():
+            return propagate(span, user)
+    except OperationalError as error:
+        log.warning("Suggestions for span %s were not offered: %s", span.pk, error)
+        return 0
+
+
+def propagate(span: Span, user: AbstractBaseUser | None) -> int:
+    """Offers the span's text with its label wherever else it occurs, as a whole word, in articles not
+    reviewed yet; returns the number of suggestions offered.
+
+    PostgreSQL finds the articles (``LIKE`` through the trigram index on the search table's copies of
+    the bodies); Python only locates
+    the occurrences inside those few. A place already holding a span is skipped, except an untouched
+    model span of exactly that text with another label, which accepting the suggestion relabels.
+    """
+    text = span.article.body[span.start : span.end]
+    if len(text.strip()) < PROPAGATION_MIN_LENGTH:
+        return 0
+    candidates = list(
+        Article.objects.exclude(status=Article.Status.REVIEWED)
+        .filter(search__body__contains=text)
+        # No ordering: the first matches the index yields will do, without sorting every match of a common name.
+        .order_by()
+        .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]
+    )
+    ids = [pk for pk, _ in candidates]
+    taken: dict[int, list[Span]] = {}
+    fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
+    for other in Span.objects.filter(article_id__in=ids).only(*fields):
+        taken.setdefault(other.article_id, []).append(other)
+    offers = []
+    for pk, body in candidates:
+        spans = taken.get(pk, [])
+        # Whole words only, as "label all occurrences" decides it.
+        for start, end in tokens.whole_occurrences(body, text):
+            clashes = [s for s in spans if s.start < end and start < s.end]
+            relabel = (
+                len(clashes) == 1
+                and (clashes[0].start, clashes[0].end) == (start, end)
+                and clashes[0].label_id != span.label_id
+                and clashes[0].origin == Span.Origin.MODEL
+                and clashes[0].updated_by_id is None
+            )
+            if not clashes or relabel:
+                offers.append(
+                    Suggestion(
+                        article_id=pk,
+                        start=start,
+                        end=end,
+                        label_id=span.label_id,
+                        source_span_id=span.pk,
+                        created_by=user,
+                    )
+                )
+    # A relabelled entity withdraws what its old label offered at the same places.
+    places = {(o.article_id, o.start, o.end) for o in offers}
+    stale = [
+        s.pk
+        for s in Suggestion.objects.pending().filter(article_id__in=ids).exclude(label_id=span.label_id)
+        if (s.article_id, s.start, s.end) in places
+    ]
+    Suggestion.objects.filter(pk__in=stale).delete()
+    return len(Suggestion.objects.bulk_create(offers, ignore_conflicts=True))

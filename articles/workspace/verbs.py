@@ -1,0 +1,318 @@
+"""Every change an editor makes to an article's spans, as named verbs.
+
+Views, commands and tasks call these; nothing else writes an editor's spans. Each verb runs in one
+transaction that first locks the article row (``select_for_update``): two editors saving at once
+are serialised, so the version check below cannot pass for both and neither change is lost.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from articles.models import LEASE, Article, Label, Span, SpanEvent
+from articles.queue.leases import release_lease
+from articles.workspace import propagation, tokens
+
+Kind = SpanEvent.Kind
+
+
+class StaleVersion(Exception):
+    """The editor worked on an older version of the article than the one stored."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        who = article.updated_by.get_username() if article.updated_by else _("the model")
+        super().__init__(
+            _("This article was changed by %(who)s (now version %(version)s); your change was not saved.")
+            % {"who": who, "version": article.version}
+        )
+
+
+def lock_article(article_id: int, version: int | None) -> Article:
+    """The article, locked until the transaction ends; StaleVersion if ``version`` is not its own."""
+    # FOR NO KEY UPDATE: it serialises the verbs on this article, yet lets other transactions insert
+    # rows that refer to it (their foreign-key check takes KEY SHARE, which plain FOR UPDATE blocks).
+    article = (
+        Article.objects.select_for_update(of=("self",), no_key=True).select_related("updated_by").get(pk=article_id)
+    )
+    if version is not None and version != article.version:
+        raise StaleVersion(article)
+    return article
+
+
+def _bump(article: Article, user: AbstractBaseUser | None) -> None:
+    article.version += 1
+    article.updated_by = user
+    fields = ["version", "updated_by", "updated_at"]
+    # An editor working on the article keeps it (or takes it, when no one else has it open).
+    if user is not None and not article.open_by_other_than(user):
+        article.leased_by, article.leased_until = user, timezone.now() + LEASE
+        fields += ["leased_by", "leased_until"]
+    article.save(update_fields=fields)
+
+
+def _event(article: Article, span: Span, kind: str, user, before: Span | None = None, **extra) -> SpanEvent:
+    after = None if kind == Kind.DELETED else span
+    return SpanEvent(
+        article=article,
+        span_id=span.pk,
+        kind=kind,
+        origin=span.origin,
+        actor=user,
+        article_version=article.version + 1,
+        before_start=before.start if before else None,
+        before_end=before.end if before else None,
+        before_label=before.label.name if before else "",
+        after_start=after.start if after else None,
+        after_end=after.end if after else None,
+        after_label=after.label.name if after else "",
+        **extra,
+    )
+
+
+def check_bounds(article: Article, start: int, end: int, *, ignore: int | None = None) -> None:
+    """Friendly messages for what the database would refuse anyway."""
+    if not 0 <= start < end:
+        raise ValidationError(
+            _("A span needs 0 <= start < end; got start=%(start)s, end=%(end)s.") % {"start": start, "end": end}
+        )
+    if end > article.body_length:
+        raise ValidationError(
+            _("A span must end inside the text (%(length)s characters); got end=%(end)s.")
+            % {"length": article.body_length, "end": end}
+        )
+    clash = article.spans.filter(start__lt=end, end__gt=start).exclude(pk=ignore).select_related("label").first()
+    if clash:
+        raise ValidationError(
+            _(
+                "“%(text)s” overlaps the %(label)s span “%(other)s” (%(start)s–%(end)s); "
+                "delete or resize that one first."
+            )
+            % {
+                "text": article.body[start:end],
+                "label": clash.label.name,
+                "other": clash.text,
+                "start": clash.start,
+                "end": clash.end,
+            }
+        )
+
+
+def _label(name: str) -> Label:
+    try:
+        return Label.objects.get(name=name)
+    except Label.DoesNotExist:
+        raise ValidationError(_("Unknown label %(name)r.") % {"name": name}) from None
+
+
+def create_span(
+    article: Article,
+    start: int,
+    end: int,
+    label: str,
+    user: AbstractBaseUser,
+    *,
+    version: int | None = None,
+    whole_tokens: bool = False,
+) -> Span:
+    """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
+    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``).
+
+    The same text elsewhere is offered once the change is saved and the article let go (see
+    ``propagation.offer``): the search reaches into other articles and must not keep this one locked.
+    """
+    span = _create_span(article, start, end, label, user, version=version, whole_tokens=whole_tokens)
+    propagation.offer(span, user)
+    return span
+
+
+@transaction.atomic
+def _create_span(
+    article: Article,
+    start: int,
+    end: int,
+    label: str,
+    user: AbstractBaseUser,
+    *,
+    version: int | None,
+    whole_tokens: bool,
+) -> Span:
+    article = lock_article(article.pk, version)
+    if whole_tokens:
+        start, end = tokens.snap(article.body, start, end)
+    check_bounds(article, start, end)
+    span = Span.objects.create(
+        article=article,
+        start=start,
+        end=end,
+        label=_label(label),
+        origin=Span.Origin.EDITOR,
+        created_by=user,
+        updated_by=user,
+    )
+    span.article = article
+    _event(article, span, Kind.CREATED, user).save()
+    _bump(article, user)
+    return span
+
+
+def _locked_span(span: Span, version: int | None) -> tuple[Article, Span]:
+    article = lock_article(span.article_id, version)
+    try:
+        span = article.spans.select_related("label").get(pk=span.pk)
+    except Span.DoesNotExist:
+        raise ValidationError(
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": span.pk, "article": article.pk}
+        ) from None
+    span.article = article
+    return article, span
+
+
+def _copy(span: Span) -> Span:
+    return Span(pk=span.pk, start=span.start, end=span.end, label=span.label, origin=span.origin)
+
+
+def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    """The new label is offered elsewhere once the change is saved (as with ``create_span``)."""
+    with transaction.atomic():
+        article, span = _locked_span(span, version)
+        before = span.label_id
+        span = _relabel(article, span, label, user)
+    if span.label_id != before:
+        propagation.offer(span, user)
+    return span
+
+
+def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -> Span:
+    before = _copy(span)
+    span.label = _label(label)
+    span.updated_by = user
+    span.save(update_fields=["label", "updated_by", "updated_at"])
+    kind = Kind.ACCEPTED if span.label_id == before.label.pk else Kind.RELABELLED
+    _event(article, span, kind, user, before).save()
+    _bump(article, user)
+    return span
+
+
+@transaction.atomic
+def accept_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    article, span = _locked_span(span, version)
+    return _relabel(article, span, span.label.name, user)
+
+
+@transaction.atomic
+def resize_span(span: Span, start: int, end: int, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    article, span = _locked_span(span, version)
+    check_bounds(article, start, end, ignore=span.pk)
+    before = _copy(span)
+    span.start, span.end, span.updated_by = start, end, user
+    span.save(update_fields=["start", "end", "updated_by", "updated_at"])
+    _event(article, span, Kind.RESIZED, user, before).save()
+    _bump(article, user)
+    return span
+
+
+@transaction.atomic
+def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> Span:
+    """Returns the span as it was, with its article."""
+    article, span = _locked_span(span, version)
+    gone = _copy(span)
+    gone.article = article
+    _event(article, span, Kind.DELETED, user, gone).save()
+    span.delete()
+    _bump(article, user)
+    return gone
+
+
+@transaction.atomic
+def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> SpanEvent | None:
+    """Reverts this editor's latest change on the article that is not undone yet; None if there is none."""
+    article = lock_article(article.pk, version)
+    last = article.events.filter(actor=user, undoes__isnull=True, undone_by__isnull=True).order_by("-id").first()
+    if last is None:
+        return None
+    if last.kind == Kind.DELETED:
+        check_bounds(article, last.before_start, last.before_end)
+        span = Span.objects.create(
+            pk=last.span_id,
+            article=article,
+            start=last.before_start,
+            end=last.before_end,
+            label=_label(last.before_label),
+            origin=last.origin,
+            created_by=user if last.origin == Span.Origin.EDITOR else None,
+            updated_by=user if last.origin != Span.Origin.MODEL else None,
+        )
+        span.article = article
+        event = _event(article, span, Kind.RESTORED, user, undoes=last)
+    else:
+        span = article.spans.select_related("label").filter(pk=last.span_id).first()
+        if span is None:
+            raise ValidationError(_("The span of your last change was removed by someone else; nothing to undo."))
+        span.article = article
+        before = _copy(span)
+        if last.kind == Kind.CREATED:
+            event = _event(article, span, Kind.DELETED, user, before, undoes=last)
+            span.delete()
+        else:
+            check_bounds(article, last.before_start, last.before_end, ignore=span.pk)
+            span.start, span.end, span.label = last.before_start, last.before_end, _label(last.before_label)
+            # A model span whose only editor change is undone is untouched model output again.
+            touched = article.events.filter(span_id=span.pk, actor__isnull=False).exclude(pk=last.pk).exists()
+            span.updated_by = user if touched or span.origin != Span.Origin.MODEL else None
+            span.save(update_fields=["start", "end", "label", "updated_by", "updated_at"])
+            event = _event(article, span, last.kind, user, before, undoes=last)
+    event.save()
+    _bump(article, user)
+    return event
+
+
+@transaction.atomic
+def mark_reviewed(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> Article:
+    article = lock_article(article.pk, version)
+    article.status = Article.Status.REVIEWED
+    article.reviewed_by = user
+    article.reviewed_at = timezone.now()
+    article.version += 1
+    article.updated_by = user
+    article.save(update_fields=["status", "reviewed_by", "reviewed_at", "version", "updated_by", "updated_at"])
+    # A reviewed article leaves the queue: whoever had it open no longer holds it.
+    release_lease(article)
+    return article
+
+
+@transaction.atomic
+def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> list[Span]:
+    """Gives every other whole-word occurrence of the span's text the span's label.
+
+    Places that overlap an existing span are skipped; each new span is recorded as created.
+    Returns the new spans.
+    """
+    article, span = _locked_span(span, version)
+    text, body = span.text, article.body
+    taken = list(article.spans.values_list("start", "end"))
+    new = []
+    for start, end in tokens.whole_occurrences(body, text):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        new.append(
+            Span(
+                article=article,
+                start=start,
+                end=end,
+                label=span.label,
+                origin=Span.Origin.EDITOR,
+                created_by=user,
+                updated_by=user,
+            )
+        )
+        taken.append((start, end))
+    if not new:
+        return []
+    Span.objects.bulk_create(new)
+    SpanEvent.objects.bulk_create(_event(article, s, Kind.CREATED, user) for s in new)
+    _bump(article, user)
+    return new
