@@ -77,7 +77,7 @@ MIDDLEWARE = [
     # Before the CSRF check, which reads the body: an oversized upload is refused unread.
     "articles.ingest.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "articles.site.middleware.SignInRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

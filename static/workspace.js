@@ -1,7 +1,10 @@
-// The editing workspace: what HTML alone cannot do. Text selection to offsets, hotkeys, span focus,
-// edge dragging, and telling the editor when a change was not saved. Every change is one htmx
-// request; the server snaps selections to whole words, checks the version and answers with the
-// regions that changed (the text, the entity list, the messages).
+// The editing workspace: what HTML alone cannot do. Text selection to offsets, hotkeys, the entity
+// selection and the text cursor, edge dragging, and telling the editor when a change was not saved.
+// Every change is one htmx request; the server snaps selections to whole words, checks the version
+// and answers with the regions that changed (segments of the text, entity groups, messages), out of
+// band, and a "workspace-answer" event with the article's version and the entity to select. Only
+// such answers are applied: a sign-in page, an error page or no answer at all leaves the text as it
+// was and says, in the alert that stays in view, that the change was NOT saved and what to do.
 //
 // Offsets: the browser counts UTF-16 units, the server Unicode code points (like Python's str).
 // Every offset sent is converted by counting code points of the text before it.
@@ -14,10 +17,18 @@ const markById = (id) => (id ? body().querySelector(`[data-span-id="${CSS.escape
 const labelButtons = [...root.querySelectorAll("[data-label-choice]")];
 const stickyBox = root.querySelector("[data-sticky]");
 const help = document.getElementById("help");
+const expanded = new Set(); // labels whose every entity text is listed
 let selectedId = null;
+let cursor = null; // the text cursor: {start, end} in UTF-16 units of the text
 let stickyLabel = null;
 let dragging = null;
 let restore = null;
+
+// The text never changes after import: its tokens are read once.
+const articleText = body().textContent;
+const TOKEN = /[\p{L}\p{N}\p{M}_]+(?:['’-][\p{L}\p{N}\p{M}_]+)*|[^\s\p{P}\p{L}\p{N}\p{M}_]+/gu;
+let tokenList = null;
+const tokens = () => (tokenList ??= [...articleText.matchAll(TOKEN)].map((m) => [m.index, m.index + m[0].length]));
 
 function codePoints(s) {
   let n = 0;
@@ -28,12 +39,50 @@ function codePoints(s) {
   return n;
 }
 
+// UTF-16 units of the text up to a code point offset.
+function unitsAt(points) {
+  let units = 0;
+  for (let n = 0; n < points && units < articleText.length; n++) units += articleText.codePointAt(units) > 0xffff ? 2 : 1;
+  return units;
+}
+
 // Code points from the start of the article text to a DOM position inside it.
 function offsetAt(node, offset) {
   const before = document.createRange();
   before.setStart(body(), 0);
   before.setEnd(node, offset);
   return codePoints(before.toString());
+}
+
+// The DOM position of a UTF-16 unit of the text.
+function pointAt(unit) {
+  const walker = document.createTreeWalker(body(), NodeFilter.SHOW_TEXT);
+  let seen = 0;
+  while (walker.nextNode()) {
+    const n = walker.currentNode.length;
+    if (unit <= seen + n) return [walker.currentNode, unit - seen];
+    seen += n;
+  }
+  return [body(), body().childNodes.length];
+}
+
+function rangeOf(start, end) {
+  const range = document.createRange();
+  range.setStart(...pointAt(start));
+  range.setEnd(...pointAt(end));
+  return range;
+}
+
+function highlight(name, range) {
+  if (!CSS.highlights) return;
+  if (range) CSS.highlights.set(name, new Highlight(range));
+  else CSS.highlights.delete(name);
+}
+
+function reveal(range) {
+  const box = range.getBoundingClientRect();
+  const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
+  if (box.top < top || box.bottom > window.innerHeight) window.scrollBy({ top: box.top - window.innerHeight / 2, behavior: "instant" });
 }
 
 function selectedText() {
@@ -45,10 +94,16 @@ function selectedText() {
 }
 
 function say(message, role = "status") {
-  document.getElementById(role === "alert" ? "workspace-alert" : "workspace-status").textContent = message;
-  if (role === "alert") document.getElementById("workspace-status").textContent = "";
+  if (role === "alert") {
+    const alert = document.getElementById("workspace-alert");
+    alert.replaceChildren(Object.assign(document.createElement("p"), { textContent: message }));
+    document.getElementById("workspace-status").textContent = "";
+  } else {
+    document.getElementById("workspace-status").textContent = message;
+  }
 }
 
+// An entity is selected (outlined, its actions enabled), or none is and its actions are disabled.
 function select(mark, { focus = false } = {}) {
   for (const old of body().querySelectorAll("[data-span-id].selected")) {
     old.classList.remove("selected");
@@ -59,6 +114,7 @@ function select(mark, { focus = false } = {}) {
   const current = mark || body().querySelector("[data-span-id]");
   if (current) current.tabIndex = 0;
   if (mark) {
+    setCursor(null);
     mark.classList.add("selected");
     if (focus) mark.focus();
   }
@@ -67,11 +123,61 @@ function select(mark, { focus = false } = {}) {
   }
 }
 
+// The text cursor: a run of whole words, shown without touching the text, made an entity by a label key.
+function setCursor(next) {
+  cursor = next;
+  highlight("token-cursor", next && rangeOf(next.start, next.end));
+  if (!next) return;
+  select(null);
+  if (document.activeElement?.closest?.("[data-span-id]")) document.activeElement.blur();
+  const range = rangeOf(next.start, next.end);
+  reveal(range);
+  say(text.cursor.replace("%(text)s", articleText.slice(next.start, next.end)));
+}
+
+function tokenIndexAt(unit) {
+  const all = tokens();
+  const at = all.findIndex(([, end]) => end > unit);
+  return at === -1 ? all.length - 1 : at;
+}
+
+function startCursor() {
+  const all = tokens();
+  if (!all.length) return;
+  const mark = markById(selectedId);
+  let from = 0;
+  if (mark) from = unitsAt(Number(mark.dataset.end));
+  else {
+    // The first word in view.
+    const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
+    from = all.find(([s, e]) => rangeOf(s, e).getBoundingClientRect().bottom > top)?.[0] ?? 0;
+  }
+  const [start, end] = all[Math.min(tokenIndexAt(from), all.length - 1)];
+  setCursor({ start, end });
+}
+
+function moveCursor(step) {
+  const all = tokens();
+  const at = tokenIndexAt(step > 0 ? cursor.end - 1 : cursor.start) + step;
+  if (at < 0 || at >= all.length) return say(text.noneLeft);
+  setCursor({ start: all[at][0], end: all[at][1] });
+}
+
+// Shift moves the cursor's end a word, Alt its start; it never becomes empty.
+function stretchCursor(edge, step) {
+  const all = tokens();
+  const first = tokenIndexAt(cursor.start), last = tokenIndexAt(cursor.end - 1);
+  let [from, to] = [first, last];
+  if (edge === "end") to = Math.min(Math.max(last + step, first), all.length - 1);
+  else from = Math.max(Math.min(first + step, last), 0);
+  setCursor({ start: all[from][0], end: all[to][1] });
+}
+
 // One change at a time: each is sent when the previous one has answered, so it carries the version
-// that answer set. (A failure is reported by the htmx:sendError/responseError handlers below.)
+// that answer set.
 let queue = Promise.resolve();
-function send(path, values) {
-  const request = () => htmx.ajax("POST", path, { source: root, target: "#article-body", swap: "outerHTML", values });
+function send(path, values = {}, verb = "POST") {
+  const request = () => htmx.ajax(verb, path, { source: root, swap: "none", values });
   queue = queue.then(request).catch(() => {});
 }
 
@@ -82,6 +188,10 @@ function onSelected(action, values = {}) {
   send(spanPath(action), values);
 }
 
+function create(range, label) {
+  send(root.dataset.spansUrl, { ...range, label });
+}
+
 function choose(label) {
   if (stickyBox.checked) {
     stickyLabel = label;
@@ -90,7 +200,11 @@ function choose(label) {
   const range = selectedText();
   if (range) {
     getSelection().removeAllRanges();
-    send(root.dataset.spansUrl, { ...range, label });
+    create(range, label);
+  } else if (cursor) {
+    const start = codePoints(articleText.slice(0, cursor.start));
+    create({ start, end: start + codePoints(articleText.slice(cursor.start, cursor.end)) }, label);
+    setCursor(null);
   } else if (selectedId) {
     onSelected("label", { label });
   } else if (!stickyBox.checked) {
@@ -98,18 +212,29 @@ function choose(label) {
   }
 }
 
-function moveBy(step) {
+// The next (step 1) or previous (-1) entity that passes the test, from the selection or the cursor.
+function moveBy(step, test = () => true) {
   const all = marks();
   if (!all.length) return false;
-  const at = all.findIndex((m) => m.dataset.spanId === selectedId);
-  const next = at === -1 ? (step > 0 ? 0 : all.length - 1) : at + step;
-  if (next < 0 || next >= all.length) return false;
-  select(all[next], { focus: true });
+  let at = all.findIndex((m) => m.dataset.spanId === selectedId);
+  if (at === -1 && cursor) {
+    const point = codePoints(articleText.slice(0, cursor.start));
+    at = all.findIndex((m) => Number(m.dataset.start) >= point) - (step > 0 ? 1 : 0);
+    if (at < -1) at = all.length - (step > 0 ? 1 : 0);
+  }
+  for (let i = at === -1 ? (step > 0 ? 0 : all.length - 1) : at + step; i >= 0 && i < all.length; i += step) {
+    if (test(all[i])) {
+      all[i].scrollIntoView({ block: "nearest" });
+      select(all[i], { focus: true });
+      return true;
+    }
+  }
+  say(text.noneLeft);
   return true;
 }
 
 function click(action) {
-  root.querySelector(`[data-action="${action}"]`).click();
+  root.querySelector(`[data-action="${action}"]`)?.click();
 }
 
 // Keeps a text selection alive while a label button is pressed.
@@ -120,12 +245,14 @@ for (const button of labelButtons) {
 root.querySelector("[data-action='delete-span']").addEventListener("click", () => onSelected("delete"));
 root.querySelector("[data-action='accept-span']").addEventListener("click", () => onSelected("accept"));
 root.querySelector("[data-action='label-everywhere']").addEventListener("click", () => onSelected("everywhere"));
-for (const form of root.querySelectorAll("form[data-change]")) {
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    send(form.action, {});
-  });
-}
+root.querySelector("[data-action='accept-all']").addEventListener("click", () => send(root.dataset.acceptAllUrl));
+// The forms that change the article (undo, review, a replacement offered) go through the queue too.
+root.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-change]");
+  if (!form) return;
+  event.preventDefault();
+  send(form.action, Object.fromEntries(new FormData(form)));
+});
 root.querySelector("[data-action='help']").addEventListener("click", () => help.showModal());
 // Closed, the help gives the focus back to the entity being corrected, not to its own Close button.
 help.addEventListener("close", () => {
@@ -182,7 +309,7 @@ document.addEventListener("pointerup", (event) => {
     const range = selectedText();
     if (range) {
       getSelection().removeAllRanges();
-      send(root.dataset.spansUrl, { ...range, label: stickyLabel });
+      create(range, stickyLabel);
     }
   }
 });
@@ -196,13 +323,54 @@ root.addEventListener("click", (event) => {
     select(mark, { focus: true });
     return;
   }
+  const more = event.target.closest("[data-action='show-all-entities']");
+  if (more) {
+    expanded.add(more.dataset.labelId);
+    const url = root.dataset.entitiesUrl.replace(/0\/$/, `${more.dataset.labelId}/`);
+    htmx.ajax("GET", url, { target: `#entities-${more.dataset.labelId}`, swap: "outerHTML" });
+    return;
+  }
   const mark = event.target.closest("[data-article-body] [data-span-id]");
   if (mark && getSelection().isCollapsed) select(mark);
 });
 
+// An entity text of the side list, opened: its occurrences, each with a little of its context.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const group = event.target;
+    if (!group.matches?.("[data-group]") || !group.open) return;
+    const list = group.querySelector(".occurrences");
+    const items = marks()
+      .filter((m) => m.dataset.label === group.dataset.label && m.textContent === group.dataset.text)
+      .map((m) => {
+        const start = unitsAt(Number(m.dataset.start)), end = start + m.textContent.length;
+        const link = Object.assign(document.createElement("a"), { href: `#span-${m.dataset.spanId}` });
+        link.dataset.jump = m.dataset.spanId;
+        link.textContent = `…${articleText.slice(Math.max(0, start - 30), start)}[${m.textContent}]${articleText.slice(end, end + 30)}…`;
+        const item = document.createElement("li");
+        item.append(link);
+        return item;
+      });
+    list.replaceChildren(...items);
+  },
+  true,
+);
+
 root.addEventListener("focusin", (event) => {
   const mark = event.target.closest?.("[data-article-body] [data-span-id]");
   if (mark && mark.dataset.spanId !== selectedId) select(mark);
+  // A focused suggestion shows its place in the text.
+  const suggestion = event.target.closest?.("[data-suggestion-id]");
+  if (suggestion) {
+    const start = unitsAt(Number(suggestion.dataset.start)), end = unitsAt(Number(suggestion.dataset.end));
+    const range = rangeOf(start, end);
+    highlight("suggestion", range);
+    reveal(range);
+  }
+});
+root.addEventListener("focusout", (event) => {
+  if (event.target.closest?.("[data-suggestion-id]")) highlight("suggestion", null);
 });
 
 const ARROWS = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 };
@@ -216,23 +384,38 @@ document.addEventListener("keydown", (event) => {
   const key = event.key;
   const onSpan = Boolean(markById(selectedId));
   const hotkey = labelButtons.find((b) => b.dataset.hotkey === key);
+  const sideways = key === "ArrowLeft" || key === "ArrowRight";
   let handled = true;
   if (event.ctrlKey || event.metaKey) {
     if (key === "z") click("undo");
     else handled = false;
   } else if (key === "?") help.showModal();
-  else if ((event.shiftKey || event.altKey) && (key === "ArrowLeft" || key === "ArrowRight") && onSpan) {
+  else if ((event.shiftKey || event.altKey) && sideways && cursor) stretchCursor(event.shiftKey ? "end" : "start", ARROWS[key]);
+  else if ((event.shiftKey || event.altKey) && sideways && onSpan) {
     onSelected("resize", { edge: event.shiftKey ? "end" : "start", by: ARROWS[key] });
   } else if (event.altKey) handled = false;
-  else if (key === "Tab") handled = body().contains(document.activeElement) && moveBy(event.shiftKey ? -1 : 1);
+  else if (key === "Tab") handled = (body().contains(document.activeElement) || Boolean(cursor)) && moveBy(event.shiftKey ? -1 : 1);
+  else if (key === "A") send(root.dataset.acceptAllUrl);
   else if (event.shiftKey) handled = false;
+  else if (key in ARROWS && cursor) moveCursor(ARROWS[key]);
   else if (key in ARROWS) handled = inText() && moveBy(ARROWS[key]);
-  else if (key === "Delete" || key === "Backspace") onSelected("delete");
+  else if (key === "j" || key === "k") moveBy(key === "j" ? 1 : -1, (m) => m.classList.contains("proposed"));
+  else if ((key === "." || key === ",") && onSpan) {
+    const label = markById(selectedId).dataset.label;
+    moveBy(key === "." ? 1 : -1, (m) => m.dataset.label === label);
+  } else if (key === "Delete" || key === "Backspace") onSelected("delete");
   else if (key === "Escape") {
     getSelection().removeAllRanges();
+    if (cursor) setCursor(null);
     select(null);
-  } else if (hotkey) choose(hotkey.dataset.labelChoice);
-  else if (key === "a") onSelected("accept");
+  } else if (key === "Enter" && root.querySelector("[data-action='replace-overlap']")) click("replace-overlap");
+  else if (hotkey) choose(hotkey.dataset.labelChoice);
+  else if (key === "t") startCursor();
+  else if (key === "g") {
+    const first = document.querySelector("[data-suggestion-id]");
+    if (first) first.focus();
+    else say(text.noSuggestions);
+  } else if (key === "a") onSelected("accept");
   else if (key === "e") onSelected("everywhere");
   else if (key === "u") click("undo");
   else if (key === "r") click("mark-reviewed");
@@ -244,44 +427,60 @@ document.addEventListener("keydown", (event) => {
   if (handled) event.preventDefault();
 });
 
-// Every change carries the version of the article the editor sees.
+// Every change carries the version of the article the editor sees, and which entity lists are whole.
 root.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.verb !== "post") return;
   event.detail.parameters.version = body().dataset.version;
+  event.detail.parameters.expanded = [...expanded];
   document.body.setAttribute("aria-busy", "true");
   const focused = Boolean(document.activeElement?.closest?.("[data-span-id]"));
-  restore = { scrollY: window.scrollY, focused, selectedId };
+  restore = { focused, selectedId };
   say(text.saving);
 });
 
-// Refusals (4xx with a message) are shown, a stale version refreshes the view: swap them.
+const isAnswer = (xhr) => (xhr.getResponseHeader("HX-Trigger-After-Swap") || "").includes("workspace-answer");
+
+// The workspace's answers are swapped, refusals (4xx) included; nothing else is, ever.
 root.addEventListener("htmx:beforeSwap", (event) => {
-  if ([400, 404, 409, 422].includes(event.detail.xhr.status)) {
+  const xhr = event.detail.xhr;
+  if (event.detail.target?.id === "page-alert") return; // static/page-alert.js: the session changed
+  if (isAnswer(xhr)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
+  } else if (event.detail.requestConfig?.verb === "post") {
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    const status = xhr.status;
+    if (status === 401) notSaved(text.signedOut);
+    else if (status === 403) notSaved(text.forbidden, text.reload);
+    else if (status >= 400) notSaved(text.serverError.replace("%(status)s", `${status} ${xhr.statusText}`.trim()), text.reload);
+    else if (!xhr.getResponseHeader("HX-Redirect")) notSaved(text.unexpected, text.reload);
   }
 });
 
 root.addEventListener("htmx:afterRequest", () => document.body.removeAttribute("aria-busy"));
 
-// On swap, not on settle (20 ms later): by then the editor may have moved on and sent the next change.
-root.addEventListener("htmx:afterSwap", (event) => {
-  if (event.target !== body()) return;
+// On swap, not on settle: by then the editor may have moved on and sent the next change.
+document.addEventListener("workspace-answer", (event) => {
+  const { saved, select: pointed, version } = event.detail;
+  if (version !== null && version !== undefined) body().dataset.version = version;
   // The entity the server points at (the one created, or the next after a deletion), unless the
-  // editor has moved on while the change was on its way.
+  // editor has moved on while the change was on its way; the marks swapped in are new elements.
   const moved = restore && restore.selectedId !== selectedId;
-  const wanted = moved ? selectedId : body().dataset.selected || selectedId;
+  const wanted = saved && !moved && pointed ? pointed : selectedId;
   const mark = markById(wanted);
-  select(mark);
-  if (restore) {
-    window.scrollTo({ top: restore.scrollY, behavior: "instant" });
-    if (mark && restore.focused) mark.focus({ preventScroll: true });
-  }
+  if (cursor) setCursor(cursor);
+  else select(mark);
+  if (mark && restore?.focused) mark.focus({ preventScroll: true });
+  if (saved) document.getElementById("page-alert").replaceChildren();
+  root.querySelector("[data-no-entities]").hidden = marks().length > 0;
   restore = null;
 });
 
-function notSaved(reason) {
+function notSaved(reason, advice = text.retry) {
   restore = null;
-  say(text.notSaved.replace("%(reason)s", reason), "alert");
+  document.body.removeAttribute("aria-busy");
+  say(`${text.notSaved.replace("%(reason)s", reason)} ${advice}`, "alert");
 }
 
 root.addEventListener("htmx:responseError", (event) => {
@@ -290,7 +489,6 @@ root.addEventListener("htmx:responseError", (event) => {
     restore = null;
     return say("");
   }
-  notSaved(`${event.detail.xhr.status} ${event.detail.xhr.statusText}`.trim());
 });
 root.addEventListener("htmx:sendError", () => notSaved(text.offline));
 root.addEventListener("htmx:timeout", () => notSaved(text.timeout));

@@ -85,4 +85,4 @@ def test_undo_walks_back_this_editors_changes_only(make_article, editor, other_e
     assert span_texts(article)[2] == ("Moscú", "ORG", "model")
     # Back as the model proposed them: untouched model output again.
     assert article.spans.untouched_model_output().count() == 2
-    assert verbs.undo(article, editor) is None
+    assert verbs.undo(article, editor) == []

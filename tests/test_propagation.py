@@ -111,7 +111,7 @@ def test_in_production_a_worker_offers_it_after_the_change(make_article, editor,
     span = verbs.create_span(source, 6, 18, "PER", editor)
     assert offers(target) == []
     queued = DBTaskResult.objects.get(task_path="articles.workspace.propagation.offer_elsewhere")
-    assert queued.args_kwargs["args"] == [span.pk, editor.pk]
+    assert queued.args_kwargs["args"] == [span.pk, editor.pk, span.label_id]
     assert queued.task.call(*queued.args_kwargs["args"]) == 1
     assert offers(target) == [("Aurora Rivas", "PER", "pending")]
     # A span deleted before a worker got to it offers nothing.

@@ -1,5 +1,6 @@
 """The quality page, the retraining button and the suggestion endpoints, through Django's test client."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -115,9 +116,14 @@ def test_accepting_a_suggestion_over_htmx_returns_the_remaining_ones_and_tells_t
         f"/suggestions/{suggestion.pk}/accept", HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=_csrf(as_editor)
     )
     assert response.status_code == 200
-    assert response.headers["HX-Trigger"] == '{"spans-changed": {}}'
-    assert 'id="suggestions"' in response.content.decode() and "data-suggestion-id" not in response.content.decode()
-    assert suggestion.article.spans.get().origin == "editor"
+    span = suggestion.article.spans.get()
+    assert span.origin == "editor"
+    # The workspace's answer: the regions the new span changed, the suggestions left, out of band.
+    answer = json.loads(response.headers["HX-Trigger-After-Swap"])["workspace-answer"]
+    assert answer["saved"] and answer["select"] == span.pk
+    html = response.content.decode()
+    assert 'id="suggestions" class="suggestions" aria-label="Suggestions" hx-swap-oob="true"' in html
+    assert "data-suggestion-id" not in html and f'data-span-id="{span.pk}"' in html
 
 
 def test_the_suggestions_fragment_lists_pending_ones_with_their_hooks(as_editor, make_article, editor):

@@ -1,5 +1,6 @@
 """The editing workspace through Django's test client: each change, each refusal, the review flow."""
 
+import json
 import re
 from html import unescape
 
@@ -101,10 +102,12 @@ def test_the_workspace_shows_a_legend_with_hotkeys_and_entities_grouped_by_label
     legend = re.findall(r'data-label-choice="(\w+)" data-hotkey="(\d)"', html)
     assert legend == [("PER", "1"), ("LOC", "2"), ("ORG", "3"), ("MISC", "4")]
     entities = re.search(r'<aside[^>]*id="span-list".*?</aside>', html, re.S).group(0)
-    groups = re.findall(r'<span class="swatch[^"]*">(\w+)</span> <span class="count">(\d+)</span>', entities)
-    assert groups == [("PER", "1"), ("ORG", "1")]
-    spans = {s.text: s.pk for s in article.spans.select_related("article")}
-    assert f'<a href="#span-{spans["Moscú"]}" data-jump="{spans["Moscú"]}">Moscú</a>' in entities
+    heading = r'<section class="entity-group"[^>]*data-label-id="\d+">\s*<h3><span class="swatch[^"]*">(\w+)</span>'
+    shown = re.findall(heading + r' <span class="count">(\d+)</span>', entities)
+    assert shown == [("PER", "1"), ("ORG", "1")]  # the labels without entities are hidden
+    group = r'data-label="(\w+)" data-text="([^"]+)"><summary><span class="text">[^<]+</span>'
+    texts = re.findall(group + r' <span class="count">(\d+)</span>', entities)
+    assert texts == [("PER", "Vladimir Putin", "1"), ("ORG", "Moscú", "1")]
     assert '<script type="module" src="/static/workspace.js">' in html
     assert f'href="/articles/next/?after={article.pk}" data-action="next-article"' in html
 
@@ -139,11 +142,16 @@ def test_creating_a_span_snaps_it_and_answers_with_what_changed(as_editor, artic
     response = post(as_editor, url("create-span", article), data)
     assert response.status_code == 200
     html = html_text(response)
-    assert html.lstrip().startswith('<div class="article-body" id="article-body" data-article-body')
-    assert 'id="span-list" aria-label="Entities by label" hx-swap-oob="true"' in html
+    # Only the segment of the text that changed, out of band, and the entity group of its label.
+    assert html.lstrip().startswith('<span class="seg" id="seg-0" hx-swap-oob="true">')
+    assert "data-article-body" not in html
+    per = Label.objects.get(name="PER").pk
+    assert re.findall(r'<section class="entity-group" id="entities-(\d+)"[^>]*hx-swap-oob="true"', html) == [str(per)]
     assert re.search(r'id="workspace-status"[^>]*>Added PER “Kim Jong”.</p>', html)
     created = article.spans.get(start=BODY.index("Kim"))
-    assert f'data-selected="{created.pk}"' in html
+    article.refresh_from_db()
+    answer = json.loads(response["HX-Trigger-After-Swap"])["workspace-answer"]
+    assert answer == {"saved": True, "select": created.pk, "version": article.version}
     assert span_texts(article) == [
         ("Vladimir Putin", "PER", "model"),
         ("Kim Jong", "PER", "editor"),
@@ -308,5 +316,9 @@ def test_changes_answer_only_post_and_only_to_editors(article, as_outsider, anon
     for name in ["create-span", "undo", "mark-reviewed"]:
         assert client.get(url(name, article)).status_code == 405
     assert post(as_outsider, url("undo", article), {"version": article.version}).status_code == 403
-    response = post(anonymous, url("undo", article), {"version": article.version})
+    # Signed out: a plain form is sent to sign in; an htmx change is told so, never given the sign-in page.
+    response = post(anonymous, url("undo", article), {"version": article.version}, htmx=False)
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    response = post(anonymous, url("undo", article), {"version": article.version})
+    assert response.status_code == 401 and response["HX-Reswap"] == "none"
+    assert "You are signed out: sign in again in a new tab" in html_text(response)

@@ -1,13 +1,14 @@
-"""The article text with its spans as marks, and the entity list, built in Python: a 20,000-word
+"""The article text with its spans as marks, and the entity groups, built in Python: a 20,000-word
 article has thousands of segments, and one string join renders them in a few milliseconds where a
 template loop takes ~100."""
 
+from collections.abc import Sequence
 from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.workspace.page import Mark
+from articles.workspace.page import Group, Segment
 
 register = template.Library()
 
@@ -20,26 +21,38 @@ def _text(text: str) -> str:
 
 
 @register.simple_tag
-def article_body(body: str, spans: list[Mark]) -> SafeString:
-    """The body cut at span edges, each span a mark carrying the contract's data attributes."""
-    out, at = [], 0
-    for span in spans:
-        out.append(_text(body[at : span.start]))
-        proposed = " proposed" if span.proposed else ""
-        out.append(
-            f'<mark id="span-{span.pk}" class="span label-{span.label.pk}{proposed}" tabindex="-1"'
-            f' data-span-id="{span.pk}" data-start="{span.start}" data-end="{span.end}"'
-            f' data-label="{escape(span.label.name)}" data-origin="{span.origin}">'
-            f"{_text(span.text)}</mark>"
-        )
-        at = span.end
-    out.append(_text(body[at:]))
+def article_segments(body: str, segments: Sequence[Segment], oob: bool = False) -> SafeString:
+    """The body's segments, each cut at its spans' edges, each span a mark carrying the contract's
+    data attributes. ``oob``: each segment replaces its namesake on the page (htmx out of band)."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    out = []
+    for segment in segments:
+        out.append(f'<span class="seg" id="seg-{segment.start}"{swap}>')
+        at = segment.start
+        for span in segment.marks:
+            out.append(_text(body[at : span.start]))
+            proposed = " proposed" if span.proposed else ""
+            out.append(
+                f'<mark id="span-{span.pk}" class="span label-{span.label.pk}{proposed}" tabindex="-1"'
+                f' data-span-id="{span.pk}" data-start="{span.start}" data-end="{span.end}"'
+                f' data-label="{escape(span.label.name)}" data-origin="{span.origin}">'
+                f"{_text(span.text)}</mark>"
+            )
+            at = span.end
+        out.append(_text(body[at : segment.end]))
+        out.append("</span>")
     return mark_safe("".join(out))  # noqa: S308 (every piece of text above is escaped)
 
 
 @register.simple_tag
-def entity_links(spans: list[Mark]) -> SafeString:
-    """One list item per entity, linking to its mark in the text."""
+def entity_groups(groups: Sequence[Group], label: str) -> SafeString:
+    """One item per text of a label, with its count; its occurrences are listed when it is opened."""
+    label = escape(label)
     return mark_safe(  # noqa: S308 (the text is escaped)
-        "".join(f'<li><a href="#span-{s.pk}" data-jump="{s.pk}">{_text(s.text)}</a></li>' for s in spans)
+        "".join(
+            f'<li><details data-group data-label="{label}" data-text="{escape(g.text)}"><summary>'
+            f'<span class="text">{_text(g.text)}</span> <span class="count">{g.count}</span></summary>'
+            '<ol class="occurrences"></ol></details></li>'
+            for g in groups
+        )
     )

@@ -24,21 +24,26 @@ PROPAGATION_MIN_LENGTH = 3
 PROPAGATION_MAX_ARTICLES = 500
 
 
+def withdraw(span_id: int, label: str) -> int:
+    """Takes back the pending suggestions an entity offered with this label (its change was undone)."""
+    return Suggestion.objects.pending().filter(source_span_id=span_id, label__name=label).delete()[0]
+
+
 def offer(span: Span, user: AbstractBaseUser | None) -> None:
     """Offers the span's text elsewhere: in a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The
     task is queued in the same transaction as the change when there is one, so it exists exactly
     when the change does."""
     if settings.SUGGESTIONS_IN_BACKGROUND:
-        offer_elsewhere.enqueue(span.pk, user.pk if user else None)
+        offer_elsewhere.enqueue(span.pk, user.pk if user else None, span.label_id)
     else:
         offer_elsewhere_now(span, user)
 
 
 @task()
-def offer_elsewhere(span_id: int, user_id: int | None) -> int:
+def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = None) -> int:
     """An editor's new or relabelled entity, offered where its text occurs in other articles."""
     span = Span.objects.select_related("article", "label").filter(pk=span_id).first()
-    if span is None:  # deleted or undone before a worker got to it
+    if span is None or label_id not in (None, span.label_id):  # deleted, undone or relabelled meanwhile
         return 0
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return offer_elsewhere_now(span, user)

@@ -72,6 +72,14 @@ def _event(article: Article, span: Span, kind: str, user, before: Span | None = 
     )
 
 
+class Overlaps(ValidationError):
+    """A span would overlap others: refused, and the editor may replace them with it instead."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.start, self.end = start, end
+
+
 def check_bounds(article: Article, start: int, end: int, *, ignore: int | None = None) -> None:
     """Friendly messages for what the database would refuse anyway."""
     if not 0 <= start < end:
@@ -85,7 +93,7 @@ def check_bounds(article: Article, start: int, end: int, *, ignore: int | None =
         )
     clash = article.spans.filter(start__lt=end, end__gt=start).exclude(pk=ignore).select_related("label").first()
     if clash:
-        raise ValidationError(
+        raise Overlaps(
             _(
                 "“%(text)s” overlaps the %(label)s span “%(other)s” (%(start)s–%(end)s); "
                 "delete or resize that one first."
@@ -96,7 +104,9 @@ def check_bounds(article: Article, start: int, end: int, *, ignore: int | None =
                 "other": clash.text,
                 "start": clash.start,
                 "end": clash.end,
-            }
+            },
+            start,
+            end,
         )
 
 
@@ -116,14 +126,18 @@ def create_span(
     *,
     version: int | None = None,
     whole_tokens: bool = False,
+    replace: bool = False,
 ) -> Span:
     """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
-    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``).
+    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``). With
+    ``replace``, the spans it overlaps are deleted first, in the same change; without, an overlap
+    is refused (``Overlaps``).
 
     The same text elsewhere is offered once the change is saved and the article let go (see
     ``propagation.offer``): the search reaches into other articles and must not keep this one locked.
+    The span's ``replaced`` lists the spans it replaced, as they were.
     """
-    span = _create_span(article, start, end, label, user, version=version, whole_tokens=whole_tokens)
+    span = _create_span(article, start, end, label, user, version=version, whole_tokens=whole_tokens, replace=replace)
     propagation.offer(span, user)
     return span
 
@@ -138,10 +152,17 @@ def _create_span(
     *,
     version: int | None,
     whole_tokens: bool,
+    replace: bool,
 ) -> Span:
     article = lock_article(article.pk, version)
     if whole_tokens:
         start, end = tokens.snap(article.body, start, end)
+    replaced = []
+    if replace:
+        for other in article.spans.filter(start__lt=end, end__gt=start).select_related("label"):
+            replaced.append(_copy(other))
+            _event(article, other, Kind.DELETED, user, _copy(other)).save()
+            other.delete()
     check_bounds(article, start, end)
     span = Span.objects.create(
         article=article,
@@ -152,7 +173,7 @@ def _create_span(
         created_by=user,
         updated_by=user,
     )
-    span.article = article
+    span.article, span.replaced = article, replaced
     _event(article, span, Kind.CREATED, user).save()
     _bump(article, user)
     return span
@@ -227,13 +248,42 @@ def delete_span(span: Span, user: AbstractBaseUser, *, version: int | None = Non
     return gone
 
 
+def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> list[SpanEvent]:
+    """Reverts this editor's latest change on the article that is not undone yet, all of it (a
+    change may touch several spans: label all occurrences, accept the rest, a replacement); returns
+    the events that revert it, none if there is nothing to undo.
+
+    The suggestions the change offered elsewhere and that are still pending are withdrawn; a
+    relabelled entity's previous label is offered again once the undo is saved.
+    """
+    events = _undo(article, user, version=version)
+    for event in events:
+        undone = event.undoes
+        if undone.kind in (Kind.CREATED, Kind.RELABELLED):
+            propagation.withdraw(undone.span_id, undone.after_label)
+        if undone.kind == Kind.RELABELLED and event.span is not None:
+            propagation.offer(event.span, user)
+    return events
+
+
 @transaction.atomic
-def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> SpanEvent | None:
-    """Reverts this editor's latest change on the article that is not undone yet; None if there is none."""
+def _undo(article: Article, user: AbstractBaseUser, *, version: int | None) -> list[SpanEvent]:
     article = lock_article(article.pk, version)
-    last = article.events.filter(actor=user, undoes__isnull=True, undone_by__isnull=True).order_by("-id").first()
+    mine = article.events.filter(actor=user, undoes__isnull=True, undone_by__isnull=True)
+    last = mine.order_by("-id").first()
     if last is None:
-        return None
+        return []
+    # Every event of one change carries the version the change gave the article.
+    events = [
+        _revert(article, undone, user) for undone in mine.filter(article_version=last.article_version).order_by("-id")
+    ]
+    _bump(article, user)
+    return events
+
+
+def _revert(article: Article, last: SpanEvent, user: AbstractBaseUser) -> SpanEvent:
+    """Undoes one event: the span as it was before it. The event returned keeps the span, or None
+    where the span is gone again, as ``span``."""
     if last.kind == Kind.DELETED:
         check_bounds(article, last.before_start, last.before_end)
         span = Span.objects.create(
@@ -257,6 +307,7 @@ def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None
         if last.kind == Kind.CREATED:
             event = _event(article, span, Kind.DELETED, user, before, undoes=last)
             span.delete()
+            span = None
         else:
             check_bounds(article, last.before_start, last.before_end, ignore=span.pk)
             span.start, span.end, span.label = last.before_start, last.before_end, _label(last.before_label)
@@ -266,7 +317,7 @@ def undo(article: Article, user: AbstractBaseUser, *, version: int | None = None
             span.save(update_fields=["start", "end", "label", "updated_by", "updated_at"])
             event = _event(article, span, last.kind, user, before, undoes=last)
     event.save()
-    _bump(article, user)
+    event.span = span
     return event
 
 
@@ -288,14 +339,28 @@ def mark_reviewed(article: Article, user: AbstractBaseUser, *, version: int | No
 def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | None = None) -> list[Span]:
     """Gives every other whole-word occurrence of the span's text the span's label.
 
-    Places that overlap an existing span are skipped; each new span is recorded as created.
-    Returns the new spans.
+    An untouched model span of exactly that text with another label is relabelled (recorded as
+    relabelled); other places that overlap an existing span are skipped; each new span is recorded
+    as created. Returns the spans created and relabelled.
     """
     article, span = _locked_span(span, version)
     text, body = span.text, article.body
-    taken = list(article.spans.values_list("start", "end"))
-    new = []
+    others = list(article.spans.exclude(pk=span.pk).select_related("label"))
+    taken = [(span.start, span.end)] + [(other.start, other.end) for other in others]
+    at = {(other.start, other.end): other for other in others}
+    new, relabelled = [], []
     for start, end in tokens.whole_occurrences(body, text):
+        model = at.get((start, end))
+        if (
+            model
+            and model.origin == Span.Origin.MODEL
+            and model.updated_by_id is None
+            and model.label_id != span.label_id
+        ):
+            before = _copy(model)
+            model.label, model.updated_by, model.updated_at = span.label, user, timezone.now()
+            relabelled.append((model, before))
+            continue
         if any(start < e and s < end for s, e in taken):
             continue
         new.append(
@@ -310,9 +375,29 @@ def label_all_occurrences(span: Span, user: AbstractBaseUser, *, version: int | 
             )
         )
         taken.append((start, end))
-    if not new:
+    if not new and not relabelled:
         return []
     Span.objects.bulk_create(new)
-    SpanEvent.objects.bulk_create(_event(article, s, Kind.CREATED, user) for s in new)
+    Span.objects.bulk_update([model for model, _ in relabelled], ["label", "updated_by", "updated_at"])
+    SpanEvent.objects.bulk_create(
+        [_event(article, s, Kind.CREATED, user) for s in new]
+        + [_event(article, model, Kind.RELABELLED, user, before) for model, before in relabelled]
+    )
     _bump(article, user)
-    return new
+    return new + [model for model, _ in relabelled]
+
+
+@transaction.atomic
+def accept_all(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> list[Span]:
+    """Confirms every untouched model span of the article as it is (each recorded as accepted);
+    returns them."""
+    article = lock_article(article.pk, version)
+    spans = list(article.spans.untouched_model_output().select_related("label"))
+    if not spans:
+        return []
+    for span in spans:
+        span.article, span.updated_by = article, user
+    Span.objects.filter(pk__in=[s.pk for s in spans]).update(updated_by=user, updated_at=timezone.now())
+    SpanEvent.objects.bulk_create(_event(article, s, Kind.ACCEPTED, user, _copy(s)) for s in spans)
+    _bump(article, user)
+    return spans

@@ -25,7 +25,7 @@ def test_the_editor_switches_the_workspace_to_spanish_in_the_footer(new_page, ed
     # What the script says comes from the page, in the page's language.
     page.keyboard.press("1")
     expect(page.locator("#workspace-alert")).to_have_text(
-        "Seleccione primero un texto del artículo y luego elija una etiqueta."
+        "Seleccione primero un texto del artículo, o pulse t para el cursor de texto, y luego elija una etiqueta."
     )
 
     page.keyboard.press("?")
@@ -34,7 +34,7 @@ def test_the_editor_switches_the_workspace_to_spanish_in_the_footer(new_page, ed
     expect(help.locator("dd").first).to_have_text("Entidad anterior o siguiente")
     expect(help).to_contain_text("Mover el inicio de la entidad una palabra")
     expect(help).to_contain_text("Etiqueta fija: cada selección recibe la última etiqueta elegida")
-    expect(help).to_contain_text("Quitar la selección, cerrar esta ayuda")
+    expect(help).to_contain_text("Quitar la selección o el cursor de texto, cerrar esta ayuda")
     expect(help.locator("kbd", has_text="Mayús")).to_be_visible()
     expect(help).not_to_contain_text("Move the entity")
     help.get_by_role("button", name="Cerrar").click()

@@ -304,8 +304,14 @@ def test_a_long_article_stays_usable_and_keeps_scroll_and_focus(new_page, editor
     article = make_article(text, spans=spans)
     page = new_page(editor, f"/articles/{article.pk}/")
     assert page.locator("[data-article-body] [data-span-id]").count() == 1500
-    target = article.spans.order_by("start")[1400]
-    page.click(f"[data-jump='{target.pk}']")  # the side list jumps to the entity
+    target = article.spans.select_related("article").order_by("start")[1400]
+    # The side list: texts by label with counts, the rest on demand, each text's occurrences when opened.
+    expect(page.locator("#span-list [data-group]")).to_have_count(30)
+    page.click("[data-action=show-all-entities]")
+    expect(page.locator("#span-list [data-group]")).to_have_count(1500)
+    group = page.locator(f"[data-group][data-text='{target.text}']")
+    group.locator("summary").click()
+    group.locator(f"[data-jump='{target.pk}']").click()  # jumps to the entity
     mark = page.locator(f"[data-span-id='{target.pk}']")
     expect(mark).to_be_focused()
     scrolled = page.evaluate("window.scrollY")

@@ -60,6 +60,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "articles/<int:pk>/spans/<int:span_id>/resize": editors("POST", 400, NO_VERSION),
     "articles/<int:pk>/spans/<int:span_id>/delete": editors("POST", 400, NO_VERSION),
     "articles/<int:pk>/spans/<int:span_id>/everywhere": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/spans/accept": editors("POST", 400, NO_VERSION),
+    "articles/<int:pk>/entities/<int:label_id>/": editors("GET", 200, "every text of one label, on demand"),
     "articles/<int:pk>/undo": editors("POST", 400, NO_VERSION),
     "articles/<int:pk>/review": editors("POST", 400, NO_VERSION),
     "suggestions/<int:pk>/accept": editors("POST", Redirect("/articles/")),
@@ -148,6 +150,7 @@ def concrete(route: str, world: World) -> str:
             return str(apps.get_model(*admin_model.groups()).objects.order_by("pk").last().pk)
         return {
             "span_id": str(world.span.pk),
+            "label_id": str(world.span.label_id),
             "fmt": "csv",
             "content_type_id": str(article_content_type().pk),
             "object_id": str(world.article.pk),
