@@ -141,18 +141,19 @@ function tokenIndexAt(unit) {
   return at === -1 ? all.length - 1 : at;
 }
 
+// The text cursor starts on the selected entity's words (to cut it down or widen it), else on the
+// first word in view.
 function startCursor() {
   const all = tokens();
   if (!all.length) return;
   const mark = markById(selectedId);
-  let from = 0;
-  if (mark) from = unitsAt(Number(mark.dataset.end));
-  else {
-    // The first word in view.
-    const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
-    from = all.find(([s, e]) => rangeOf(s, e).getBoundingClientRect().bottom > top)?.[0] ?? 0;
+  if (mark) {
+    const first = tokenIndexAt(unitsAt(Number(mark.dataset.start)));
+    const last = tokenIndexAt(unitsAt(Number(mark.dataset.end)) - 1);
+    return setCursor({ start: all[first][0], end: all[last][1] });
   }
-  const [start, end] = all[Math.min(tokenIndexAt(from), all.length - 1)];
+  const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
+  const [start, end] = all.find(([s, e]) => rangeOf(s, e).getBoundingClientRect().bottom > top) ?? all[0];
   setCursor({ start, end });
 }
 
@@ -469,11 +470,12 @@ document.addEventListener("workspace-answer", (event) => {
   const moved = restore && restore.selectedId !== selectedId;
   const wanted = saved && !moved && pointed ? pointed : selectedId;
   const mark = markById(wanted);
+  if (saved) document.getElementById("page-alert").replaceChildren();
+  root.querySelector("[data-no-entities]").hidden = !!body().querySelector("[data-span-id]");
   if (cursor) setCursor(cursor);
   else select(mark);
+  // Focus last: it makes the browser lay the page out, once every region is in place.
   if (mark && restore?.focused) mark.focus({ preventScroll: true });
-  if (saved) document.getElementById("page-alert").replaceChildren();
-  root.querySelector("[data-no-entities]").hidden = marks().length > 0;
   restore = null;
 });
 

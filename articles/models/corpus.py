@@ -264,10 +264,12 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        self.body_length = len(self.body)
-        self.content_hash = content_hash(self.body)
-        super().save(*args, **kwargs)
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        # A body never changes after import: only a save that writes it (the first) derives these.
+        if update_fields is None or "body" in update_fields:
+            self.body_length = len(self.body)
+            self.content_hash = content_hash(self.body)
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def lease_holder(self) -> AbstractBaseUser | None:

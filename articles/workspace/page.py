@@ -2,12 +2,14 @@
 entity list grouped by label and by text, the suggestions; the context of ``articles/detail.html``.
 
 A change answers with the regions it altered only: the segments of the text that hold the spans it
-touched, and the entity groups of the labels it touched. Segments are cut from the body alone (at
-line breaks, and in long paragraphs at a space every ``SEGMENT_CHARS``), so they keep their ids from
-one answer to the next; a span that crosses a cut joins the segments on either side.
+touched, and the entity groups of the labels it touched. A segment is a paragraph, the text up to and
+including a line break, cut from the body alone so that it keeps its id from one answer to the next;
+a span that crosses a line break joins the paragraphs on either side. The page lays each segment out
+as a block of its own, so the browser lays out again only the paragraph that changed.
 """
 
 import bisect
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -16,8 +18,6 @@ from typing import NamedTuple
 
 from articles.models import Article, Label, Span, Suggestion
 
-# Characters of text per segment in a paragraph without line breaks.
-SEGMENT_CHARS = 1000
 # Texts listed per label before "show all": a long article has thousands of entities.
 GROUPS_SHOWN = 30
 # Characters of context either side of a suggestion, up to its sentence's edges.
@@ -65,37 +65,56 @@ class LabelEntities:
 
 
 def cuts(body: str) -> list[int]:
-    """Where segments may begin, from the body alone: after each line break, and in a longer
-    paragraph after the first space past every SEGMENT_CHARS characters."""
-    found, start = [0], 0
-    while start < len(body):
-        newline = body.find("\n", start)
-        end = len(body) if newline == -1 else newline + 1
-        at = start + SEGMENT_CHARS
-        while (space := body.find(" ", at, end - 1)) != -1:
-            found.append(space + 1)
-            at = space + 1 + SEGMENT_CHARS
-        if end < len(body):
-            found.append(end)
-        start = end
-    return found
+    """Where segments may begin, from the body alone: at the start, and after each line break."""
+    return [0, *(m.end() for m in re.finditer("\n", body) if m.end() < len(body))]
 
 
-def segments(body: str, marks: Sequence[Mark]) -> list[Segment]:
-    """The body's segments with their marks; a cut inside a span is dropped."""
+# A span as read for the page: (pk, start, end, label id, origin, updated_by id).
+type Row = tuple[int, int, int, int, str, int | None]
+
+
+def rows_of(article: Article) -> list[Row]:
+    """The article's spans in text order, as plain tuples: a long article has thousands."""
+    return list(
+        article.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id")
+    )
+
+
+def _proposed(article: Article, row: Row) -> bool:
+    """Untouched model output, not yet confirmed; once reviewed, what the model proposed is what the
+    editor kept: nothing is unconfirmed."""
+    return article.status != Article.Status.REVIEWED and row[4] == Span.Origin.MODEL and row[5] is None
+
+
+def _start(row: Row) -> int:
+    return row[1]
+
+
+def _mark(article: Article, labels: dict[int, Label], row: Row) -> Mark:
+    pk, start, end, label, origin, _editor = row
+    return Mark(pk, start, end, labels[label], origin, _proposed(article, row), article.body[start:end])
+
+
+def segments(
+    article: Article, rows: Sequence[Row], labels: dict[int, Label], wanted: Sequence[tuple[int, int]] | None = None
+) -> list[Segment]:
+    """The body's segments with their marks (a cut inside a span is dropped); only those holding one of
+    the ``wanted`` extents, when given."""
+    body = article.body
     starts = cuts(body)
     kept = set(starts)
-    for mark in marks:
-        lo, hi = bisect.bisect_right(starts, mark.start), bisect.bisect_left(starts, mark.end)
-        kept.difference_update(starts[lo:hi])
+    for _pk, start, end, *_ in rows:
+        at = bisect.bisect_right(starts, start)
+        while at < len(starts) and starts[at] < end:  # rare: a span across a line break
+            kept.discard(starts[at])
+            at += 1
     bounds = sorted(kept) + [len(body)]
-    out, i = [], 0
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        inside = []
-        while i < len(marks) and marks[i].start < end:
-            inside.append(marks[i])
-            i += 1
-        out.append(Segment(start, end, inside))
+    out = []
+    for start, end in itertools.pairwise(bounds):
+        if wanted is not None and not any(start < e and s < end for s, e in wanted):
+            continue
+        first, last = (bisect.bisect_left(rows, at, key=_start) for at in (start, end))
+        out.append(Segment(start, end, [_mark(article, labels, row) for row in rows[first:last]]))
     return out
 
 
@@ -105,55 +124,34 @@ def crosses_a_cut(body: str, extents: Iterable[tuple[int, int]]) -> bool:
     return any(bisect.bisect_right(starts, start) < bisect.bisect_left(starts, end) for start, end in extents)
 
 
-def marks_of(article: Article, labels: dict[int, Label]) -> list[Mark]:
-    body = article.body
-    # Once reviewed, what the model proposed is what the editor kept: nothing is unconfirmed.
-    reviewed = article.status == Article.Status.REVIEWED
-    return [
-        Mark(
-            pk,
-            start,
-            end,
-            labels[label_id],
-            origin,
-            not reviewed and origin == Span.Origin.MODEL and editor is None,
-            body[start:end],
-        )
-        for pk, start, end, label_id, origin, editor in article.spans.order_by("start").values_list(
-            "pk", "start", "end", "label_id", "origin", "updated_by_id"
-        )
-    ]
-
-
-def entities(labels: Sequence[Label], marks: Sequence[Mark], expanded: set[int] = frozenset()) -> list[LabelEntities]:
-    """Every label with its entities' texts, most frequent first; all of them for ``expanded`` labels."""
+def entities(
+    labels: Sequence[Label], body: str, rows: Sequence[Row], expanded: set[int] = frozenset()
+) -> list[LabelEntities]:
+    """These labels with their entities' texts, most frequent first; all of them for ``expanded`` labels."""
     counts: dict[int, Counter] = {label.pk: Counter() for label in labels}
-    for mark in marks:
-        counts[mark.label.pk][mark.text] += 1
+    for _pk, start, end, label, _origin, _editor in rows:
+        if label in counts:
+            counts[label][body[start:end]] += 1
     out = []
     for label in labels:
         ordered = sorted(counts[label.pk].items(), key=lambda item: (-item[1], item[0]))
         shown = ordered if label.pk in expanded else ordered[:GROUPS_SHOWN]
         out.append(
-            LabelEntities(
-                label,
-                sum(counts[label.pk].values()),
-                [Group(text, n) for text, n in shown],
-                len(ordered),
-            )
+            LabelEntities(label, sum(counts[label.pk].values()), [Group(text, n) for text, n in shown], len(ordered))
         )
     return out
 
 
 def workspace_context(article: Article, *, expanded: set[int] = frozenset(), **extra) -> dict:
     labels = list(Label.objects.all())
-    marks = marks_of(article, {label.pk: label for label in labels})
+    rows = rows_of(article)
     return {
         "article": article,
-        "spans": marks,
-        "segments": segments(article.body, marks),
+        "span_count": len(rows),
+        "rows": rows,
+        "segments": segments(article, rows, {label.pk: label for label in labels}),
         "labels": labels,
-        "entities": entities(labels, marks, expanded),
+        "entities": entities(labels, article.body, rows, expanded),
         **extra,
     }
 
@@ -169,18 +167,20 @@ def changed_context(
     """The context of the regions a change altered: the segments holding ``extents`` (the spans'
     places before and after it), and the entity groups of ``labels_touched``; ``None`` for either,
     all of it (a change whose span crosses a cut, an undo, a stale page refreshed)."""
-    context = workspace_context(article, expanded=expanded, **extra)
     if extents is None or crosses_a_cut(article.body, extents):
-        context["body_oob"] = True
-        return context
-    context["segments"] = [
-        segment
-        for segment in context["segments"]
-        if any(segment.start < end and start < segment.end for start, end in extents)
-    ]
-    if labels_touched is not None:
-        context["entities"] = [group for group in context["entities"] if group.label.pk in labels_touched]
-    return context
+        return workspace_context(article, expanded=expanded, body_oob=True, **extra)
+    labels = list(Label.objects.all())
+    rows = rows_of(article)
+    touched = labels if labels_touched is None else [label for label in labels if label.pk in labels_touched]
+    return {
+        "article": article,
+        "span_count": len(rows),
+        "rows": rows,
+        "segments": segments(article, rows, {label.pk: label for label in labels}, extents),
+        "labels": labels,
+        "entities": entities(touched, article.body, rows, expanded),
+        **extra,
+    }
 
 
 def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
@@ -193,22 +193,23 @@ def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
     return body[lo:start].lstrip(), body[start:end], body[end:hi].rstrip()
 
 
-def pending_suggestions(article: Article, marks: Sequence[Mark] | None = None) -> list[Suggestion]:
+def pending_suggestions(article: Article, rows: Sequence[Row] | None = None) -> list[Suggestion]:
     """The context of ``articles/_suggestions.html``: the article's pending suggestions that still
     fit, each with its sentence. One that now overlaps a span is left out, unless accepting it
     relabels the untouched model span at exactly its place."""
-    if marks is None:
-        marks = marks_of(article, {label.pk: label for label in Label.objects.all()})
-    starts = [mark.start for mark in marks]
+    if rows is None:
+        rows = rows_of(article)
     shown = []
     for suggestion in article.suggestions.pending().select_related("label"):
-        clashes, i = [], bisect.bisect_left(starts, suggestion.end)
-        while i > 0 and marks[i - 1].end > suggestion.start:
+        clashes, i = [], bisect.bisect_left(rows, suggestion.end, key=_start)
+        while i > 0 and rows[i - 1][2] > suggestion.start:
             i -= 1
-            clashes.append(marks[i])
-        relabels = len(clashes) == 1 and (clashes[0].start, clashes[0].end) == (suggestion.start, suggestion.end)
-        if clashes and not (relabels and clashes[0].proposed and clashes[0].label.pk != suggestion.label_id):
-            continue
+            clashes.append(rows[i])
+        if clashes:
+            (_pk, start, end, label, _origin, _editor), *others = clashes
+            relabels = not others and (start, end) == (suggestion.start, suggestion.end)
+            if not (relabels and _proposed(article, clashes[0]) and label != suggestion.label_id):
+                continue
         suggestion.article = article
         suggestion.before, _, suggestion.after = context_of(article.body, suggestion.start, suggestion.end)
         shown.append(suggestion)

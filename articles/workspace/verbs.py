@@ -197,7 +197,8 @@ def _copy(span: Span) -> Span:
 
 
 def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int | None = None) -> Span:
-    """The new label is offered elsewhere once the change is saved (as with ``create_span``)."""
+    """The new label is offered elsewhere once the change is saved (as with ``create_span``). The span
+    returned keeps the label it had as ``previous_label_id``."""
     with transaction.atomic():
         article, span = _locked_span(span, version)
         before = span.label_id
@@ -209,7 +210,7 @@ def relabel_span(span: Span, label: str, user: AbstractBaseUser, *, version: int
 
 def _relabel(article: Article, span: Span, label: str, user: AbstractBaseUser) -> Span:
     before = _copy(span)
-    span.label = _label(label)
+    span.label, span.previous_label_id = _label(label), before.label.pk
     span.updated_by = user
     span.save(update_fields=["label", "updated_by", "updated_at"])
     kind = Kind.ACCEPTED if span.label_id == before.label.pk else Kind.RELABELLED

@@ -67,7 +67,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Starts the review of a pre-annotated article, and keeps it out of others' "next article".
         article = leases.open_for_review(article, request.user)
     context = workspace_context(article, js_text=_script_text())
-    context["suggestions"] = pending_suggestions(article, context["spans"])
+    context["suggestions"] = pending_suggestions(article, context["rows"])
     return render(request, "articles/detail.html", context)
 
 
@@ -171,7 +171,7 @@ def _render_changed(
     **messages_: str,
 ) -> HttpResponse:
     context = changed_context(article, extents, labels, expanded=_expanded(request), oob=True, **messages_)
-    context["suggestions"] = pending_suggestions(article, context["spans"])
+    context["suggestions"] = pending_suggestions(article, context["rows"])
     return render(request, "articles/detail.html#changed", context, status=http_status)
 
 
@@ -215,7 +215,8 @@ def relabel_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
     def change(article: Article, version: int) -> Changed:
         span = Span(pk=span_id, article_id=pk)
         span = verbs.relabel_span(span, request.POST.get("label", ""), request.user, version=version)
-        return Changed(_described(_("“%(text)s” is now %(label)s."), span), span.pk, span.article, [_place(span)])
+        message = _described(_("“%(text)s” is now %(label)s."), span)
+        return Changed(message, span.pk, span.article, [_place(span)], {span.label_id, span.previous_label_id})
 
     return _change(request, pk, change)
 

@@ -4,6 +4,7 @@ Run with ``make bench``; figures are printed and quoted in docs/benchmarks.md ("
 """
 
 import http.client
+import json
 import os
 import queue
 import random
@@ -126,11 +127,13 @@ class Editor(threading.Thread):
         connection.request("POST", path, body, headers)
         response = connection.getresponse()
         html = response.read().decode()
+        answer = json.loads(response.getheader("HX-Trigger-After-Swap") or "{}").get("workspace-answer", {})
         connection.close()
         if response.status != 200:
             self.failures.append(f"{path}: {response.status} {html[:200]}")
-        if found := re.search(r'data-version="(\d+)"', html):
-            self.version = int(found.group(1))
+        if answer.get("version"):
+            self.version = answer["version"]
+        self.selected = answer.get("select")
         return html
 
     def think(self) -> None:
@@ -141,8 +144,8 @@ class Editor(threading.Thread):
         for i in range(CHANGES_PER_EDITOR // 4):
             start = self.free[i % len(self.free)]
             self.think()
-            html = self.post(base, {"start": start, "end": start + 8, "label": "MISC"})
-            span = int(re.search(r'data-selected="(\d+)"', html).group(1))
+            self.post(base, {"start": start, "end": start + 8, "label": "MISC"})
+            span = self.selected
             for path, data in [("label", {"label": "LOC"}), ("accept", {}), ("delete", {})]:
                 self.think()
                 self.post(f"{base}{span}/{path}", data)
