@@ -117,3 +117,25 @@ def test_in_production_a_worker_offers_it_after_the_change(make_article, editor,
     # A span deleted before a worker got to it offers nothing.
     verbs.delete_span(span, editor)
     assert queued.task.call(span.pk, editor.pk) == 0
+
+
+def test_undo_withdraws_the_pending_suggestions_its_change_offered(make_article, editor):
+    source = make_article("Habló Mijaíl Degtiarev en Jabárovsk.")
+    target = make_article("Mijaíl Degtiarev recibió al visitante.")
+    span = verbs.create_span(source, 6, 22, "PER", editor)
+    assert offers(target) == [("Mijaíl Degtiarev", "PER", "pending")]
+    verbs.relabel_span(span, "ORG", editor)  # a mistake: it withdraws PER and offers ORG
+    assert offers(target) == [("Mijaíl Degtiarev", "ORG", "pending")]
+    verbs.undo(source, editor)  # the relabel undone: ORG is withdrawn, PER offered again
+    assert offers(target) == [("Mijaíl Degtiarev", "PER", "pending")]
+    verbs.undo(source, editor)  # the creation undone: nothing is left to accept by mistake
+    assert offers(target) == []
+
+
+def test_undo_leaves_decided_suggestions_alone(make_article, editor):
+    source = make_article("Habló Mijaíl Degtiarev en Jabárovsk.")
+    target = make_article("Mijaíl Degtiarev recibió al visitante.")
+    verbs.create_span(source, 6, 22, "PER", editor)
+    suggestions.dismiss_suggestion(Suggestion.objects.get(article=target), editor)
+    verbs.undo(source, editor)
+    assert offers(target) == [("Mijaíl Degtiarev", "PER", "dismissed")]

@@ -322,3 +322,90 @@ def test_changes_answer_only_post_and_only_to_editors(article, as_outsider, anon
     response = post(anonymous, url("undo", article), {"version": article.version})
     assert response.status_code == 401 and response["HX-Reswap"] == "none"
     assert "You are signed out: sign in again in a new tab" in html_text(response)
+
+
+def test_a_change_on_a_long_article_answers_with_the_changed_segment_only(as_editor, make_article):
+    paragraphs = [" ".join(f"Nombre{p:02d}{i:02d} habló." for i in range(50)) for p in range(80)]
+    text = "\n".join(paragraphs)  # 8,000 words in 80 paragraphs, each shorter than a segment
+    article = make_article(text, spans=[(0, 10, "PER"), (len(text) - 17, len(text) - 7, "PER")])
+    last = article.spans.get(start=len(text) - 17)
+    response = post(as_editor, url("relabel-span", article, last.pk), {"label": "LOC", "version": article.version})
+    html = html_text(response)
+    assert re.findall(r'<span class="seg" id="seg-(\d+)" hx-swap-oob="true">', html) == [str(text.rindex("\n") + 1)]
+    assert len(response.content) < len(text) / 10  # not the text of the other 79 paragraphs
+    assert f'data-span-id="{last.pk}" data-start="{last.start}" data-end="{last.end}" data-label="LOC"' in html
+
+
+def test_a_span_across_a_paragraph_answers_with_the_whole_text(as_editor, make_article):
+    text = "Dijo el Banco\nCentral que sí.\nNo más."
+    article = make_article(text)
+    data = {"start": 8, "end": 21, "label": "ORG", "version": article.version}
+    html = html_text(post(as_editor, url("create-span", article), data))
+    assert '<div class="article-body" id="article-body" data-article-body' in html
+    assert re.findall(r'<span class="seg" id="seg-(\d+)"', html) == ["0", str(text.index("No"))]
+
+
+def test_labelling_all_occurrences_relabels_the_models_untouched_spans_of_that_text(as_editor, make_article, editor):
+    text = "Kim llegó. Kim habló. Kim calló."
+    article = make_article(text, spans=[(0, 3, "ORG"), (11, 14, "LOC")])
+    first = article.spans.get(start=0)
+    verbs.relabel_span(first, "PER", editor)
+    article.refresh_from_db()
+    response = post(as_editor, url("label-everywhere", article, first.pk), {"version": article.version})
+    assert "Labelled 2 more “Kim” as PER." in html_text(response)
+    assert span_texts(article) == [("Kim", "PER", "model"), ("Kim", "PER", "model"), ("Kim", "PER", "editor")]
+    assert list(SpanEvent.objects.filter(actor=editor).order_by("id").values_list("kind", flat=True)) == [
+        "relabelled",
+        "created",
+        "relabelled",
+    ]
+    # One change: one undo takes all of it back.
+    article.refresh_from_db()
+    post(as_editor, url("undo", article), {"version": article.version})
+    assert span_texts(article) == [("Kim", "PER", "model"), ("Kim", "LOC", "model")]
+
+
+def test_accept_the_rest_confirms_every_untouched_model_span_in_one_change(as_editor, article, editor):
+    putin, moscow = article.spans.order_by("start")
+    verbs.delete_span(moscow, editor)
+    article.refresh_from_db()
+    response = post(as_editor, url("accept-all", article), {"version": article.version})
+    assert "Accepted 1 entity of the model." in html_text(response)
+    assert not article.spans.untouched_model_output().exists()
+    assert SpanEvent.objects.filter(actor=editor, kind="accepted").get().span_id == putin.pk
+    article.refresh_from_db()
+    again = post(as_editor, url("accept-all", article), {"version": article.version})
+    assert "Every entity of the model is confirmed already." in html_text(again)
+
+
+def test_an_overlapping_selection_is_offered_as_a_replacement(as_editor, article, editor):
+    start = BODY.index("Putin")
+    data = {"start": start, "end": start + 12, "label": "PER", "version": article.version}  # "Putin recibió"
+    refused = post(as_editor, url("create-span", article), data)
+    assert refused.status_code == 422
+    html = html_text(refused)
+    assert "overlaps the PER span “Vladimir Putin”" in html
+    assert 'data-action="replace-overlap"' in html and "Replace with PER “Putin recibió”" in html
+    assert span_texts(article)[0] == ("Vladimir Putin", "PER", "model")
+    replaced = post(as_editor, url("create-span", article), data | {"replace": "1"})
+    assert "Replaced with PER “Putin recibió”." in html_text(replaced)
+    assert span_texts(article)[0] == ("Putin recibió", "PER", "editor")
+    assert list(SpanEvent.objects.filter(actor=editor).values_list("kind", flat=True)) == ["deleted", "created"]
+
+
+def test_a_reviewed_article_shows_no_unconfirmed_entity(as_editor, article, editor):
+    assert 'class="span label-' in html_text(as_editor.get(f"/articles/{article.pk}/"))
+    assert " proposed" in html_text(as_editor.get(f"/articles/{article.pk}/"))
+    verbs.mark_reviewed(article, editor)
+    assert " proposed" not in html_text(as_editor.get(f"/articles/{article.pk}/"))
+
+
+def test_suggestions_show_their_sentence_and_leave_out_places_now_taken(as_editor, make_article, editor):
+    source = make_article("Habló Aurora Rivas.")
+    target = make_article("Primera frase. Ayer llegó Aurora Rivas a Quito. Otra frase.")
+    verbs.create_span(source, 6, 18, "PER", editor)
+    html = html_text(as_editor.get(f"/articles/{target.pk}/"))
+    context = re.search(r'<p class="context">(.*?)</p>', html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", context) == "Ayer llegó Aurora Rivas a Quito."
+    verbs.create_span(target, 26, 32, "LOC", editor)  # an editor marks "Aurora" there by hand
+    assert "data-suggestion-id" not in html_text(as_editor.get(f"/articles/{target.pk}/"))

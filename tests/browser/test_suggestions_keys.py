@@ -30,3 +30,23 @@ def test_y_accepts_and_n_dismisses_the_focused_suggestion(new_page, editor, make
         (0, "accepted"),
         (21, "dismissed"),
     ]
+
+
+HIGHLIGHTED = """() => {
+  const highlight = CSS.highlights.get("suggestion");
+  return highlight ? [...highlight].map((range) => range.toString()) : [];
+}"""
+
+
+def test_g_goes_to_the_suggestions_which_show_their_sentence_and_place(new_page, editor, make_article):
+    source = make_article("Habló Aurora Rivas.")
+    target = make_article("Primera frase sin nombres. Después llegó Aurora Rivas a Quito. Otra frase.")
+    verbs.create_span(source, 6, 18, "PER", editor)
+    page = new_page(editor, f"/articles/{target.pk}/")
+    item = page.locator("[data-suggestion-id]")
+    expect(item.locator(".context")).to_have_text("Después llegó Aurora Rivas a Quito.")
+    page.keyboard.press("g")  # from anywhere in the workspace, one key
+    expect(item).to_be_focused()
+    assert page.evaluate(HIGHLIGHTED) == ["Aurora Rivas"]  # its place in the text, without touching the text
+    page.locator("[data-label-choice=PER]").focus()  # the focus leaves it: so does the highlight
+    assert page.evaluate(HIGHLIGHTED) == []

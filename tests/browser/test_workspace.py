@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from articles.models import Article, Span, SpanEvent
+from articles.nlp import preannotation
+from tests import spanish_news
 from tests.conftest import span_texts
 
 # Astral characters (a flag, a ZWJ family), a combining accent, line breaks, <, & and quotes: the
@@ -259,23 +261,67 @@ def test_two_editors_conflict_and_the_later_one_is_told_and_refreshed(new_page, 
     assert span_texts(article) == [("Putin", "PER", "model")]
 
 
-@pytest.mark.parametrize("failure", ["abort", "500"])
-def test_a_failed_request_says_the_change_was_not_saved(new_page, editor, make_article, failure):
-    article = make_article("Putin visitó Moscú.", spans=[(0, 5, "PER")])
+# The text and its marks as the page shows them.
+SHOWN = """() => [document.querySelector("[data-article-body]").textContent,
+  [...document.querySelectorAll("[data-article-body] [data-span-id]")].map((m) => [m.dataset.spanId,
+    m.dataset.start, m.dataset.end, m.dataset.label, m.textContent])]"""
+IN_VIEW = """(element) => { const box = element.getBoundingClientRect();
+  return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight; }"""
+
+
+@pytest.mark.parametrize("failure", ["offline", "timeout", "500", "signed out", "role taken away"])
+def test_a_failed_change_leaves_the_text_and_says_in_view_it_was_not_saved(
+    new_page, editor, make_article, failure, settings
+):
+    sentence = "Putin visitó Moscú con Kim. "
+    article = make_article(
+        sentence * 150, spans=[(i * len(sentence), i * len(sentence) + 5, "PER") for i in range(150)]
+    )
     page = new_page(editor, f"/articles/{article.pk}/")
+    page.evaluate(WATCH_SETTLING)
+    before = page.evaluate(SHOWN)
     version = body(page).get_attribute("data-version")
-
-    def fail(route):
-        route.abort() if failure == "abort" else route.fulfill(status=500, body="Server Error")
-
-    page.route("**/spans/**", fail)
-    page.click("[data-span-id]")
-    page.click("[data-label-choice=LOC]")
-    expect(alert(page)).to_contain_text("Your change was NOT saved")
+    if failure == "offline":
+        page.context.set_offline(True)
+    elif failure == "timeout":
+        page.route("**/spans/**", lambda route: None)  # never answered: htmx gives up after 10 s
+    elif failure == "500":
+        page.route("**/spans/**", lambda route: route.fulfill(status=500, body="<h1>Server Error (500)</h1>"))
+    elif failure == "signed out":  # in another tab
+        other = page.context.new_page()
+        other.goto("/articles/")
+        other.click("text=Sign out")
+        other.close()
+    else:
+        editor.groups.clear()
+    last = page.locator("[data-span-id]").last
+    last.scroll_into_view_if_needed()
+    last.click()
+    page.keyboard.press("2")
+    expect(alert(page)).to_contain_text("Your change was NOT saved", timeout=15_000)  # htmx waits 10 s
+    advice = {
+        "offline": "the server did not answer. Check your connection and try again.",
+        "timeout": "the server took too long to answer. Check your connection and try again.",
+        "500": "the server failed (500",
+        "signed out": "you are signed out. Sign in again in a new tab, then try again here",
+        "role taken away": "you may not make this change (403). Reload the page, then try again.",
+    }[failure]
+    expect(alert(page)).to_contain_text(advice)
+    assert alert(page).evaluate(IN_VIEW), "the message is in view, however far the page is scrolled"
     expect(status(page)).to_have_text("")
-    assert page.locator("[data-span-id]").get_attribute("data-label") == "PER"
+    # Nothing was swapped in: not a sign-in page, not an error page; the text is as it was.
+    assert page.evaluate(SHOWN) == before
     assert body(page).get_attribute("data-version") == version
-    assert span_texts(article) == [("Putin", "PER", "model")]
+    assert page.locator("#login-form, form[action*=login]").count() == 0
+    assert span_texts(article)[-1] == ("Putin", "PER", "model")
+    if failure in ("offline", "timeout", "500"):
+        # Once the server answers again, the next change goes through and the old alert goes.
+        page.context.set_offline(False)
+        page.unroute("**/spans/**")
+        page.keyboard.press("2")
+        expect(status(page)).to_have_text("“Putin” is now LOC.")
+        expect(alert(page)).to_be_empty()
+        assert span_texts(article)[-1] == ("Putin", "LOC", "model")
 
 
 def test_reviewing_goes_to_the_next_article(new_page, editor, make_article):
@@ -322,3 +368,148 @@ def test_a_long_article_stays_usable_and_keeps_scroll_and_focus(new_page, editor
     expect(page.locator(f"[data-span-id='{target.pk}']")).to_be_focused()
     assert Span.objects.get(pk=target.pk).label.name == "LOC"
     page.goto("/articles/")  # a full-page screenshot of 20,000 words is more than the browser will draw
+
+
+# Marks when each answer's htmx settling is over: htmx used to put the server's classes back then.
+WATCH_SETTLING = """() => {
+  const body = document.body;
+  body.dataset.settled = "yes";
+  document.addEventListener("workspace-answer", () => { body.dataset.settled = "no"; });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (body.dataset.settled === "no") body.dataset.settled = "yes";
+  });
+}"""
+SELECTION = """() => {
+  const selected = [...document.querySelectorAll("[data-article-body] [data-span-id].selected")];
+  const disabled = (action) => document.querySelector(`[data-action=${action}]`).disabled;
+  return {
+    selected: selected.map((m) => m.textContent),
+    outline: selected.map((m) => getComputedStyle(m).outlineStyle),
+    actionsDisabled: ["delete-span", "accept-span", "label-everywhere"].map(disabled),
+  };
+}"""
+
+
+def selection_after_settling(page: Page) -> list[str]:
+    """What is selected once the answer has settled: one entity, outlined with its actions enabled,
+    or none with its actions disabled; never one without the other."""
+    expect(page.locator("body")).to_have_attribute("data-settled", "yes")
+    state = page.evaluate(SELECTION)
+    if state["selected"]:
+        assert len(state["selected"]) == 1 and state["outline"] == ["solid"], state
+        assert state["actionsDisabled"] == [False, False, False], state
+    else:
+        assert state["actionsDisabled"] == [True, True, True], state
+    return state["selected"]
+
+
+def test_the_selected_entity_stays_selected_after_every_change(new_page, editor, make_article):
+    text = "Vladimir Putin visitó Moscú con Kim Jong Un y Lula."
+    article = make_article(text, spans=[(0, 14, "ORG"), (22, 27, "ORG"), (32, 43, "PER")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    page.evaluate(WATCH_SETTLING)
+    page.click("[data-span-id] >> text=Moscú")
+    steps = [
+        ("2", "“Moscú” is now LOC.", ["Moscú"]),  # relabel
+        ("a", "Accepted LOC “Moscú”.", ["Moscú"]),  # accept
+        ("Shift+ArrowRight", "Resized to “Moscú con”.", ["Moscú con"]),
+        ("Shift+ArrowLeft", "Resized to “Moscú”.", ["Moscú"]),
+        ("Delete", "Deleted LOC “Moscú”.", ["Kim Jong Un"]),  # the next entity is selected
+        ("u", "Undone: deleted “Moscú”.", ["Moscú"]),
+        ("Tab", None, ["Kim Jong Un"]),
+        ("Delete", "Deleted PER “Kim Jong Un”.", []),  # nothing follows: nothing is selected
+    ]
+    for key, message, selected in steps:
+        page.keyboard.press(key)
+        if message:
+            expect(status(page)).to_have_text(message)
+        assert selection_after_settling(page) == selected, key
+    drag_select(page, "Lula")  # a new entity is selected once it is saved
+    page.keyboard.press("1")
+    expect(status(page)).to_have_text("Added PER “Lula”.")
+    assert selection_after_settling(page) == ["Lula"]
+
+
+def selected(page: Page) -> dict | None:
+    """The selected entity as the page shows it: its text, label and whether it is unconfirmed."""
+    return page.evaluate("""() => {
+      const mark = document.querySelector("[data-article-body] [data-span-id].selected");
+      return mark && {id: mark.dataset.spanId, text: mark.textContent, label: mark.dataset.label,
+                      proposed: mark.classList.contains("proposed")};
+    }""")
+
+
+def press_and_wait(page: Page, *keys: str) -> None:
+    """Presses the keys; the last one changes the article: waits until the page shows the new version."""
+    version = int(body(page).get_attribute("data-version"))
+    for key in keys:
+        page.keyboard.press(key)
+    expect(body(page)).to_have_attribute("data-version", str(version + 1))
+
+
+def test_the_sample_article_is_corrected_fully_without_the_mouse(new_page, editor, make_article):
+    article = make_article(spanish_news.seed_article(), title="Kim Jong Un visita Rusia")
+    preannotation.preannotate(Article.objects.filter(pk=article.pk))  # the real model's proposals
+    proposed = article.spans.count()
+    page = new_page(editor, f"/articles/{article.pk}/")
+    page.evaluate(WATCH_SETTLING)
+    page.keyboard.press("j")  # the first entity nobody has confirmed
+    first = selected(page)
+    page.keyboard.press(".")  # the next one with the same label, and back
+    assert selected(page)["label"] == first["label"] and selected(page) != first
+    page.keyboard.press(",")
+    assert selected(page) == first
+
+    fragments = re.compile(r"^(El|La|Los|Las) ")  # sentence pieces the model took for entities
+    done = set()
+    while True:
+        entity = selected(page)
+        if not entity or not entity["proposed"]:
+            page.keyboard.press("j")
+            expect(page.locator("body")).to_have_attribute("data-settled", "yes")
+            entity = selected(page)
+            if not entity or not entity["proposed"]:
+                break
+        text = entity["text"]
+        if text == "Comercio":  # "Comercio e Industria", one organisation the model cut in two
+            for key in ("t", "Shift+ArrowRight", "Shift+ArrowRight", "3"):
+                page.keyboard.press(key)
+            expect(alert(page)).to_contain_text("overlaps the")  # offered as a replacement
+            press_and_wait(page, "Enter")
+            expect(status(page)).to_have_text("Replaced with ORG “Comercio e Industria”.")
+        elif text == "El portavoz del Kremlin":  # only "Kremlin" is an organisation
+            for key in ("t", "Alt+ArrowRight", "Alt+ArrowRight", "Alt+ArrowRight", "3"):
+                page.keyboard.press(key)
+            expect(alert(page)).to_contain_text("overlaps the MISC span “El portavoz del Kremlin”")
+            press_and_wait(page, "Enter")
+            expect(status(page)).to_have_text("Replaced with ORG “Kremlin”.")
+            done.add("Kremlin")
+            break
+        elif fragments.match(text) or text == "Dos":
+            press_and_wait(page, "Delete")
+        elif text == "Extremo Oriente":
+            press_and_wait(page, "2")
+        else:
+            press_and_wait(page, "a")
+        done.add(text)
+    assert {"Comercio", "Kremlin", "Extremo Oriente"} <= done
+    # The rest the model proposed is right: one key confirms it all; then review.
+    page.keyboard.press("A")
+    expect(status(page)).to_contain_text("entities of the model.")
+    assert page.locator("[data-article-body] .proposed").count() == 0
+    page.keyboard.press("r")
+    page.wait_for_url(re.compile(r"/articles/$"))
+
+    article.refresh_from_db()
+    assert (article.status, article.reviewed_by) == ("reviewed", editor)
+    assert not article.spans.untouched_model_output().exists()
+    spans = span_texts(article)
+    assert ("Comercio e Industria", "ORG", "editor") in spans and ("Kremlin", "ORG", "editor") in spans
+    assert ("Extremo Oriente", "LOC", "model") in spans
+    assert SpanEvent.objects.filter(article=article).exclude(actor=editor).count() == proposed  # the model's own
+    assert set(SpanEvent.objects.filter(actor=editor).values_list("kind", flat=True)) == {
+        "accepted",
+        "relabelled",
+        "deleted",
+        "created",
+    }
