@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.models.fields import content_hash, someone
+from articles.models.review import Annotation
 from articles.models.spans import Span
 
 # How long "next article" keeps an article for the editor who got it; opening or changing the
@@ -113,6 +114,8 @@ class ImportBatch(models.Model):
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
+    # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
+    double_share = models.PositiveSmallIntegerField(null=True, blank=True)
     # What the check found: article count, sample titles, spans, duplicates, labels to create.
     preview = models.JSONField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
@@ -126,6 +129,7 @@ class ImportBatch(models.Model):
         verbose_name_plural = "import batches"
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ImportBatchStatus.values), name="importbatch_status_valid"),
+            models.CheckConstraint(condition=Q(double_share__lte=100), name="importbatch_share_percent"),
         ]
 
     def __str__(self) -> str:
@@ -166,6 +170,15 @@ class ArticleQuerySet(models.QuerySet):
     def free_for(self, user: AbstractBaseUser) -> "ArticleQuerySet":
         """Articles no other editor holds a live lease on."""
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
+
+    def awaiting_adjudication(self) -> "ArticleQuerySet":
+        """Articles of the double-annotation sample whose two versions are finished, not reviewed yet."""
+        from_versions = Annotation.objects.finished().filter(article=OuterRef("pk"))
+        return (
+            self.filter(double=True)
+            .exclude(status=Article.Status.REVIEWED)
+            .filter(Exists(from_versions.filter(slot=1)), Exists(from_versions.filter(slot=2)))
+        )
 
     def count_up_to(self, limit: int) -> int:
         """The exact count while it is below ``limit``: the cost stays bounded at any size."""
@@ -234,6 +247,9 @@ class Article(models.Model):
     # from "next article" meanwhile. Anyone may still open it from the list.
     leased_by = someone()
     leased_until = models.DateTimeField(null=True, blank=True)
+    # In the double-annotation sample: two editors annotate it, each in a version of their own, and
+    # a reviewer adjudicates (see models.review).
+    double = models.BooleanField(default=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -245,6 +261,7 @@ class Article(models.Model):
             ("export_spans", "Can export annotations"),
             ("view_quality", "Can see the model's quality figures and editors' effort"),
             ("train_model", "Can retrain the model from reviewed articles"),
+            ("adjudicate_article", "Can settle two editors' versions of an article"),
         ]
         indexes = [
             models.Index(fields=["status", "id"], name="article_status_id"),
@@ -278,6 +295,25 @@ class Article(models.Model):
 
     def open_by_other_than(self, user: AbstractBaseUser) -> bool:
         return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
+
+    def renew_lease(self, user: AbstractBaseUser) -> bool:
+        """Keeps the article out of other editors' "next article" for LEASE from now, unless another
+        editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
+        until = timezone.now() + LEASE
+        renewed = Article.objects.filter(pk=self.pk).free_for(user).update(leased_by=user, leased_until=until)
+        if renewed:
+            self.leased_by, self.leased_until = user, until
+        return bool(renewed)
+
+    def release_lease(self, user: AbstractBaseUser | None = None) -> bool:
+        """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
+        leases = Article.objects.filter(pk=self.pk, leased_by__isnull=False)
+        if user is not None:
+            leases = leases.filter(leased_by=user)
+        released = leases.update(leased_by=None, leased_until=None)
+        if released:
+            self.leased_by, self.leased_until = None, None
+        return bool(released)
 
 
 class ArticleSearch(models.Model):

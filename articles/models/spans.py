@@ -89,14 +89,16 @@ class SpanOrigin(models.TextChoices):
     IMPORT = "import", _("Import")
 
 
-class Span(models.Model):
+class SpanFields(models.Model):
+    """What a span is, wherever it is kept: an article's own spans (``Span``), or one editor's version
+    of an article under double annotation (``VersionSpan``)."""
+
     Origin = SpanOrigin
 
-    # Indexed by span_article_start, which begins with it.
-    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    label = models.ForeignKey("articles.Label", on_delete=models.PROTECT, related_name="spans")
+    # Label.spans for Span, Label.versionspans for VersionSpan.
+    label = models.ForeignKey("articles.Label", on_delete=models.PROTECT, related_name="%(class)ss")
     origin = models.CharField(max_length=8, choices=Origin)
     model_name = models.CharField(max_length=200, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
@@ -107,6 +109,24 @@ class Span(models.Model):
     updated_by = someone(db_index=False)
 
     objects = SpanQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.label_id}@{self.start}:{self.end}"
+
+    @property
+    def text(self) -> str:
+        return self.article.body[self.start : self.end]
+
+
+class Span(SpanFields):
+    """A span of the article: the editors' answer once it is reviewed, what export, quality and
+    training read."""
+
+    # Indexed by span_article_start, which begins with it.
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False)
 
     class Meta:
         ordering = ["article", "start"]
@@ -120,13 +140,6 @@ class Span(models.Model):
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
             models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.label_id}@{self.start}:{self.end}"
-
-    @property
-    def text(self) -> str:
-        return self.article.body[self.start : self.end]
 
 
 class SpanEventKind(models.TextChoices):
@@ -154,7 +167,12 @@ class SpanEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     at = models.DateTimeField(auto_now_add=True)
+    # The version of the article the change made; for a change in an editor's version of the
+    # article (``annotation``), the version of that.
     article_version = models.PositiveIntegerField()
+    annotation = models.ForeignKey(
+        "articles.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     # The event this one undoes, if any.
     undoes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
     before_start = models.PositiveIntegerField(null=True)
@@ -171,6 +189,7 @@ class SpanEvent(models.Model):
         indexes = [
             models.Index(fields=["article", "actor", "id"], name="spanevent_article_actor"),
             someone_index("actor", "spanevent_actor"),
+            models.Index(fields=["annotation"], condition=Q(annotation__isnull=False), name="spanevent_annotation"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=SpanEventKind.values), name="spanevent_kind_valid"),

@@ -1,12 +1,12 @@
-"""Users and their roles: two groups, editor and admin, created by a migration."""
+"""Users and their roles: three groups, editor, reviewer and admin, created by migrations."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-EDITOR, ADMIN = "editor", "admin"
-ROLES = (EDITOR, ADMIN)
+EDITOR, REVIEWER, ADMIN = "editor", "reviewer", "admin"
+ROLES = (EDITOR, REVIEWER, ADMIN)
 
 
 @transaction.atomic
@@ -27,4 +27,4 @@ def set_user(username: str, role: str, password: str, *, validate: bool = True) 
 
 def role_of(user: AbstractBaseUser) -> str | None:
     names = {group.name for group in user.groups.all()}
-    return ADMIN if ADMIN in names else EDITOR if EDITOR in names else None
+    return next((role for role in (ADMIN, REVIEWER, EDITOR) if role in names), None)

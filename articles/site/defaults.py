@@ -1,4 +1,4 @@
-"""What every installation starts with: the model's labels and the two roles with their permissions.
+"""What every installation starts with: the model's labels and the roles with their permissions.
 
 Used by a data migration (with the migration's historical models) and by tests that flush the
 database (with the current ones).
@@ -13,7 +13,9 @@ LABELS = [
 ]
 
 EDITOR_PERMISSIONS = ["view_article", "review_article", "view_span", "view_label"]
-ADMIN_PERMISSIONS = EDITOR_PERMISSIONS + [
+# Reviewers correct as editors do, and settle two editors' versions of an article into its spans.
+REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + ["adjudicate_article"]
+ADMIN_PERMISSIONS = REVIEWER_PERMISSIONS + [
     "import_articles",
     "export_spans",
     "add_article",
@@ -26,7 +28,7 @@ ADMIN_PERMISSIONS = EDITOR_PERMISSIONS + [
     "view_quality",
     "train_model",
 ]
-ROLE_PERMISSIONS = {"editor": EDITOR_PERMISSIONS, "admin": ADMIN_PERMISSIONS}
+ROLE_PERMISSIONS = {"editor": EDITOR_PERMISSIONS, "reviewer": REVIEWER_PERMISSIONS, "admin": ADMIN_PERMISSIONS}
 
 
 def install(apps) -> None:

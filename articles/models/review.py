@@ -1,0 +1,164 @@
+"""Team review: a sample of articles annotated by two editors independently, each in a version of
+their own, then adjudicated by a reviewer into the article's spans.
+
+A version's spans obey the same rules as an article's (inside the body, apart from one another),
+checked by PostgreSQL per version (see the migration that adds them).
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from articles.models.fields import someone
+from articles.models.spans import Span, SpanFields
+
+SHARE_RANGE = Q(double_share__gte=0) & Q(double_share__lte=100)
+
+
+class ReviewPolicy(models.Model):
+    """The corpus's share of articles annotated by two editors, for batches that set none: one row."""
+
+    double_share = models.PositiveSmallIntegerField(default=0, help_text="Per cent of articles, 0 to 100.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = someone()
+
+    class Meta:
+        verbose_name_plural = "review policy"
+        constraints = [
+            models.CheckConstraint(condition=SHARE_RANGE, name="reviewpolicy_share_percent"),
+            # One row: its id is always 1.
+            models.CheckConstraint(condition=Q(id=1), name="reviewpolicy_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.double_share} % annotated twice"
+
+    @classmethod
+    def current(cls) -> "ReviewPolicy":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def finished(self) -> "AnnotationQuerySet":
+        return self.filter(finished_at__isnull=False)
+
+    def of(self, article, user: AbstractBaseUser) -> "Annotation | None":
+        """The user's version of the article, if they have one."""
+        return self.filter(article=article, editor=user).first()
+
+    def claim(self, article, user: AbstractBaseUser) -> "Annotation | None":
+        """The editor's version of an article of the double-annotation sample: theirs if they have one,
+        else a free slot's, started as a copy of the article's spans (the model's pre-annotation);
+        None if two other editors have it. Two editors claiming the last slot at once: the unique
+        slot lets one of them have it."""
+        mine = self.of(article, user)
+        if mine is not None:
+            return mine
+        taken = set(self.filter(article=article).values_list("slot", flat=True))
+        for slot in (1, 2):
+            if slot in taken:
+                continue
+            try:
+                with transaction.atomic():
+                    annotation = self.create(article=article, editor=user, slot=slot)
+                    annotation.copy_spans()
+                    return annotation
+            except IntegrityError:
+                continue  # another editor took this slot (or this editor got one) meanwhile
+        return self.of(article, user)
+
+
+class Annotation(models.Model):
+    """One editor's own version of an article in the double-annotation sample, made from the model's
+    pre-annotation without seeing the other editor's. Its ``version`` is checked as an article's is."""
+
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="annotations")
+    # PROTECT: the version names its author, as the history does.
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    slot = models.PositiveSmallIntegerField(help_text="First or second editor: 1 or 2.")
+    version = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "slot"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slot__in=[1, 2]), name="annotation_slot_1_or_2"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="annotation_version_positive"),
+            models.UniqueConstraint(fields=["article", "slot"], name="annotation_one_per_slot"),
+            models.UniqueConstraint(fields=["article", "editor"], name="annotation_one_per_editor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.slot} of article {self.article_id}"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def copy_spans(self) -> None:
+        """The article's spans as they are, the start of the editor's version (not a change: no history)."""
+        fields = ["start", "end", "label_id", "origin", "model_name", "model_version", "created_by_id", "updated_by_id"]
+        VersionSpan.objects.bulk_create(
+            VersionSpan(annotation=self, article_id=self.article_id, **row)
+            for row in Span.objects.filter(article_id=self.article_id).values(*fields)
+        )
+
+
+class VersionSpan(SpanFields):
+    """A span of one editor's version of an article."""
+
+    # Indexed by versionspan_annotation_start, which begins with it.
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans", db_index=False)
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="version_spans", db_index=False
+    )
+
+    class Meta:
+        ordering = ["annotation", "start"]
+        indexes = [
+            models.Index(fields=["annotation", "start"], name="versionspan_annotation_start"),
+            models.Index(fields=["article"], name="versionspan_article"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")), name="versionspan_start_before_end"
+            ),
+            models.CheckConstraint(condition=Q(origin__in=SpanFields.Origin.values), name="versionspan_origin_valid"),
+        ]
+
+
+class DecisionChoice(models.TextChoices):
+    FIRST = "1", _("first editor’s")
+    SECOND = "2", _("second editor’s")
+    EDITED = "edited", _("edited by the reviewer")
+
+
+class Decision(models.Model):
+    """How a reviewer settled one disagreement between the two versions (a stretch of text where they
+    differ): the article's spans there are one side's, or the reviewer's own."""
+
+    Choice = DecisionChoice
+
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="decisions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    choice = models.CharField(max_length=8, choices=Choice)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="decision_start_before_end"),
+            models.CheckConstraint(condition=Q(choice__in=DecisionChoice.values), name="decision_choice_valid"),
+            models.UniqueConstraint(fields=["article", "start", "end"], name="decision_one_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start}:{self.end} → {self.choice}"
