@@ -5,6 +5,7 @@ from articles.export import views as export
 from articles.ingest import views as ingest
 from articles.quality import views as quality
 from articles.queue import views as queue
+from articles.review import views as review
 from articles.site import views as site
 from articles.workspace import history
 from articles.workspace import views as workspace
@@ -29,6 +30,11 @@ urlpatterns = [
     path("suggestions/<int:pk>/accept", workspace.suggestion_accept, name="suggestion-accept"),
     path("suggestions/<int:pk>/dismiss", workspace.suggestion_dismiss, name="suggestion-dismiss"),
     path("articles/<int:pk>/history/", history.article_history, name="history"),
+    path("review/", review.review_page, name="review"),
+    path("review/share", review.review_share, name="review-share"),
+    path("articles/<int:pk>/adjudicate/", review.adjudicate, name="adjudicate"),
+    path("articles/<int:pk>/adjudicate/decide", review.decide, name="adjudicate-decide"),
+    path("articles/<int:pk>/adjudicate/finish", review.finish, name="adjudicate-finish"),
     path("upload/", ingest.upload, name="upload"),
     path("upload/<int:pk>/", ingest.upload_batch, name="upload-batch"),
     path("upload/<int:pk>/confirm/", ingest.confirm_upload, name="confirm-upload"),

@@ -9,6 +9,8 @@
 // Offsets: the browser counts UTF-16 units, the server Unicode code points (like Python's str).
 // Every offset sent is converted by counting code points of the text before it.
 
+import { codePoints, highlight, rangeOf as rangeIn, unitsAt as unitsIn } from "./offsets.js";
+
 const root = document.querySelector("[data-workspace]");
 const text = JSON.parse(document.getElementById("workspace-text").textContent);
 const body = () => document.querySelector("[data-article-body]");
@@ -30,20 +32,13 @@ const TOKEN = /[\p{L}\p{N}\p{M}_]+(?:['’-][\p{L}\p{N}\p{M}_]+)*|[^\s\p{P}\p{L}
 let tokenList = null;
 const tokens = () => (tokenList ??= [...articleText.matchAll(TOKEN)].map((m) => [m.index, m.index + m[0].length]));
 
-function codePoints(s) {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const unit = s.charCodeAt(i);
-    if (unit < 0xdc00 || unit > 0xdfff) n++; // a low surrogate ends a pair already counted
-  }
-  return n;
-}
+const unitsAt = (points) => unitsIn(articleText, points);
+const rangeOf = (start, end) => rangeIn(body(), start, end);
 
-// UTF-16 units of the text up to a code point offset.
-function unitsAt(points) {
-  let units = 0;
-  for (let n = 0; n < points && units < articleText.length; n++) units += articleText.codePointAt(units) > 0xffff ? 2 : 1;
-  return units;
+function reveal(range) {
+  const box = range.getBoundingClientRect();
+  const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
+  if (box.top < top || box.bottom > window.innerHeight) window.scrollBy({ top: box.top - window.innerHeight / 2, behavior: "instant" });
 }
 
 // Code points from the start of the article text to a DOM position inside it.
@@ -52,37 +47,6 @@ function offsetAt(node, offset) {
   before.setStart(body(), 0);
   before.setEnd(node, offset);
   return codePoints(before.toString());
-}
-
-// The DOM position of a UTF-16 unit of the text.
-function pointAt(unit) {
-  const walker = document.createTreeWalker(body(), NodeFilter.SHOW_TEXT);
-  let seen = 0;
-  while (walker.nextNode()) {
-    const n = walker.currentNode.length;
-    if (unit <= seen + n) return [walker.currentNode, unit - seen];
-    seen += n;
-  }
-  return [body(), body().childNodes.length];
-}
-
-function rangeOf(start, end) {
-  const range = document.createRange();
-  range.setStart(...pointAt(start));
-  range.setEnd(...pointAt(end));
-  return range;
-}
-
-function highlight(name, range) {
-  if (!CSS.highlights) return;
-  if (range) CSS.highlights.set(name, new Highlight(range));
-  else CSS.highlights.delete(name);
-}
-
-function reveal(range) {
-  const box = range.getBoundingClientRect();
-  const top = root.querySelector(".toolbar").getBoundingClientRect().bottom;
-  if (box.top < top || box.bottom > window.innerHeight) window.scrollBy({ top: box.top - window.innerHeight / 2, behavior: "instant" });
 }
 
 function selectedText() {

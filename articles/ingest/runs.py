@@ -11,6 +11,7 @@ from articles.ingest.records import ImportResult
 from articles.ingest.writer import import_records
 from articles.models import ImportBatch
 from articles.nlp.preannotation import queue_preannotation
+from articles.review.versions import sample
 
 type Files = list[tuple[str, Path]]
 type Progress = Callable[[int, int, ImportResult], None]
@@ -38,6 +39,8 @@ def import_files(
         dry_run=dry_run,
         on_progress=on_progress and (lambda result: on_progress(meter.done, total, result)),
     )
+    if result.created and not dry_run:
+        sample(result.created, batch)
     if preannotate and result.created and not dry_run:
         queue_preannotation(result.created)
     return result

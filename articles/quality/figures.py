@@ -23,6 +23,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from articles.models import Article, QualitySnapshot, Span, SpanEvent, TrainedModel
+from articles.review.agreement import agreement
 
 SNAPSHOT_KEY = "figures"
 # Figures older than this are recomputed in the background even if no span changed (reviews, imports).
@@ -141,6 +142,7 @@ def compute() -> dict[str, Any]:
         "reference": reference_quality(),
         "effort": effort(),
         "training": training_history(),
+        "agreement": agreement(),
     }
 
 

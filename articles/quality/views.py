@@ -42,6 +42,25 @@ def _quality_context(computed: dict) -> dict:
             _("Articles reviewed per day"), [(row["day"], row["reviewed"]) for row in effort["per_day"]]
         ),
         "statuses": [(status, effort["status"].get(status.value, 0)) for status in Article.Status],
+        **_agreement_context(computed.get("agreement")),
+    }
+
+
+def _agreement_context(agreement: dict | None) -> dict:
+    """Two editors' agreement on the articles both annotated (figures computed before it was measured
+    have none)."""
+    if not agreement:
+        return {"agreement": None}
+    days = [row["day"] for row in agreement["over_time"]]
+    lines = {
+        _("exact F1"): [row["overall"]["exact"] for row in agreement["over_time"]],
+        "kappa": [row["kappa"] for row in agreement["over_time"]],
+    }
+    return {
+        "agreement": agreement,
+        "agreement_chart": charts.lines(
+            _("Agreement between editors, by day the second version was finished"), days, lines
+        ),
     }
 
 

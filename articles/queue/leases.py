@@ -6,9 +6,10 @@ it from the list. Leases are never edits: they change neither the version nor ``
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from articles.models import LEASE, Article
+from articles.models import Annotation, Article
 
 
 def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
@@ -22,29 +23,9 @@ def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
         )
         if updated:
             article.refresh_from_db()
-    renew_lease(article, user)
+    if not article.double:  # under double annotation each editor has a version of their own
+        article.renew_lease(user)
     return article
-
-
-def renew_lease(article: Article, user: AbstractBaseUser) -> bool:
-    """Keeps the article out of other editors' "next article" for LEASE from now, unless another
-    editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
-    until = timezone.now() + LEASE
-    renewed = Article.objects.filter(pk=article.pk).free_for(user).update(leased_by=user, leased_until=until)
-    if renewed:
-        article.leased_by, article.leased_until = user, until
-    return bool(renewed)
-
-
-def release_lease(article: Article, user: AbstractBaseUser | None = None) -> bool:
-    """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
-    leases = Article.objects.filter(pk=article.pk, leased_by__isnull=False)
-    if user is not None:
-        leases = leases.filter(leased_by=user)
-    released = leases.update(leased_by=None, leased_until=None)
-    if released:
-        article.leased_by, article.leased_until = None, None
-    return bool(released)
 
 
 @transaction.atomic
@@ -57,13 +38,23 @@ def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Articl
     The candidate is claimed with SELECT ... FOR UPDATE SKIP LOCKED: two editors asking at the same
     moment lock different rows instead of both reading the same free one (and neither waits for the
     other), so they never get the same article. The lease is written before the lock is released.
+    An article of the double-annotation sample goes to two editors, each with a version of their own.
     """
     Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
+    free = Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user)
+    # An article of the double-annotation sample: the editor's own version not finished yet, or a
+    # slot free for them (two editors, each once).
+    mine = Annotation.objects.filter(article=OuterRef("pk"), editor=user)
+    taken = Annotation.objects.filter(article=OuterRef("pk")).order_by().values("article").annotate(n=Count("pk"))
+    open_to_me = Exists(mine.filter(finished_at__isnull=True)) | (
+        ~Exists(mine) & (Q(taken__isnull=True) | Q(taken__lt=2))
+    )
     candidates = (
         Article.objects.needs_review()
-        .free_for(user)
+        .alias(taken=Subquery(taken.values("n")))
+        .filter((Q(double=False) & free) | (Q(double=True) & open_to_me))
         .select_for_update(skip_locked=True, of=("self",), no_key=True)
-        .only("pk")
+        .only("pk", "double")
         .order_by("pk")
     )
     if after_id is not None:
@@ -71,6 +62,8 @@ def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Articl
         article = candidates.filter(pk__gt=after_id).first() or candidates.first()
     else:
         article = candidates.first()
-    if article is not None:
-        renew_lease(article, user)
+    if article is not None and article.double:
+        Annotation.objects.claim(article, user)
+    elif article is not None:
+        article.renew_lease(user)
     return article

@@ -21,19 +21,20 @@ def _text(text: str) -> str:
 
 
 @register.simple_tag
-def article_segments(body: str, segments: Sequence[Segment], oob: bool = False) -> SafeString:
+def article_segments(body: str, segments: Sequence[Segment], oob: bool = False, prefix: str = "") -> SafeString:
     """The body's segments, each cut at its spans' edges, each span a mark carrying the contract's
-    data attributes. ``oob``: each segment replaces its namesake on the page (htmx out of band)."""
+    data attributes. ``oob``: each segment replaces its namesake on the page (htmx out of band);
+    ``prefix``: of the ids, where a page shows the text twice."""
     swap = ' hx-swap-oob="true"' if oob else ""
     out = []
     for segment in segments:
-        out.append(f'<span class="seg" id="seg-{segment.start}"{swap}>')
+        out.append(f'<span class="seg" id="{prefix}seg-{segment.start}"{swap}>')
         at = segment.start
         for span in segment.marks:
             out.append(_text(body[at : span.start]))
             proposed = " proposed" if span.proposed else ""
             out.append(
-                f'<mark id="span-{span.pk}" class="span label-{span.label.pk}{proposed}" tabindex="-1"'
+                f'<mark id="{prefix}span-{span.pk}" class="span label-{span.label.pk}{proposed}" tabindex="-1"'
                 f' data-span-id="{span.pk}" data-start="{span.start}" data-end="{span.end}"'
                 f' data-label="{escape(span.label.name)}" data-origin="{span.origin}">'
                 f"{_text(span.text)}</mark>"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from articles.models import Article, Label, Span, Suggestion
+from articles.workspace.scope import Scope
 
 # Texts listed per label before "show all": a long article has thousands of entities.
 GROUPS_SHOWN = 30
@@ -73,34 +74,33 @@ def cuts(body: str) -> list[int]:
 type Row = tuple[int, int, int, int, str, int | None]
 
 
-def rows_of(article: Article) -> list[Row]:
-    """The article's spans in text order, as plain tuples: a long article has thousands."""
-    return list(
-        article.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id")
-    )
+def rows_of(scope: Scope) -> list[Row]:
+    """The spans in text order, as plain tuples: a long article has thousands."""
+    return list(scope.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id"))
 
 
-def _proposed(article: Article, row: Row) -> bool:
-    """Untouched model output, not yet confirmed; once reviewed, what the model proposed is what the
-    editor kept: nothing is unconfirmed."""
-    return article.status != Article.Status.REVIEWED and row[4] == Span.Origin.MODEL and row[5] is None
+def _proposed(scope: Scope, row: Row) -> bool:
+    """Untouched model output, not yet confirmed; once reviewed (or the version finished), what the
+    model proposed is what the editor kept: nothing is unconfirmed."""
+    done = scope.article.status == Article.Status.REVIEWED if scope.annotation is None else scope.annotation.finished
+    return not done and row[4] == Span.Origin.MODEL and row[5] is None
 
 
 def _start(row: Row) -> int:
     return row[1]
 
 
-def _mark(article: Article, labels: dict[int, Label], row: Row) -> Mark:
+def _mark(scope: Scope, labels: dict[int, Label], row: Row) -> Mark:
     pk, start, end, label, origin, _editor = row
-    return Mark(pk, start, end, labels[label], origin, _proposed(article, row), article.body[start:end])
+    return Mark(pk, start, end, labels[label], origin, _proposed(scope, row), scope.article.body[start:end])
 
 
 def segments(
-    article: Article, rows: Sequence[Row], labels: dict[int, Label], wanted: Sequence[tuple[int, int]] | None = None
+    scope: Scope, rows: Sequence[Row], labels: dict[int, Label], wanted: Sequence[tuple[int, int]] | None = None
 ) -> list[Segment]:
     """The body's segments with their marks (a cut inside a span is dropped); only those holding one of
     the ``wanted`` extents, when given."""
-    body = article.body
+    body = scope.article.body
     starts = cuts(body)
     kept = set(starts)
     for _pk, start, end, *_ in rows:
@@ -114,7 +114,7 @@ def segments(
         if wanted is not None and not any(start < e and s < end for s, e in wanted):
             continue
         first, last = (bisect.bisect_left(rows, at, key=_start) for at in (start, end))
-        out.append(Segment(start, end, [_mark(article, labels, row) for row in rows[first:last]]))
+        out.append(Segment(start, end, [_mark(scope, labels, row) for row in rows[first:last]]))
     return out
 
 
@@ -142,22 +142,31 @@ def entities(
     return out
 
 
-def workspace_context(article: Article, *, expanded: set[int] = frozenset(), **extra) -> dict:
+def workspace_context(scope: Scope, *, expanded: set[int] = frozenset(), **extra) -> dict:
+    """What the page shows of the article's spans, or of the editor's version of it (``scope``)."""
     labels = list(Label.objects.all())
-    rows = rows_of(article)
+    rows = rows_of(scope)
+    return _context(
+        scope, labels, rows, segments(scope, rows, {label.pk: label for label in labels}), labels, expanded, extra
+    )
+
+
+def _context(scope, labels, rows, shown, grouped, expanded, extra) -> dict:
     return {
-        "article": article,
+        "article": scope.article,
+        "annotation": scope.annotation,
+        "version": scope.version,
         "span_count": len(rows),
         "rows": rows,
-        "segments": segments(article, rows, {label.pk: label for label in labels}),
+        "segments": shown,
         "labels": labels,
-        "entities": entities(labels, article.body, rows, expanded),
+        "entities": entities(grouped, scope.article.body, rows, expanded),
         **extra,
     }
 
 
 def changed_context(
-    article: Article,
+    scope: Scope,
     extents: Sequence[tuple[int, int]] | None,
     labels_touched: set[int] | None,
     *,
@@ -167,20 +176,13 @@ def changed_context(
     """The context of the regions a change altered: the segments holding ``extents`` (the spans'
     places before and after it), and the entity groups of ``labels_touched``; ``None`` for either,
     all of it (a change whose span crosses a cut, an undo, a stale page refreshed)."""
-    if extents is None or crosses_a_cut(article.body, extents):
-        return workspace_context(article, expanded=expanded, body_oob=True, **extra)
+    if extents is None or crosses_a_cut(scope.article.body, extents):
+        return workspace_context(scope, expanded=expanded, body_oob=True, **extra)
     labels = list(Label.objects.all())
-    rows = rows_of(article)
+    rows = rows_of(scope)
     touched = labels if labels_touched is None else [label for label in labels if label.pk in labels_touched]
-    return {
-        "article": article,
-        "span_count": len(rows),
-        "rows": rows,
-        "segments": segments(article, rows, {label.pk: label for label in labels}, extents),
-        "labels": labels,
-        "entities": entities(touched, article.body, rows, expanded),
-        **extra,
-    }
+    shown = segments(scope, rows, {label.pk: label for label in labels}, extents)
+    return _context(scope, labels, rows, shown, touched, expanded, extra)
 
 
 def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
@@ -193,12 +195,16 @@ def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
     return body[lo:start].lstrip(), body[start:end], body[end:hi].rstrip()
 
 
-def pending_suggestions(article: Article, rows: Sequence[Row] | None = None) -> list[Suggestion]:
+def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list[Suggestion]:
     """The context of ``articles/_suggestions.html``: the article's pending suggestions that still
     fit, each with its sentence. One that now overlaps a span is left out, unless accepting it
-    relabels the untouched model span at exactly its place."""
+    relabels the untouched model span at exactly its place. An editor's own version of an article is
+    made without them."""
+    if scope.annotation is not None:
+        return []
+    article = scope.article
     if rows is None:
-        rows = rows_of(article)
+        rows = rows_of(scope)
     shown = []
     for suggestion in article.suggestions.pending().select_related("label"):
         clashes, i = [], bisect.bisect_left(rows, suggestion.end, key=_start)
@@ -208,7 +214,7 @@ def pending_suggestions(article: Article, rows: Sequence[Row] | None = None) -> 
         if clashes:
             (_pk, start, end, label, _origin, _editor), *others = clashes
             relabels = not others and (start, end) == (suggestion.start, suggestion.end)
-            if not (relabels and _proposed(article, clashes[0]) and label != suggestion.label_id):
+            if not (relabels and _proposed(scope, clashes[0]) and label != suggestion.label_id):
                 continue
         suggestion.article = article
         suggestion.before, _, suggestion.after = context_of(article.body, suggestion.start, suggestion.end)

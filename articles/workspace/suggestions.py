@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.models import Span, Suggestion
-from articles.workspace.verbs import create_span, lock_article, relabel_span
+from articles.models import Article, Span, Suggestion
+from articles.workspace.scope import lock
+from articles.workspace.verbs import create_span, relabel_span
 
 
 def _locked_suggestion(suggestion: Suggestion) -> Suggestion:
@@ -25,7 +26,7 @@ def _locked_suggestion(suggestion: Suggestion) -> Suggestion:
 @transaction.atomic
 def accept_suggestion(suggestion: Suggestion, user: AbstractBaseUser, *, version: int | None = None) -> Span:
     """Turns the suggestion into a span (or relabels the model span at its place)."""
-    article = lock_article(suggestion.article_id, version)
+    article = lock(Article(pk=suggestion.article_id), version).article
     suggestion = _locked_suggestion(suggestion)
     model_span = article.spans.untouched_model_output().filter(start=suggestion.start, end=suggestion.end).first()
     if model_span is not None:

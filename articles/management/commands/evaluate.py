@@ -31,6 +31,7 @@ class Command(BaseCommand):
             "(no labels: span edges only)"
         )
         self._scores(reference, labels=False)
+        self._agreement(figures["agreement"])
         self._effort(figures["effort"])
 
     def _scores(self, figures: dict[str, Any], *, labels: bool = True) -> None:
@@ -56,6 +57,26 @@ class Command(BaseCommand):
                 editor = f"{c['text']} [{c['label']}]" if c["text"] is not None else "—"
                 links = " ".join(f"/articles/{pk}/" for pk in c["articles"])
                 self.stdout.write(f"    {c['n']:>5} × model {model} → editor {editor}   {links}")
+
+    def _agreement(self, agreement: dict[str, Any]) -> None:
+        self.stdout.write(f"\nAgreement between editors: {agreement['articles']} articles annotated twice")
+        if not agreement["articles"]:
+            return
+        self.stdout.write(f"  {'editors':<24} {'articles':>8} {'exact F1':>9} {'overlap F1':>11} {'kappa':>7}")
+        rows = [{"editors": "all pairs", **agreement}, *agreement["pairs"]]
+        for row in rows:
+            kappa = "—" if row["kappa"] is None else f"{row['kappa']:.3f}"
+            self.stdout.write(
+                f"  {row['editors']:<24} {row['articles']:>8} {pct(row['overall']['exact']):>9} "
+                f"{pct(row['overall']['overlap']):>11} {kappa:>7}"
+            )
+        for row in agreement["labels"]:
+            self.stdout.write(f"    {row['label']:<8} exact F1 {pct(row['exact'])}, overlap F1 {pct(row['overlap'])}")
+        for row in agreement["over_time"]:
+            kappa = "—" if row["kappa"] is None else f"{row['kappa']:.3f}"
+            self.stdout.write(
+                f"    {row['day']}: {row['articles']} articles, exact F1 {pct(row['overall']['exact'])}, kappa {kappa}"
+            )
 
     def _effort(self, effort: dict[str, Any]) -> None:
         self.stdout.write("\nEditors' effort")

@@ -1,0 +1,1 @@
+"""Team review: the double-annotation sample, two editors' versions, their agreement, adjudication."""

@@ -1,0 +1,203 @@
+"""How the workspace answers a change: what the change lands on (the article's spans, or the editor's
+version of them), the refusals, and the answer itself (the regions the change altered, out of band,
+and a ``workspace-answer`` event with the version and the entity to select)."""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django_htmx.http import reswap, trigger_client_event
+
+from articles.models import Annotation, Article, Span, SpanFields, VersionSpan
+from articles.workspace import verbs
+from articles.workspace.page import changed_context, pending_suggestions
+from articles.workspace.scope import Scope
+
+
+class Refused(Exception):
+    """A request the workspace answers with a message and a 4xx status, changing nothing."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def article_for_editor(request: HttpRequest, pk: int) -> Article:
+    return get_object_or_404(Article.objects.select_related("updated_by", "reviewed_by"), pk=pk)
+
+
+def posted_int(request: HttpRequest, name: str) -> int:
+    value = request.POST.get(name, "")
+    try:
+        return int(value)
+    except ValueError:
+        raise Refused(
+            _("The field “%(name)s” must be a whole number; got “%(value)s”.") % {"name": name, "value": value[:40]}
+        ) from None
+
+
+def where_of(request: HttpRequest, pk: int) -> Article | Annotation:
+    """What a change by this user to article ``pk`` changes: the article's spans, or, for an article of
+    the double-annotation sample, the user's own version of it (a reviewer, without one, changes the
+    article's spans: that is adjudication by hand)."""
+    mine = Annotation.objects.filter(article=OuterRef("pk"), editor=request.user)
+    found = (
+        Article.objects.filter(pk=pk)
+        .annotate(mine=Subquery(mine.values("pk")), finished=Subquery(mine.values("finished_at")))
+        .values("double", "mine", "finished")
+        .first()
+    )
+    if found is None:
+        raise Http404(_("No article %(pk)s.") % {"pk": pk})
+    if not found["double"]:
+        return Article(pk=pk)
+    if found["finished"] is not None:
+        raise Refused(_("You finished your version of this article: a reviewer settles it now."), status=409)
+    if found["mine"] is not None:
+        return Annotation(pk=found["mine"], article_id=pk)
+    if request.user.has_perm("articles.adjudicate_article"):
+        return Article(pk=pk)
+    raise Refused(
+        _("Two other editors annotate this article, each in a version of their own: it is not yours to change."),
+        status=403,
+    )
+
+
+def shown(request: HttpRequest, article: Article, *, claiming: bool = False) -> Scope | None:
+    """What the page shows this user: the article's spans, or, in the double-annotation sample, their
+    own version (``claiming``: taken now if a slot is free). None: two other editors have it, and the
+    user may not adjudicate."""
+    if not article.double or article.status == Article.Status.REVIEWED:
+        return Scope(article)
+    versions = Annotation.objects
+    annotation = (versions.claim if claiming else versions.of)(article, request.user)
+    if annotation is not None:
+        return Scope(article, annotation)
+    return Scope(article) if request.user.has_perm("articles.adjudicate_article") else None
+
+
+def scope_of(where: Article | Annotation) -> Scope:
+    """The scope as stored now, loaded for the page."""
+    if isinstance(where, Annotation):
+        annotation = Annotation.objects.select_related("article", "article__updated_by").get(pk=where.pk)
+        return Scope(annotation.article, annotation)
+    return Scope(get_object_or_404(Article.objects.select_related("updated_by", "reviewed_by"), pk=where.pk))
+
+
+def span_ref(where: Article | Annotation, span_id: int) -> SpanFields:
+    if isinstance(where, Annotation):
+        return VersionSpan(pk=span_id, annotation_id=where.pk, article_id=where.article_id)
+    return Span(pk=span_id, article_id=where.pk)
+
+
+def span_of(where: Article | Annotation, span_id: int) -> SpanFields:
+    scope = scope_of(where)
+    span = scope.spans.select_related("label").filter(pk=span_id).first()
+    if span is None:
+        raise Refused(
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": span_id, "article": scope.article.pk},
+            status=404,
+        )
+    span.article = scope.article
+    return span
+
+
+class Changed(NamedTuple):
+    message: str
+    select: int | None  # the span the editor should have selected next
+    article: Article | None  # the article as the change left it, if the verb returned it
+    # Where the change touched the text (the spans' places before and after it) and the labels whose
+    # entity groups it changed; None: all of it.
+    extents: list[tuple[int, int]] | None = None
+    labels: set[int] | None = None
+
+
+# A change returns what the editor should see next, or where to go.
+Change = Callable[[Article | Annotation, int], Changed | HttpResponse]
+
+ANSWER = "workspace-answer"
+
+
+def answer(response: HttpResponse, scope: Scope | None, *, saved: bool, select: int | None = None) -> HttpResponse:
+    """Marks a response as the workspace's answer to a change: the script applies it (and only such
+    answers) and learns the version (of the article, or of the editor's version of it) and the
+    entity to select."""
+    details = {"saved": saved, "select": select, "version": scope.version if scope else None}
+    # Every region comes out of band; whatever the requesting element says, nothing swaps in place.
+    return trigger_client_event(reswap(response, "none"), ANSWER, details, after="swap")
+
+
+def expanded(request: HttpRequest) -> set[int]:
+    """The labels whose every entity text the editor has listed: their groups stay whole."""
+    return {int(value) for value in request.POST.getlist("expanded") if value.isdigit()}
+
+
+def run_change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
+    """Runs one change and answers with the regions it altered, out of band: the text's segments and
+    the entity groups it touched, the counts, the messages, the suggestions.
+
+    Refusals change nothing and answer 4xx with the reason; a stale version also refreshes the
+    editor's view to the article as it is now. The verbs lock and load the article themselves, so
+    a change costs no query before them.
+    """
+    try:
+        if "version" not in request.POST:
+            raise Refused(_("The request does not say which version of the article it changes (field “version”)."))
+        where = where_of(request, pk)
+        result = change(where, posted_int(request, "version"))
+    except (Article.DoesNotExist, Annotation.DoesNotExist):
+        raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
+    except verbs.StaleVersion as stale:
+        scope = scope_of(where)
+        alert = " ".join([str(stale), _("The page now shows the article as it is.")])
+        response = render_changed(request, scope, None, None, http_status=409, alert=alert)
+        return answer(response, scope, saved=False)
+    except (Refused, ValidationError) as refusal:
+        status = refusal.status if isinstance(refusal, Refused) else 422
+        text = str(refusal) if isinstance(refusal, Refused) else " ".join(refusal.messages)
+        context = {"alert": text, "oob": True, "article": Article(pk=pk)}
+        if isinstance(refusal, verbs.Overlaps):
+            article = article_for_editor(request, pk)
+            context |= {"article": article, "offer": offer(request, article.body, refusal.start, refusal.end)}
+        return answer(render(request, "articles/detail.html#messages", context, status=status), None, saved=False)
+    if isinstance(result, HttpResponse):
+        return result
+    if not request.htmx:
+        messages.success(request, result.message)
+        return redirect("articles:detail", pk=pk)
+    scope = Scope(result.article) if result.article and isinstance(where, Article) else scope_of(where)
+    response = render_changed(request, scope, result.extents, result.labels, status=result.message)
+    return answer(response, scope, saved=True, select=result.select)
+
+
+def render_changed(
+    request: HttpRequest,
+    scope: Scope,
+    extents: list[tuple[int, int]] | None,
+    labels: set[int] | None,
+    *,
+    http_status: int = 200,
+    **messages_: str,
+) -> HttpResponse:
+    context = changed_context(scope, extents, labels, expanded=expanded(request), oob=True, **messages_)
+    context["suggestions"] = pending_suggestions(scope, context["rows"])
+    return render(request, "articles/detail.html#changed", context, status=http_status)
+
+
+def offer(request: HttpRequest, body: str, start: int, end: int) -> dict:
+    """A refused overlapping selection, offered as a replacement of what it overlaps."""
+    return {"start": start, "end": end, "label": request.POST.get("label", ""), "text": body[start:end]}
+
+
+def described(message: str, span: Span) -> str:
+    return message % {"label": span.label.name, "text": span.text}
+
+
+def place(span: Span) -> tuple[int, int]:
+    return span.start, span.end

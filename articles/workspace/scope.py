@@ -1,0 +1,188 @@
+"""Where an editor's change lands: the article's own spans, or, under double annotation, the editor's
+version of the article (an ``Annotation``). Either is locked, versioned and recorded the same way.
+
+A verb first locks the row that carries the version it checks (``select_for_update``): two changes
+at once to the same spans are serialised, so the version check cannot pass for both and neither is
+lost. The two versions of one article are separate rows: their editors never wait for each other.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from articles.models import LEASE, Annotation, Article, Label, Span, SpanEvent, SpanFields, VersionSpan
+
+Kind = SpanEvent.Kind
+
+
+class StaleVersion(Exception):
+    """The editor worked on an older version of the article (or of their own version of it) than the
+    one stored."""
+
+    def __init__(self, scope: "Scope") -> None:
+        self.scope = scope
+        if scope.annotation is not None:
+            message = _(
+                "Your version of this article was changed in another tab (now version %(version)s); "
+                "your change was not saved."
+            ) % {"version": scope.version}
+        else:
+            article = scope.article
+            who = article.updated_by.get_username() if article.updated_by else _("the model")
+            message = _("This article was changed by %(who)s (now version %(version)s); your change was not saved.") % {
+                "who": who,
+                "version": article.version,
+            }
+        super().__init__(message)
+
+
+class Overlaps(ValidationError):
+    """A span would overlap others: refused, and the editor may replace them with it instead."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.start, self.end = start, end
+
+
+@dataclass
+class Scope:
+    article: Article
+    annotation: Annotation | None = None
+
+    @property
+    def model(self) -> type[SpanFields]:
+        return Span if self.annotation is None else VersionSpan
+
+    @property
+    def spans(self) -> QuerySet:
+        return self.article.spans.all() if self.annotation is None else self.annotation.spans.all()
+
+    @property
+    def events(self) -> QuerySet:
+        return self.article.events.filter(annotation=self.annotation)
+
+    @property
+    def version(self) -> int:
+        return self.article.version if self.annotation is None else self.annotation.version
+
+    def new_span(self, **fields) -> SpanFields:
+        if self.annotation is not None:
+            fields["annotation"] = self.annotation
+        return self.model(article=self.article, **fields)
+
+    def event(self, span: SpanFields, kind: str, user, before: SpanFields | None = None, **extra) -> SpanEvent:
+        """The history row of a change to ``span``, at the version the change gives its scope."""
+        after = None if kind == Kind.DELETED else span
+        return SpanEvent(
+            article=self.article,
+            annotation=self.annotation,
+            span_id=span.pk,
+            kind=kind,
+            origin=span.origin,
+            actor=user,
+            article_version=self.version + 1,
+            before_start=before.start if before else None,
+            before_end=before.end if before else None,
+            before_label=before.label.name if before else "",
+            after_start=after.start if after else None,
+            after_end=after.end if after else None,
+            after_label=after.label.name if after else "",
+            **extra,
+        )
+
+    def bump(self, user: AbstractBaseUser | None) -> None:
+        """The next version, after a change by ``user``."""
+        if self.annotation is not None:
+            self.annotation.version += 1
+            self.annotation.save(update_fields=["version", "updated_at"])
+            return
+        article = self.article
+        article.version += 1
+        article.updated_by = user
+        fields = ["version", "updated_by", "updated_at"]
+        # An editor working on the article keeps it (or takes it, when no one else has it open).
+        if user is not None and not article.open_by_other_than(user):
+            article.leased_by, article.leased_until = user, timezone.now() + LEASE
+            fields += ["leased_by", "leased_until"]
+        article.save(update_fields=fields)
+
+    def check_bounds(self, start: int, end: int, *, ignore: int | None = None) -> None:
+        """Friendly messages for what the database would refuse anyway."""
+        if not 0 <= start < end:
+            raise ValidationError(
+                _("A span needs 0 <= start < end; got start=%(start)s, end=%(end)s.") % {"start": start, "end": end}
+            )
+        if end > self.article.body_length:
+            raise ValidationError(
+                _("A span must end inside the text (%(length)s characters); got end=%(end)s.")
+                % {"length": self.article.body_length, "end": end}
+            )
+        clash = self.spans.filter(start__lt=end, end__gt=start).exclude(pk=ignore).select_related("label").first()
+        if clash:
+            body = self.article.body
+            raise Overlaps(
+                _(
+                    "“%(text)s” overlaps the %(label)s span “%(other)s” (%(start)s–%(end)s); "
+                    "delete or resize that one first."
+                )
+                % {
+                    "text": body[start:end],
+                    "label": clash.label.name,
+                    "other": body[clash.start : clash.end],
+                    "start": clash.start,
+                    "end": clash.end,
+                },
+                start,
+                end,
+            )
+
+
+def lock(where: Article | Annotation, version: int | None) -> Scope:
+    """The scope of ``where`` (only its id is read), locked until the transaction ends; StaleVersion
+    if ``version`` is not its own.
+
+    FOR NO KEY UPDATE: it serialises the changes to these spans, yet lets other transactions insert
+    rows that refer to the row (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks).
+    """
+    if isinstance(where, Annotation):
+        annotation = (
+            Annotation.objects.select_for_update(of=("self",), no_key=True).select_related("article").get(pk=where.pk)
+        )
+        scope = Scope(annotation.article, annotation)
+    else:
+        locked = Article.objects.select_for_update(of=("self",), no_key=True).select_related("updated_by")
+        scope = Scope(locked.get(pk=where.pk))
+    if version is not None and version != scope.version:
+        raise StaleVersion(scope)
+    return scope
+
+
+def locked_span(span: SpanFields, version: int | None) -> tuple[Scope, SpanFields]:
+    """The span's scope, locked, and the span as stored in it."""
+    where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
+    scope = lock(where, version)
+    try:
+        span = scope.spans.select_related("label").get(pk=span.pk)
+    except scope.model.DoesNotExist:
+        raise ValidationError(
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": span.pk, "article": scope.article.pk}
+        ) from None
+    span.article = scope.article
+    return scope, span
+
+
+def label(name: str) -> Label:
+    try:
+        return Label.objects.get(name=name)
+    except Label.DoesNotExist:
+        raise ValidationError(_("Unknown label %(name)r.") % {"name": name}) from None
+
+
+def copy(span: SpanFields) -> SpanFields:
+    """The span as it is now, detached: the "before" of a change."""
+    return type(span)(pk=span.pk, start=span.start, end=span.end, label=span.label, origin=span.origin)
