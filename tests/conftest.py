@@ -60,6 +60,11 @@ def editor(db) -> AbstractBaseUser:
 
 
 @pytest.fixture
+def reviewer(db) -> AbstractBaseUser:
+    return _user("rita", accounts.REVIEWER)
+
+
+@pytest.fixture
 def other_editor(db) -> AbstractBaseUser:
     return _user("erin", accounts.EDITOR)
 

@@ -1,5 +1,5 @@
-"""Every URL pattern of the project, asked by an anonymous visitor, a user without a role, an editor
-and an admin: each answer is written down below, and a pattern with no expectation fails the test,
+"""Every URL pattern of the project, asked by an anonymous visitor, a user without a role, an editor,
+a reviewer and an admin: each answer is written down below, and a pattern with no expectation fails the test,
 so a new view cannot arrive without saying who may use it."""
 
 import re
@@ -18,7 +18,7 @@ from tests.security.world import World, article_content_type
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "outsider", "editor", "admin")
+ROLES = ("anonymous", "outsider", "editor", "reviewer", "admin")
 LOGIN = "to the login page"  # 302 to /accounts/login/?next=<the URL asked>
 
 
@@ -35,14 +35,23 @@ class Expect:
     editor: int | Redirect
     admin: int | Redirect
     why: str = ""
+    reviewer: int | Redirect | None = None  # None: as the editor
+
+    def __post_init__(self) -> None:
+        if self.reviewer is None:
+            object.__setattr__(self, "reviewer", self.editor)
 
 
 def editors(method: str, ok: int | Redirect, why: str = "") -> Expect:
     return Expect(method, LOGIN, 403, ok, ok, why)
 
 
+def reviewers(method: str, ok: int | Redirect, why: str = "") -> Expect:
+    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=ok)
+
+
 def admins(method: str, ok: int | Redirect, why: str = "") -> Expect:
-    return Expect(method, LOGIN, 403, 403, ok, why)
+    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=403)
 
 
 NO_VERSION = "a change without the article's version is refused (400) once the role is checked"
@@ -66,6 +75,15 @@ EXPECTATIONS: dict[str, Expect] = {
     "articles/<int:pk>/review": editors("POST", 400, NO_VERSION),
     "suggestions/<int:pk>/accept": editors("POST", Redirect("/articles/")),
     "suggestions/<int:pk>/dismiss": editors("POST", Redirect("/articles/")),
+    "review/": reviewers("GET", 200),
+    "review/share": admins("POST", Redirect("/review/"), "no share given: a message on the review page"),
+    "articles/<int:pk>/adjudicate/": reviewers("GET", 200),
+    "articles/<int:pk>/adjudicate/decide": reviewers(
+        "POST", Redirect("/articles/"), "no disagreement named: a message"
+    ),
+    "articles/<int:pk>/adjudicate/finish": reviewers(
+        "POST", Redirect("/articles/"), "a disagreement is open: a message"
+    ),
     "upload/": admins("GET", 200),
     "upload/<int:pk>/": admins("GET", 200),
     "upload/<int:pk>/confirm/": admins("POST", Redirect("/upload/")),
@@ -144,6 +162,8 @@ def concrete(route: str, world: World) -> str:
 
     def value(name: str) -> str:
         if name == "pk":
+            if "/adjudicate/" in route:
+                return str(world.double.pk)
             kind = {"upload/": "checked_batch", "suggestions/": "suggestion"}
             return str(next((getattr(world, k) for p, k in kind.items() if route.startswith(p)), world.article).pk)
         if name == "object_id" and admin_model:
@@ -189,14 +209,14 @@ def test_every_url_pattern_has_an_expectation_written_down():
     assert stale == [], "These expectations match no URL any more"
 
 
-def test_every_url_answers_each_role_as_written_down(world, admin, editor, outsider):
+def test_every_url_answers_each_role_as_written_down(world, admin, reviewer, editor, outsider):
     AccessAttempt.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x",
                                  path_info="/", get_data="", post_data="", failures_since_start=1)  # fmt: skip
     AccessLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x", path_info="/")
     AccessFailureLog.objects.create(user_agent="x", ip_address="127.0.0.1", username="x", http_accept="x",
                                     path_info="/")  # fmt: skip
     quality.refresh_quality.enqueue()
-    users = {"anonymous": None, "outsider": outsider, "editor": editor, "admin": admin}
+    users = {"anonymous": None, "outsider": outsider, "editor": editor, "reviewer": reviewer, "admin": admin}
     wrong, pages = [], 0
     for route in url_patterns():
         expect = EXPECTATIONS[route]

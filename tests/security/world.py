@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from articles.models import (
+    Annotation,
     Article,
     Export,
     ImportBatch,
@@ -44,6 +45,7 @@ class World:
     batch: ImportBatch  # refused, with its errors
     checked_batch: ImportBatch  # waiting for confirmation, with its preview
     export: Export
+    double: Article  # in the double-annotation sample, both versions finished, one disagreement
 
     def ids(self) -> dict[str, int]:
         return {"article": self.article.pk, "span": self.span.pk, "batch": self.checked_batch.pk}
@@ -97,7 +99,15 @@ def build(make_article) -> World:
     export = Export.objects.create(
         created_by=villain, format=Export.Format.CSV, filters=f"label={SVG_ONLOAD}", finished_at=timezone.now()
     )
+    double = make_article(body.replace("Otra", "Tercera"), spans=[(*at(body, SVG_ONLOAD), "PER")], double=True)
+    second = accounts.set_user(f"{USERNAME}2", accounts.EDITOR, PASSWORD, validate=False)[0]
+    for who in (villain, second):
+        version = Annotation.objects.claim(double, who)
+        if who == second:
+            verbs.create_span(version, *at(double.body, IMG_ONERROR), LABEL_NAME, who)
+        verbs.mark_reviewed(version, who)
     return World(
+        double=double,
         villain=villain,
         label=label,
         reviewed=reviewed,
