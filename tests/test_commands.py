@@ -43,8 +43,8 @@ def test_adduser_refuses_an_empty_or_weak_password(monkeypatch):
 
 
 def test_load_seeds_stores_clean_text_and_the_source_highlights_once():
-    assert run("load_seeds") == "Seeds: 1 articles created, 0 duplicates skipped.\n"
-    assert run("load_seeds") == "Seeds: 0 articles created, 1 duplicates skipped.\n"
+    assert run("load_seeds") == "Seeds: 1 article created, 0 duplicates skipped.\n"
+    assert run("load_seeds") == "Seeds: 0 articles created, 1 duplicate skipped.\n"
     article = Article.objects.get()
     assert "  " not in article.body and " ," not in article.body
     assert article.body.startswith(
