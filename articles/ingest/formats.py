@@ -3,12 +3,14 @@ each bad line, row or record (a problem of the whole file is raised as ``Bad``).
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 
 import msgspec
 from django.utils.translation import gettext as _
 
+from articles.ingest.conll import is_tagged_text, read_conll, read_conll_file
 from articles.ingest.records import (
     FIELD_LIMITS,
     ArticleRecord,
@@ -27,7 +29,16 @@ type Reader = Callable[[io.TextIOWrapper, str], Iterator[Item]]
 
 
 def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
-    content = text.read()
+    """One article, unless the file's first lines are CoNLL's (see ``conll.is_tagged_text``)."""
+    head = []
+    for line in text:
+        head.append(line)
+        if sum(1 for seen in head if seen.strip()) == 2:
+            break
+    if is_tagged_text(head):
+        yield from read_conll(itertools.chain(head, text), name)
+        return
+    content = "".join(head) + text.read()
     if not content.strip():
         raise Bad("the file is empty")
     yield record_from({"text": content}, name, "")
@@ -167,6 +178,8 @@ READERS: dict[str, Reader] = {
     ".json": _read_json,
     ".html": _read_html,
     ".htm": _read_html,
+    ".conll": read_conll_file,
+    ".iob": read_conll_file,
 }
 
 
