@@ -53,7 +53,7 @@ def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_labe
     )
     stored = collections.Counter(Span.objects.values_list("label__name", flat=True))
     assert stored == expected == {"ORG": 7340, "LOC": 4883, "PER": 4308, "MISC": 2169}
-    melbourne = Article.objects.get(body__startswith="Melbourne")
+    melbourne = Article.objects.filter(body__startswith="Melbourne").earliest("id")
     assert melbourne.title == "Melbourne (Australia), 25 may (EFE)."
     assert melbourne.body.startswith(
         "Melbourne (Australia), 25 may (EFE). - El Abogado General del Estado, Daryl Williams, subrayó hoy"
