@@ -84,7 +84,11 @@ def test_iob1_iob2_and_bioes_read_the_same_entities(tmp_path):
     # IOB1's B- only parts two entities of one kind side by side.
     write(tmp_path, "d.iob", tagged("Kim/I-PER Putin/B-PER y/O Xi/I-PER Jinping/I-PER ./O"))
     run(tmp_path / "d.iob", "--no-preannotate")
-    assert entities(Article.objects.get(body__startswith="Kim")) == [("Kim", "PER"), ("Putin", "PER"), ("Xi Jinping", "PER")]
+    assert entities(Article.objects.get(body__startswith="Kim")) == [
+        ("Kim", "PER"),
+        ("Putin", "PER"),
+        ("Xi Jinping", "PER"),
+    ]
     write(tmp_path, "e.conll", tagged("La/O ONU/S-ORG y/O la/O Unión/B-ORG Africana/E-ORG ./O"))
     run(tmp_path / "e.conll", "--no-preannotate")
     assert entities(Article.objects.get(body__startswith="La ONU")) == [("ONU", "ORG"), ("Unión Africana", "ORG")]
@@ -141,14 +145,29 @@ def test_a_txt_file_is_conll_only_when_its_first_two_lines_are_token_tag_lines(t
 
 
 BAD = {
-    "broken sequence": ("Felipe B-PER\nVI I-PER\ndijo O\nque O\nVI I-PER\n", "line 5: I-PER without a B-PER before it (IOB2)"),
+    "broken sequence": (
+        "Felipe B-PER\nVI I-PER\ndijo O\nque O\nVI I-PER\n",
+        "line 5: I-PER without a B-PER before it (IOB2)",
+    ),
     "another kind": ("Felipe B-PER\nVI I-LOC\n", "line 2: I-LOC without a B-LOC before it (IOB2)"),
-    "not a tag": ("Felipe B-PER\nVI I_PER\n", "line 2: 'I_PER' is not a tag (O, or B-, I-, E-, S- and a label of one word)"),
-    "one column": ("Felipe B-PER\nVI\n", "line 2: one column, 'VI': a token and its tag need two, apart by spaces or tabs"),
+    "not a tag": (
+        "Felipe B-PER\nVI I_PER\n",
+        "line 2: 'I_PER' is not a tag (O, or B-, I-, E-, S- and a label of one word)",
+    ),
+    "one column": (
+        "Felipe B-PER\nVI\n",
+        "line 2: one column, 'VI': a token and its tag need two, apart by spaces or tabs",
+    ),
     "empty token": ("Felipe B-PER\n\tO\n", "line 2: an empty token: the line holds only 'O'"),
     "tab and space leaving one column": ("Felipe\tB-PER\nVI \t\n", "line 2: one column, 'VI'"),
-    "bioes without its end": ("La S-ORG\nFelipe B-PER\nVI I-PER\n. O\n", "line 4: the PER entity begun at line 5 ends without E-PER"),
-    "mixed schemes": ("Felipe B-PER\n. O\nLa S-ORG\n", "line 3: S-ORG in a file whose tags are IOB2 (mixed tag schemes)"),
+    "bioes without its end": (
+        "La S-ORG\nFelipe B-PER\nVI I-PER\n. O\n",
+        "line 4: the PER entity begun at line 5 ends without E-PER",
+    ),
+    "mixed schemes": (
+        "Felipe B-PER\n. O\nLa S-ORG\n",
+        "line 3: S-ORG in a file whose tags are IOB2 (mixed tag schemes)",
+    ),
 }
 
 

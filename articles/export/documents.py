@@ -121,9 +121,7 @@ def conll_lines(article: Article, report: Report) -> Iterator[str]:
 
 
 def conll_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
-    lines = (
-        "".join(conll_lines(article, report)).encode() for article in _articles_with_spans(filters, report)
-    )
+    lines = ("".join(conll_lines(article, report)).encode() for article in _articles_with_spans(filters, report))
     yield from buffered(lines)
 
 

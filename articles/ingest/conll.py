@@ -41,9 +41,7 @@ def is_tagged_text(first_lines: list[str]) -> bool:
     if lines and lines[0][0] == DOCSTART:
         return True
     return (
-        len(lines) == 2
-        and len(lines[0]) == len(lines[1]) >= 2
-        and all(TAG.fullmatch(columns[-1]) for columns in lines)
+        len(lines) == 2 and len(lines[0]) == len(lines[1]) >= 2 and all(TAG.fullmatch(columns[-1]) for columns in lines)
     )
 
 

@@ -176,6 +176,7 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
         for info in entries:
             suffix = PurePosixPath(info.filename).suffix.lower()
             entry_name = f"{name}/{info.filename}"
+
             def opener(info=info) -> BinaryIO:
                 return _Metered(archive.open(info), cap)
 

@@ -166,14 +166,20 @@ class ArticleQuerySet(models.QuerySet):
         Through the built documents' index; an article whose document is not built yet is matched
         on its own title and body, parsed for this query (see ArticleSearch)."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        return self.alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG)).filter(
-            Q(search__document=query) | Q(search__document__isnull=True, unbuilt=query)
+        # Every article has its search row (an inner join), so PostgreSQL reads the built rows that
+        # match through the document index and the pending ones through their own partial index.
+        return (
+            self.filter(search__isnull=False)
+            .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
+            .filter(Q(search__document=query) | Q(search__document__isnull=True, unbuilt=query))
         )
 
     def containing(self, text: str) -> "ArticleQuerySet":
         """Articles whose body contains ``text``: through the trigram index of the built body
         copies, and in the bodies themselves of articles whose copy is not built yet."""
-        return self.filter(Q(search__body__contains=text) | Q(search__document__isnull=True, body__contains=text))
+        return self.filter(search__isnull=False).filter(
+            Q(search__body__contains=text) | Q(search__document__isnull=True, body__contains=text)
+        )
 
     def with_label(self, label: "Label") -> "ArticleQuerySet":
         return self.filter(Exists(Span.objects.filter(article=OuterRef("pk"), label=label)))
