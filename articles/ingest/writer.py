@@ -229,7 +229,15 @@ def read_ahead(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
     reader = threading.Thread(target=read, name="import-reader", daemon=True)
     reader.start()
     try:
-        while (chunk := chunks.get()) is not None:
+        while True:
+            try:
+                chunk = chunks.get(timeout=1)
+            except queue.Empty:
+                if not reader.is_alive() and chunks.empty():
+                    raise RuntimeError("the import's reader thread stopped without a word") from None
+                continue
+            if chunk is None:
+                return
             if isinstance(chunk, BaseException):
                 raise chunk
             yield chunk

@@ -66,9 +66,7 @@ def import_command(path: Path, env: dict[str, str]) -> corpus.Run:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ten_thousand_articles_with_spans_import_in_under_2_3_seconds_and_a_hundred_thousand_scale(
-    tmp_path, child_env
-):
+def test_ten_thousand_articles_with_spans_import_in_under_2_3_seconds_and_a_hundred_thousand_scale(tmp_path, child_env):
     # A user's Python keeps its compiled modules; a machine that says not to write them would have
     # every run compile the whole of Django again (1.8 s here).
     env = {k: v for k, v in child_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -96,7 +94,9 @@ def test_ten_thousand_articles_with_spans_import_in_under_2_3_seconds_and_a_hund
     built = build_pending()
     indexing = time.perf_counter() - started
     assert built == 10_000 and not ArticleSearch.objects.pending().exists()
-    print(f"their search rows, built after the import (index_articles): {indexing:.2f} s ({indexing / 10:.2f} ms/article)")
+    print(
+        f"their search rows, built after the import (index_articles): {indexing:.2f} s ({indexing / 10:.2f} ms/article)"
+    )
 
     Article.objects.all().delete()
     large_file = write_jsonl(tmp_path / "100k.jsonl", 100_000, SPANS_PER_ARTICLE)
