@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 import psutil
 import pytest
-from django.db import connection
 from django.test import Client
 
 from articles.ingest.indexing import build_pending
@@ -85,8 +84,8 @@ def test_ten_thousand_articles_with_spans_import_in_under_2_3_seconds_and_a_hund
     assert (Article.objects.count(), Span.objects.count()) == (10_000, 10_000 * SPANS_PER_ARTICLE)
     print(
         f"10,000 articles of {ARTICLE_LENGTH} characters, {10_000 * SPANS_PER_ARTICLE:,} spans: {ten.seconds:.2f} s "
-        f"({10_000 / ten.seconds:,.0f} articles/s), peak {ten.peak_mb:.0f} MB; CPU: the command {ten.cpu_seconds:.2f} s, "
-        f"PostgreSQL {database:.2f} s; load average {os.getloadavg()[0]:.1f}"
+        f"({10_000 / ten.seconds:,.0f} articles/s), peak {ten.peak_mb:.0f} MB; "
+        f"CPU: the command {ten.cpu_seconds:.2f} s, PostgreSQL {database:.2f} s; load average {os.getloadavg()[0]:.1f}"
     )
 
     # What the import leaves to a worker: the search rows (Spanish document, trigram-indexed body copy).
