@@ -73,11 +73,10 @@ class _Entity:
     label: str
     line: int
     end: int = 0
-    last: str = ""
 
 
 class _Reader:
-    """Reads one file's lines into articles; a bad line raises Bad naming it (the reader adds the file)."""
+    """Reads one file's lines into articles; at a bad line, a Problem naming it ends the file."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -166,7 +165,7 @@ class _Reader:
             if entity is None and prefix != "O":
                 entity = _Entity(start, label, number)
             if entity is not None:
-                entity.end, entity.last = article.length, prefix
+                entity.end = article.length
                 if prefix in ("E", "S"):
                     article.spans.append((entity.start, entity.end, entity.label))
                     entity = None
