@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from articles.models import Article, ReferenceSpan, Span, SpanEvent
+from articles.models import Article, ArticleSearch, ReferenceSpan, Span, SpanEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,9 @@ def test_demo_users_keep_their_generated_passwords(tmp_path, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "chosen-demo-pass")
     run("demo_users")
     assert signs_in("editor", "chosen-demo-pass").groups.get().name == "editor"
+
+
+def test_the_seeds_are_searchable_through_their_built_search_rows():
+    run("load_seeds")
+    assert not ArticleSearch.objects.pending().exists()
+    assert Article.objects.matching("Peskov").count() == 1
