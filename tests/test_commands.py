@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from articles.models import Article, ReferenceSpan, Span, SpanEvent
+from articles.models import Article, ArticleSearch, ReferenceSpan, Span, SpanEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +43,8 @@ def test_adduser_refuses_an_empty_or_weak_password(monkeypatch):
 
 
 def test_load_seeds_stores_clean_text_and_the_source_highlights_once():
-    assert run("load_seeds") == "Seeds: 1 articles created, 0 duplicates skipped.\n"
-    assert run("load_seeds") == "Seeds: 0 articles created, 1 duplicates skipped.\n"
+    assert run("load_seeds") == "Seeds: 1 article created, 0 duplicates skipped.\n"
+    assert run("load_seeds") == "Seeds: 0 articles created, 1 duplicate skipped.\n"
     article = Article.objects.get()
     assert "  " not in article.body and " ," not in article.body
     assert article.body.startswith(
@@ -91,3 +91,9 @@ def test_demo_users_keep_their_generated_passwords(tmp_path, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "chosen-demo-pass")
     run("demo_users")
     assert signs_in("editor", "chosen-demo-pass").groups.get().name == "editor"
+
+
+def test_the_seeds_are_searchable_through_their_built_search_rows():
+    run("load_seeds")
+    assert not ArticleSearch.objects.pending().exists()
+    assert Article.objects.matching("Peskov").count() == 1

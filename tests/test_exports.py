@@ -197,7 +197,7 @@ def test_a_filter_matching_nothing_gives_the_header_alone(as_admin, corpus):
             "/export/spans.csv?stauts=reviewed",
             "unknown filter “stauts”; allowed: status, label, origin, batch, reviewed_from, reviewed_to",
         ),
-        ("/export/spans.xlsx", "Unknown export format “xlsx”; allowed: csv, jsonl, spacy."),
+        ("/export/spans.xlsx", "Unknown export format “xlsx”; allowed: csv, jsonl, spacy, conll."),
         ("/export/spans.csv?excel=yes", "Bad excel value “yes”; allowed: 1 (CSV for Excel) or 0."),
         ("/export/spans.jsonl?excel=1", "The Excel option applies to CSV only."),
     ],
@@ -413,7 +413,7 @@ def test_the_command_refuses_bad_filters_and_formats_with_the_allowed_values(tmp
     allowed = "allowed: new, pre_annotated, in_review, reviewed"
     with pytest.raises(CommandError, match=f"status: unknown status “done”; {allowed}"):
         call_command("export_spans", "--status", "done", "-o", str(out))
-    with pytest.raises(CommandError, match="Unknown export format “xlsx”; allowed: csv, jsonl, spacy"):
+    with pytest.raises(CommandError, match="Unknown export format “xlsx”; allowed: csv, jsonl, spacy, conll"):
         call_command("export_spans", "--format", "xlsx", "-o", str(out))
     with pytest.raises(CommandError, match="reviewed_to: Enter a valid date"):
         call_command("export_spans", "--reviewed-to", "31/12/2026", "-o", str(out))

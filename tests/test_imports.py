@@ -94,13 +94,13 @@ def test_it_imports_every_format_and_folders_and_zips(tmp_path):
 
 def test_reimporting_the_same_content_creates_nothing_and_says_so(tmp_path):
     path = write(tmp_path, "a.jsonl", jsonl({"text": "Uno."}, {"text": "Dos."}, {"text": "Uno."}))
-    assert run(path, "--no-preannotate") == "Imported: 2 articles created, 1 duplicates skipped.\n"
+    assert run(path, "--no-preannotate") == "Imported: 2 articles created, 1 duplicate skipped.\n"
     assert run(path, "--no-preannotate") == "Imported: 0 articles created, 3 duplicates skipped.\n"
     # CRLF and decomposed accents are the same content once normalised.
     write(tmp_path, "b.txt", "José\nDos.")
     write(tmp_path, "c.txt", "Jose\u0301\r\nDos.")
     out = run(tmp_path / "b.txt", tmp_path / "c.txt", "--no-preannotate")
-    assert out == "Imported: 1 articles created, 1 duplicates skipped.\n"
+    assert out == "Imported: 1 article created, 1 duplicate skipped.\n"
     assert Article.objects.count() == 3
 
 
@@ -136,13 +136,17 @@ def test_titles_come_from_the_record_else_the_first_line_else_the_first_sentence
     assert len(title_of(long)) == 120 and title_of(long).endswith("…")
 
 
-def test_imported_spans_are_stored_with_history_and_never_replaced_by_the_model(tmp_path):
+def test_imported_spans_carry_their_import_and_are_never_replaced_by_the_model(tmp_path, as_admin):
     text = "El presidente Vladimir Putin recibió a Kim Jong Un en Moscú el miércoles."
     path = write(tmp_path, "a.jsonl", jsonl({"text": text, "spans": [{"start": 14, "end": 28, "label": "MISC"}]}))
     run(path, "--no-preannotate")
     article = Article.objects.get()
-    event = SpanEvent.objects.get()
-    assert (event.kind, event.origin, event.actor, event.after_label) == ("created", "import", None, "MISC")
+    # An imported span's creation is on its own row and its article's batch, not a history row each.
+    span = article.spans.get()
+    assert (span.origin, span.created_by, span.model_name) == ("import", None, "")
+    assert span.created_at == article.created_at and not SpanEvent.objects.exists()
+    history = as_admin.get(f"/articles/{article.pk}/history/").content.decode()
+    assert "data-imported" in history and str(path) in history
     preannotate(Article.objects.filter(pk=article.pk))
     assert span_texts(article) == [
         ("Vladimir Putin", "MISC", "import"),
@@ -168,11 +172,13 @@ def test_import_queues_pre_annotation_unless_told_not_to(tmp_path, settings):
     default_task_backend.clear()
     out = run(write(tmp_path, "a.txt", "Putin visitó Moscú."))
     assert out.endswith("Pre-annotation queued (run a worker).\n")
-    [queued] = default_task_backend.results
+    indexing, queued = default_task_backend.results
+    assert indexing.task.name == "index_articles"
     assert queued.task.name == "preannotate_articles" and queued.args == [[Article.objects.get().pk]]
     default_task_backend.clear()
     run(write(tmp_path, "b.txt", "Kim visitó Rusia."), "--no-preannotate")
-    assert default_task_backend.results == [] and Article.objects.count() == 2
+    assert [r.task.name for r in default_task_backend.results] == ["index_articles"]
+    assert Article.objects.count() == 2
 
 
 def test_the_command_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
@@ -375,7 +381,7 @@ def test_an_upload_is_previewed_then_imported_on_confirmation(as_admin, admin, s
     batch.refresh_from_db()
     assert (batch.status, batch.created_count, batch.duplicate_count, batch.span_count) == ("done", 3, 1, 2)
     summary = as_admin.get(response.url).content.decode()
-    assert "3 articles created, 1 duplicates skipped, 2 spans imported." in summary
+    assert "3 articles created, 1 duplicate skipped, 2 spans imported." in summary
     assert Article.objects.filter(batch=batch).count() == 3
     assert not (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).exists()
     # Uploading the same again: everything is a duplicate, and the preview says so.

@@ -200,3 +200,45 @@ def test_the_default_labels_are_the_models_with_spanish_descriptions(db):
     assert list(labels) == ["PER", "LOC", "ORG", "MISC"]
     assert labels["PER"].description.startswith("Persona")
     assert [label.hotkey for label in labels.values()] == ["1", "2", "3", "4"]
+
+
+# The keys of spans, checked once per statement (no row-by-row foreign key) ---------------------------
+
+
+def raw(sql: str, *params) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+SPAN_ROW = """INSERT INTO articles_span (article_id, start, "end", label_id, origin, model_name, model_version,
+                                         created_by_id, created_at, updated_at)
+              VALUES (%s, 0, 5, %s, 'editor', '', '', %s, now(), now())"""
+
+
+def test_it_refuses_a_span_of_a_missing_article_label_or_user(make_article, editor):
+    article, label = make_article("Putin en Moscú"), Label.objects.get(name="PER")
+    assert "a span names article 999999, which does not exist" in refused(raw, SPAN_ROW, 999999, label.pk, None)
+    assert "a span names label 999999, which does not exist" in refused(raw, SPAN_ROW, article.pk, 999999, None)
+    assert "a span names user 999999, which does not exist" in refused(raw, SPAN_ROW, article.pk, label.pk, 999999)
+    raw(SPAN_ROW, article.pk, label.pk, editor.pk)
+    span = Span.objects.get()
+    for column, what in [("label_id", "label"), ("updated_by_id", "user"), ("article_id", "article")]:
+        update = f"UPDATE articles_span SET {column} = 999999 WHERE id = %s"  # noqa: S608 (the test's own columns)
+        assert f"a span names {what} 999999, which does not exist" in refused(raw, update, span.pk)
+
+
+def test_deleting_what_spans_still_name_is_refused_unless_the_app_deletes_them_first(make_article, editor):
+    article, label = make_article("Putin en Moscú"), Label.objects.get(name="PER")
+    raw(SPAN_ROW, article.pk, label.pk, editor.pk)
+    assert f"row {article.pk} of articles_article is still named by spans" in refused(
+        raw, "DELETE FROM articles_article WHERE id = %s", article.pk
+    )
+    assert "articles_label is still named by spans" in refused(
+        raw, "DELETE FROM articles_label WHERE id = %s", label.pk
+    )
+    assert "auth_user is still named by spans" in refused(raw, "DELETE FROM auth_user WHERE id = %s", editor.pk)
+    # The app empties or deletes them first, as the foreign keys had it do.
+    editor.delete()
+    assert Span.objects.get().created_by is None
+    article.delete()
+    assert not Span.objects.exists()

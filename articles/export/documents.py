@@ -1,4 +1,5 @@
-"""The token-based exports, one document per article: JSONL for Prodigy and doccano, DocBin for spaCy.
+"""The token-based exports, one document per article: JSONL for Prodigy and doccano, DocBin for spaCy,
+CoNLL (one token a line with its IOB2 tag) for the tools that read it.
 
 Articles are read through a named cursor with their spans fetched per chunk, and tokenised by spaCy's
 Spanish rules; a span whose edges fall inside a token is reported, never dropped silently.
@@ -88,6 +89,39 @@ def jsonl_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
         json.dumps(jsonl_record(article, report), ensure_ascii=False).encode() + b"\n"
         for article in _articles_with_spans(filters, report)
     )
+    yield from buffered(lines)
+
+
+@functools.cache
+def _sentencizer():
+    """spaCy's rule-based sentence splitter: where the CoNLL export puts its blank lines."""
+    from spacy.pipeline import Sentencizer
+
+    return Sentencizer()
+
+
+def conll_lines(article: Article, report: Report) -> Iterator[str]:
+    """One article in CoNLL: ``-DOCSTART-``, then a token a line with its IOB2 tag, a blank line
+    between sentences (at a line break too). A sentence never ends inside an entity. Spaces and
+    line breaks are not tokens here."""
+    doc = _sentencizer()(_aligned_doc(article, report)[0])
+    yield "-DOCSTART- O\n"
+    pending_break = True
+    for token in doc:
+        if token.is_space:
+            pending_break = pending_break or "\n" in token.text
+            continue
+        inside = token.ent_iob_ == "I"
+        if (pending_break or token.is_sent_start) and not inside:
+            yield "\n"
+        pending_break = False
+        tag = f"{token.ent_iob_}-{token.ent_type_}" if token.ent_iob_ in ("B", "I") else "O"
+        yield f"{token.text} {tag}\n"
+    yield "\n"
+
+
+def conll_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
+    lines = ("".join(conll_lines(article, report)).encode() for article in _articles_with_spans(filters, report))
     yield from buffered(lines)
 
 

@@ -6,7 +6,7 @@ The export page, the download view and ``manage.py export_spans`` all go through
 transaction, so a long export sees one consistent state of the database, and from server-side
 cursors, so the first bytes leave at once and memory stays flat whatever the size: CSV is written by
 PostgreSQL itself (``rows``), JSONL and DocBin read articles through a named cursor with their spans
-fetched per chunk (``documents``).
+fetched per chunk (``documents``), and so does CoNLL.
 
 A generator that is closed early (a client that drops the download) leaves the ``with`` blocks: the
 COPY is cancelled, the named cursor closed and the transaction rolled back.
@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from articles.export.documents import docbin_bytes, jsonl_chunks
+from articles.export.documents import conll_chunks, docbin_bytes, jsonl_chunks
 from articles.export.filters import ExportFilters, allowed
 from articles.export.reading import Report
 from articles.export.rows import csv_chunks
@@ -28,6 +28,7 @@ CONTENT_TYPES = {
     Export.Format.CSV: "text/csv; charset=utf-8",
     Export.Format.JSONL: "application/jsonl; charset=utf-8",
     Export.Format.SPACY: "application/octet-stream",
+    Export.Format.CONLL: "text/plain; charset=utf-8",
 }
 
 
@@ -54,6 +55,8 @@ class ExportRun:
             yield from csv_chunks(self.filters, self.report, excel=self.excel)
         elif self.format == Export.Format.JSONL:
             yield from jsonl_chunks(self.filters, self.report)
+        elif self.format == Export.Format.CONLL:
+            yield from conll_chunks(self.filters, self.report)
         else:
             yield docbin_bytes(self.filters, self.report)
         log.articles, log.spans, log.unaligned = self.report.articles, self.report.spans, len(self.report.unaligned)

@@ -40,7 +40,8 @@ def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
         export = ExportRun(filters, fmt, request.user, excel=excel == "1")
     except ValueError as error:
         return bad_request(str(error))
-    if fmt == Export.Format.SPACY:
+    if fmt in (Export.Format.SPACY, Export.Format.CONLL):
+        # Built whole, so that the header can say how many spans did not align to tokens.
         response = HttpResponse(b"".join(export), content_type=export.content_type)
         response["Export-Unaligned-Spans"] = str(len(export.report.unaligned))
     else:

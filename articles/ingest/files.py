@@ -17,6 +17,7 @@ import charset_normalizer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from articles.ingest.conll import is_tagged_text
 from articles.ingest.formats import READERS, TEXT_FORMATS
 from articles.ingest.records import ArticleRecord, Bad, Problem
 
@@ -175,14 +176,23 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
         for info in entries:
             suffix = PurePosixPath(info.filename).suffix.lower()
             entry_name = f"{name}/{info.filename}"
-            if suffix not in TEXT_FORMATS:
-                yield Problem(entry_name, "", _unsupported(TEXT_FORMATS))
-                return
 
             def opener(info=info) -> BinaryIO:
                 return _Metered(archive.open(info), cap)
 
+            if suffix not in TEXT_FORMATS:
+                if not _tagged(opener):
+                    yield Problem(entry_name, "", _unsupported(TEXT_FORMATS))
+                    return
+                suffix = ".conll"
             yield Source(entry_name, suffix, opener, info.file_size)
+
+
+def _tagged(opener: Callable[[], BinaryIO]) -> bool:
+    """Whether a file of no known name (CoNLL-2002's ``esp.train``) is CoNLL, by its first lines."""
+    with opener() as raw:
+        head = raw.read(_SNIFF_BYTES)
+    return is_tagged_text(head.decode("utf-8-sig", errors="replace").splitlines())
 
 
 def _unsupported(formats: Iterable[str]) -> str:
@@ -208,6 +218,8 @@ def sources(files: Iterable[tuple[str, Path]], zip_limit: int | None = None) -> 
             yield from _zip_sources(path, name, limit)
         elif suffix in TEXT_FORMATS:
             yield Source(name, suffix, lambda path=path: path.open("rb"), path.stat().st_size)
+        elif _tagged(lambda path=path: path.open("rb")):
+            yield Source(name, ".conll", lambda path=path: path.open("rb"), path.stat().st_size)
         else:
             yield Problem(name, "", _unsupported(FORMATS))
 

@@ -3,27 +3,51 @@ each bad line, row or record (a problem of the whole file is raised as ``Bad``).
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 
-import trafilatura
+import msgspec
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import FIELD_LIMITS, ArticleRecord, Bad, Problem, record_from
+from articles.ingest.conll import is_tagged_text, read_conll, read_conll_file
+from articles.ingest.records import (
+    FIELD_LIMITS,
+    ArticleRecord,
+    Bad,
+    Problem,
+    Skipped,
+    build_record,
+    record_from,
+    skipped_answer,
+)
 
 CSV_FIELD_LIMIT = 64 * 1024**2
 
-type Reader = Callable[[io.TextIOWrapper, str], Iterator[ArticleRecord | Problem]]
+type Item = ArticleRecord | Problem | Skipped
+type Reader = Callable[[io.TextIOWrapper, str], Iterator[Item]]
 
 
-def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
-    content = text.read()
+def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+    """One article, unless the file's first lines are CoNLL's (see ``conll.is_tagged_text``)."""
+    head = []
+    for line in text:
+        head.append(line)
+        if sum(1 for seen in head if seen.strip()) == 2:
+            break
+    if is_tagged_text(head):
+        yield from read_conll(itertools.chain(head, text), name)
+        return
+    content = "".join(head) + text.read()
     if not content.strip():
         raise Bad("the file is empty")
     yield record_from({"text": content}, name, "")
 
 
-def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+    # Imported here: trafilatura takes a third of a second to import, which no other format needs.
+    import trafilatura
+
     html = text.read()
     if not html.strip():
         raise Bad("the file is empty")
@@ -36,7 +60,7 @@ def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Pr
     yield record_from({"text": body, "title": title[: FIELD_LIMITS["title"]]}, name, "")
 
 
-def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     # The default limit, 128 KiB a cell, is less than a long feature story.
     csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.DictReader(text)
@@ -77,24 +101,61 @@ def _not_json(error: json.JSONDecodeError) -> str:
     return _("not JSON (%(error)s at column %(column)s)") % {"error": error.msg, "column": error.colno}
 
 
-def _read_jsonl(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+class _Span(msgspec.Struct):
+    start: int
+    end: int
+    label: str
+
+
+class _Record(msgspec.Struct):
+    """The shape of a good JSON record, decoded straight into typed fields: three times as fast as
+    ``json.loads`` and a loop over dicts. A record of any other shape is read again the slow way,
+    which says what is wrong with it."""
+
+    text: str
+    title: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    external_id: str | int | None = None
+    answer: str | None = None
+    spans: list[_Span] | None = None
+    label: list[tuple[int, int, str]] | None = None
+
+
+_decode_record = msgspec.json.Decoder(_Record).decode
+
+
+def _json_record(line: str, name: str, where: str) -> ArticleRecord | Skipped:
+    """One JSON record; raises Bad with the reason."""
+    try:
+        record = _decode_record(line)
+    except msgspec.MsgspecError:
+        try:
+            fields = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise Bad(_not_json(error)) from None
+        return record_from(fields, name, where)
+    fields = {"title": record.title, "source": record.source, "external_id": record.external_id}
+    if skipped_answer({"answer": record.answer}):
+        return Skipped(name, where)
+    spans = [(s.start, s.end, s.label) for s in record.spans or ()]
+    spans += record.label or ()
+    return build_record(record.text, spans, fields | {"published_at": record.published_at}, name, where)
+
+
+def _read_jsonl(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     line_at = _("line %(n)s")
     for number, line in enumerate(text, 1):
         if not line.strip():
             continue
         where = line_at % {"n": number}
         try:
-            fields = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Problem(name, where, _not_json(error))
-            continue
-        try:
-            yield record_from(fields, name, where)
+            yield _json_record(line, name, where)
         except Bad as bad:
             yield Problem(name, where, str(bad))
 
 
-def _read_json(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
+def _read_json(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     try:
         records = json.load(text)
     except json.JSONDecodeError as error:
@@ -117,6 +178,8 @@ READERS: dict[str, Reader] = {
     ".json": _read_json,
     ".html": _read_html,
     ".htm": _read_html,
+    ".conll": read_conll_file,
+    ".iob": read_conll_file,
 }
 
 

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
-from articles.models import Article
+from articles.models import Article, content_hash
+from articles.nlp.pipeline import MAX_LENGTH
 
 TITLE_LENGTH = 120
 MAX_PROBLEMS = 20
@@ -58,6 +59,23 @@ class ArticleRecord:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     reference_spans: list[tuple[int, int]] = field(default_factory=list)
     reference_source: str = ""
+    # The stored body's hash, computed where the record is read (a reader thread, see writer).
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.digest = content_hash(self.text)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record its tool marked as not to keep (Prodigy's "reject" and "ignore" answers): counted, not imported."""
+
+    file: str
+    where: str
+
+
+# Prodigy's answers: "accept" records are kept (as reviewed with ``--reviewed``), the others skipped.
+ANSWERS = ("accept", "reject", "ignore")
 
 
 @dataclass
@@ -66,13 +84,30 @@ class ImportResult:
     articles: int = 0
     duplicates: int = 0
     spans: int = 0
+    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers).
+    skipped: int = 0
     sample_titles: list[str] = field(default_factory=list)
     labels_to_create: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
-        spans = f", {self.spans} spans imported" if self.spans else ""
-        return f"{self.articles} articles created, {self.duplicates} duplicates skipped{spans}."
+        """One sentence of what the run did, e.g. "1 article created, 2 duplicates skipped, 3 spans imported." """
+        parts = [
+            ngettext("%(n)s article created", "%(n)s articles created", self.articles) % {"n": self.articles},
+            ngettext("%(n)s duplicate skipped", "%(n)s duplicates skipped", self.duplicates) % {"n": self.duplicates},
+        ]
+        if self.spans:
+            parts.append(ngettext("%(n)s span imported", "%(n)s spans imported", self.spans) % {"n": self.spans})
+        if self.skipped:
+            parts.append(
+                ngettext(
+                    "%(n)s rejected or ignored record skipped",
+                    "%(n)s rejected or ignored records skipped",
+                    self.skipped,
+                )
+                % {"n": self.skipped}
+            )
+        return ", ".join(parts) + "."
 
 
 def normalise(text: str) -> str:
@@ -106,8 +141,9 @@ def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict
 
 def title_of(text: str) -> str:
     """The first line of a multi-line text, else its first sentence, cut at 120 characters."""
-    first = text.strip().split("\n", 1)[0].strip()
-    if "\n" not in text.strip():
+    first, newline, _rest = text.strip().partition("\n")
+    first = first.strip()
+    if not newline:
         first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
     return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1].rstrip() + "…"
 
@@ -172,50 +208,106 @@ def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
     return out
 
 
-def _check_spans(text: str, spans: list[tuple[int, int, str]]) -> None:
+# Label names already found good, as given -> stripped: checked once per name, not once per span
+# (a file of 400,000 spans has a handful of names). Bounded, whatever a file holds.
+_GOOD_LABELS: dict[str, str] = {}
+_GOOD_LABELS_KEPT = 1000
+
+
+def _label(label: Any, start: int, end: int) -> str:
+    """The span's label name, stripped; raises Bad if it is not one word of at most 32 characters."""
+    if type(label) is str and (name := _GOOD_LABELS.get(label)) is not None:
+        return name
+    if not isinstance(label, str) or not label.strip():
+        raise Bad(_("span %(start)s–%(end)s has no label") % {"start": start, "end": end})
+    if not re.fullmatch(r"\S{1,32}", label.strip()):
+        raise Bad(
+            _("span %(start)s–%(end)s: the label %(label)r is not one word of at most 32 characters")
+            % {"start": start, "end": end, "label": label}
+        )
+    if len(_GOOD_LABELS) < _GOOD_LABELS_KEPT:
+        _GOOD_LABELS[label] = label.strip()
+    return label.strip()
+
+
+def _checked_spans(text: str, spans: list[tuple[int, int, Any]]) -> list[tuple[int, int, str]]:
+    """The spans with their label names stripped, in order of start; raises Bad for the first bad one."""
+    length = len(text)
+    checked = []
     for start, end, label in spans:
-        if not isinstance(label, str) or not label.strip():
-            raise Bad(_("span %(start)s–%(end)s has no label") % {"start": start, "end": end})
-        if not re.fullmatch(r"\S{1,32}", label.strip()):
-            raise Bad(
-                _("span %(start)s–%(end)s: the label %(label)r is not one word of at most 32 characters")
-                % {"start": start, "end": end, "label": label}
-            )
+        name = _label(label, start, end)
         if not 0 <= start < end:
             raise Bad(
                 _("span %(start)s–%(end)s (%(label)s): start must be at least 0 and before end")
                 % {"start": start, "end": end, "label": label}
             )
-        if end > len(text):
+        if end > length:
             raise Bad(
                 _("span %(start)s–%(end)s (%(label)s) ends past the text (%(length)s characters)")
-                % {"start": start, "end": end, "label": label, "length": len(text)}
+                % {"start": start, "end": end, "label": label, "length": length}
             )
-    ordered = sorted(spans)
-    for (a_start, a_end, a_label), (b_start, b_end, b_label) in itertools.pairwise(ordered):
+        checked.append((start, end, name))
+    checked.sort()
+    for (a_start, a_end, a_label), (b_start, b_end, b_label) in itertools.pairwise(checked):
         if b_start < a_end:
             raise Bad(
                 _("span %(a_start)s–%(a_end)s (%(a_label)s) overlaps span %(b_start)s–%(b_end)s (%(b_label)s)")
                 % dict(a_start=a_start, a_end=a_end, a_label=a_label, b_start=b_start, b_end=b_end, b_label=b_label)
             )
+    return checked
 
 
-def record_from(fields: dict, file: str, where: str) -> ArticleRecord:
-    """An article from the fields of a CSV row or a JSON record; raises Bad with the reason."""
+def check_text(text: str) -> None:
+    """What every article's text must be, whatever its format: not empty, not binary, and not longer
+    than the model reads (its ``max_length``)."""
+    if not text or text.isspace():
+        raise Bad(_("the text is empty"))
+    if "\x00" in text:
+        raise Bad(_("the text holds a NUL character (binary data?)"))
+    if len(text) > MAX_LENGTH:
+        raise Bad(
+            _("the article has %(length)s characters, more than the model's limit of %(limit)s")
+            % {"length": f"{len(text):,}", "limit": f"{MAX_LENGTH:,}"}
+        )
+
+
+def skipped_answer(fields: dict) -> bool:
+    """Whether a record is a Prodigy answer not to keep; raises Bad for an answer Prodigy never gives."""
+    answer = fields.get("answer")
+    if answer is None:
+        return False
+    if answer not in ANSWERS:
+        raise Bad(
+            _("`answer` must be one of %(answers)s, not %(value)r") % {"answers": ", ".join(ANSWERS), "value": answer}
+        )
+    return answer != "accept"
+
+
+def record_from(fields: dict, file: str, where: str) -> ArticleRecord | Skipped:
+    """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
+    rejected or ignored Prodigy answer); raises Bad with the reason."""
     if not isinstance(fields, dict):
         raise Bad(_("a record must be a JSON object, not %(type)s") % {"type": type(fields).__name__})
+    if skipped_answer(fields):
+        return Skipped(file, where)
     text = fields.get("text")
     if text is None:
         raise Bad(_("no `text`"))
     if not isinstance(text, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
-    if not text.strip():
-        raise Bad(_("the text is empty"))
-    if "\x00" in text:
-        raise Bad(_("the text holds a NUL character (binary data?)"))
-    spans = _raw_spans(fields)
-    _check_spans(text, spans)
-    body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
+    return build_record(text, _raw_spans(fields), fields, file, where)
+
+
+def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, file: str, where: str) -> ArticleRecord:
+    """An article from its text, its spans as (start, end, label) in that text, and its other fields
+    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason."""
+    check_text(text)
+    spans = _checked_spans(text, spans)
+    body = normalise(text)
+    if body is not text:
+        # Rare: normalisation changed the text, so the offsets move with it.
+        body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
+        spans = [(moved[start], moved[end], label) for start, end, label in spans]
     title = _string(fields, "title")
     return ArticleRecord(
         text=body,
@@ -225,5 +317,5 @@ def record_from(fields: dict, file: str, where: str) -> ArticleRecord:
         source=_string(fields, "source"),
         published_at=_published_at(fields.get("published_at")),
         external_id=_string(fields, "external_id"),
-        spans=[(moved[start], moved[end], label.strip()) for start, end, label in spans],
+        spans=spans,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.contrib.auth.models import AbstractBaseUser
 
 from articles.ingest.files import Meter, read, total_size
+from articles.ingest.indexing import index_articles
 from articles.ingest.records import ImportResult
 from articles.ingest.writer import import_records
 from articles.models import ImportBatch
@@ -25,22 +26,27 @@ def import_files(
     encoding: str = "",
     create_labels: bool = False,
     preannotate: bool = True,
+    reviewed: bool = False,
     dry_run: bool = False,
     on_progress: Progress | None = None,
 ) -> ImportResult:
     """Reads the files and imports them all or nothing (raises ImportFailed); with ``dry_run``,
-    only checks them and returns what an import would do, problems included."""
+    only checks them and returns what an import would do, problems included. With ``reviewed``
+    the files' spans are the editors' final ones and the articles are reviewed (gold data)."""
     total, meter = total_size(files), Meter()
     result = import_records(
         read(files, meter, encoding),
         user=user,
         batch=batch,
         create_labels=create_labels,
+        reviewed=reviewed,
         dry_run=dry_run,
         on_progress=on_progress and (lambda result: on_progress(meter.done, total, result)),
     )
     if result.created and not dry_run:
         sample(result.created, batch)
-    if preannotate and result.created and not dry_run:
-        queue_preannotation(result.created)
+        # Queued in the import's transaction: the tasks exist exactly when the articles do.
+        index_articles.enqueue()
+        if preannotate and not reviewed:
+            queue_preannotation(result.created)
     return result

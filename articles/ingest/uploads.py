@@ -73,7 +73,13 @@ def _stored_name(index: int, name: str) -> str:
 
 @transaction.atomic
 def receive(
-    uploaded: Iterable[UploadedFile], user: AbstractBaseUser, *, encoding: str, create_labels: bool, preannotate: bool
+    uploaded: Iterable[UploadedFile],
+    user: AbstractBaseUser,
+    *,
+    encoding: str,
+    create_labels: bool,
+    preannotate: bool,
+    reviewed: bool = False,
 ) -> ImportBatch:
     """Keeps the uploaded files in a new batch's folder and queues their check."""
     uploaded = list(uploaded)
@@ -86,6 +92,7 @@ def receive(
         encoding=encoding,
         create_labels=create_labels,
         preannotate=preannotate,
+        reviewed=reviewed,
     )
     folder(batch).mkdir(parents=True, exist_ok=True)
     for (_name, path), f in zip(files_of(batch), uploaded, strict=True):
@@ -117,6 +124,16 @@ def progress(batch: ImportBatch) -> dict:
         return {"done": 0, "total": sum(f["size"] for f in batch.files) or 1, "articles": 0}
 
 
+def summary(batch: ImportBatch) -> str:
+    """What an imported batch did, in the words of an import run's summary."""
+    return ImportResult(
+        articles=batch.created_count,
+        duplicates=batch.duplicate_count,
+        spans=batch.span_count,
+        skipped=batch.skipped_count,
+    ).summary()
+
+
 def _forget(batch: ImportBatch) -> None:
     shutil.rmtree(folder(batch), ignore_errors=True)
 
@@ -127,6 +144,7 @@ def check(batch: ImportBatch) -> ImportBatch:
         files_of(batch),
         encoding=batch.encoding,
         create_labels=batch.create_labels,
+        reviewed=batch.reviewed,
         dry_run=True,
         on_progress=lambda done, total, result: write_progress(batch, done, total, result),
     )
@@ -136,6 +154,7 @@ def check(batch: ImportBatch) -> ImportBatch:
         "articles": result.articles,
         "duplicates": result.duplicates,
         "spans": result.spans,
+        "skipped": result.skipped,
         "sample_titles": result.sample_titles,
         "labels_to_create": result.labels_to_create,
     }
@@ -168,6 +187,7 @@ def run_import(batch: ImportBatch) -> ImportBatch:
             encoding=batch.encoding,
             create_labels=batch.create_labels,
             preannotate=batch.preannotate,
+            reviewed=batch.reviewed,
             on_progress=lambda done, total, result: write_progress(batch, done, total, result),
         )
     except ImportFailed as failed:

@@ -91,6 +91,7 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
         encoding=encoding,
         create_labels=request.POST.get("create_labels") == "on",
         preannotate=request.POST.get("preannotate") == "on",
+        reviewed=request.POST.get("reviewed") == "on",
     )
     return redirect("articles:upload-batch", batch.pk)
 
@@ -104,7 +105,12 @@ def _get_batch_for_admin(request: HttpRequest, pk: int) -> ImportBatch:
 def upload_batch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     batch = _get_batch_for_admin(request, pk)
     running = batch.status in (ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING)
-    context = {"batch": batch, "running": running, "progress": uploads.progress(batch) if running else None}
+    context = {
+        "batch": batch,
+        "running": running,
+        "progress": uploads.progress(batch) if running else None,
+        "summary": uploads.summary(batch),
+    }
     template = "articles/upload_batch.html#batch-status" if request.htmx else "articles/upload_batch.html"
     return render(request, template, context)
 

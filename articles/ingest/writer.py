@@ -1,32 +1,41 @@
 """Writing imported articles in one transaction: all of a run, or nothing.
 
-Records are written in batches of set-based statements (COPY for the articles, one statement for
-their spans and history), and only the content hashes of a run stay in memory. One bad record
-anywhere rolls the whole run back. Uploads, ``import_articles`` and the seeds all come through
-``import_records``.
+Records are read and parsed by a thread of their own while this one writes the ones before them,
+a chunk at a time, each chunk in a few statements: COPY for the articles, COPY for their spans
+(``Span.objects.insert_new``, the one way spans are stored in bulk). Only the content hashes of a
+run stay in memory. One bad record anywhere rolls the whole run back. Uploads, ``import_articles``
+and the seeds all come through ``import_records``.
 """
 
-import itertools
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import MAX_PROBLEMS, ArticleRecord, ImportFailed, ImportResult, Problem, title_of
-from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, content_hash
+from articles.ingest.records import MAX_PROBLEMS, ArticleRecord, ImportFailed, ImportResult, Problem, Skipped
+from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span
 
 BATCH_SIZE = 2000
 SAMPLE_TITLES = 5
+# Chunks read ahead of the one being written: enough to keep the database busy, few enough that
+# memory stays flat.
+READ_AHEAD = 2
+
+type Item = ArticleRecord | Problem | Skipped
 
 
 def import_records(
-    items: Iterable[ArticleRecord | Problem],
+    items: Iterable[Item],
     *,
     user: AbstractBaseUser | None = None,
     batch: ImportBatch | None = None,
     create_labels: bool = False,
+    reviewed: bool = False,
     dry_run: bool = False,
     on_progress: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
@@ -34,18 +43,23 @@ def import_records(
 
     All or nothing: any Problem among the items (or found here: an unknown label) raises
     ImportFailed and the transaction writes nothing. With ``dry_run`` nothing is written and the
-    problems are returned in the result instead: that is the preview of an upload.
+    problems are returned in the result instead: that is the preview of an upload. With
+    ``reviewed`` the articles are stored as reviewed, their spans as the editors' final ones.
     """
     result = ImportResult()
     with transaction.atomic():
         labels = set(Label.objects.values_list("name", flat=True))
         seen: set[str] = set()
         new_labels: set[str] = set()
-        for chunk in itertools.batched(items, BATCH_SIZE):
+        writer = _Writer(user, batch, reviewed, timezone.now())
+        for chunk in read_ahead(items, BATCH_SIZE):
             records = []
             for item in chunk:
                 if isinstance(item, Problem):
                     result.problems.append(item)
+                    continue
+                if isinstance(item, Skipped):
+                    result.skipped += 1
                     continue
                 unknown = {label for _, _, label in item.spans} - labels
                 if unknown and not create_labels:
@@ -65,7 +79,12 @@ def import_records(
                 records.append(item)
             if len(result.problems) >= MAX_PROBLEMS:
                 break
-            _store(records, result, seen, user, batch, write=not dry_run and not result.problems, labels=new_labels)
+            new = _new(records, result, seen)
+            if new and not dry_run and not result.problems:
+                if new_labels - labels:
+                    Label.objects.ensure(new_labels)
+                    labels |= new_labels
+                writer.write(new, result)
             if on_progress:
                 on_progress(result)
         result.problems = result.problems[:MAX_PROBLEMS]
@@ -78,99 +97,150 @@ def import_records(
             if batch is not None:
                 # Saved with the articles: the summary and what it counts commit together.
                 batch.created_count, batch.duplicate_count = result.articles, result.duplicates
-                batch.span_count, batch.finished_at = result.spans, timezone.now()
-                batch.status = ImportBatch.Status.DONE
-                batch.save(update_fields=["created_count", "duplicate_count", "span_count", "status", "finished_at"])
+                batch.span_count, batch.skipped_count = result.spans, result.skipped
+                batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
+                batch.save(
+                    update_fields=[
+                        "created_count",
+                        "duplicate_count",
+                        "span_count",
+                        "skipped_count",
+                        "status",
+                        "finished_at",
+                    ]
+                )
     return result
 
 
-def _store(
-    records: list[ArticleRecord],
-    result: ImportResult,
-    seen: set[str],
-    user: AbstractBaseUser | None,
-    batch: ImportBatch | None,
-    *,
-    write: bool,
-    labels: set[str],
-) -> None:
-    hashes = {id(r): content_hash(r.text) for r in records}
+def _new(records: list[ArticleRecord], result: ImportResult, seen: set[str]) -> list[ArticleRecord]:
+    """The records whose text is not in the database nor earlier in the run; the others are counted."""
     existing = set(
-        Article.objects.filter(content_hash__in=list(hashes.values())).values_list("content_hash", flat=True)
+        Article.objects.filter(content_hash__in=[r.digest for r in records]).values_list("content_hash", flat=True)
     )
     new = []
     for record in records:
-        digest = hashes[id(record)]
-        if digest in existing or digest in seen:
+        if record.digest in existing or record.digest in seen:
             result.duplicates += 1
             continue
-        seen.add(digest)
-        new.append((record, digest))
+        seen.add(record.digest)
+        new.append(record)
     result.articles += len(new)
-    result.spans += sum(len(record.spans) for record, _ in new)
-    result.sample_titles += [record.title for record, _ in new[: SAMPLE_TITLES - len(result.sample_titles)]]
-    if not write or not new:
-        return
-    if labels:
-        Label.objects.ensure(labels)
-    articles = _copy_articles(
-        Article(
-            title=record.title or title_of(record.text),
-            body=record.text,
-            body_length=len(record.text),
-            content_hash=digest,
-            source=record.source,
-            published_at=record.published_at,
-            external_id=record.external_id,
-            batch=batch,
-            created_by=user,
+    result.spans += sum(len(record.spans) for record in new)
+    result.sample_titles += [record.title for record in new[: SAMPLE_TITLES - len(result.sample_titles)]]
+    return new
+
+
+# Every column an imported article sets; the others are empty (NULL, or their database default).
+_ARTICLE_COLUMNS = (
+    "id, title, body, body_length, content_hash, source, published_at, external_id, batch_id, status, version, "
+    "created_at, created_by_id, updated_at, reviewed_at, reviewed_by_id"
+)
+COPY_ARTICLES = f"COPY articles_article ({_ARTICLE_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+ARTICLE_TYPES = [
+    "int8", "varchar", "text", "int4", "varchar", "varchar", "timestamptz", "varchar", "int8", "varchar", "int4",
+    "timestamptz", "int4", "timestamptz", "timestamptz", "int4",
+]  # fmt: skip
+
+
+class _Writer:
+    """Writes chunks of new records: their articles with COPY (ids drawn from the table's sequence
+    first, so the spans know them), then their spans. Constraints and triggers apply to COPY as to
+    INSERT."""
+
+    def __init__(self, user: AbstractBaseUser | None, batch: ImportBatch | None, reviewed: bool, now: datetime) -> None:
+        self.user_id = user.pk if user else None
+        self.batch_id = batch.pk if batch else None
+        self.status = Article.Status.REVIEWED if reviewed else Article.Status.NEW
+        self.reviewed_at, self.reviewed_by = (now, self.user_id) if reviewed else (None, None)
+        self.now = now
+
+    def write(self, records: list[ArticleRecord], result: ImportResult) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('articles_article', 'id')) FROM generate_series(1, %s)",
+                [len(records)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            fixed = (self.batch_id, self.status.value, 1, self.now, self.user_id, self.now, self.reviewed_at)
+            with cursor.cursor.copy(COPY_ARTICLES) as copy:
+                copy.set_types(ARTICLE_TYPES)
+                for pk, r in zip(ids, records, strict=True):
+                    head = (pk, r.title, r.text, len(r.text), r.digest, r.source, r.published_at, r.external_id)
+                    copy.write_row((*head, *fixed, self.reviewed_by))
+        result.created += ids
+        labels = Label.objects.ids()
+        # The history of an imported span is its own row and its article's batch: who imported it, when.
+        Span.objects.insert_new(
+            [
+                (pk, start, end, labels[label])
+                for pk, r in zip(ids, records, strict=True)
+                for start, end, label in r.spans
+            ],
+            origin=Span.Origin.IMPORT,
+            now=self.now,
+            created_by_id=self.user_id,
         )
-        for record, digest in new
-    )
-    result.created += [article.pk for article in articles]
-    pairs = list(zip(articles, (record for record, _ in new), strict=True))
-    _add_spans(pairs, user)
-    ReferenceSpan.objects.bulk_create(
-        ReferenceSpan(article=article, start=start, end=end, source=record.reference_source)
-        for article, record in pairs
-        for start, end in record.reference_spans
-    )
+        references = [
+            ReferenceSpan(article_id=pk, start=start, end=end, source=r.reference_source)
+            for pk, r in zip(ids, records, strict=True)
+            for start, end in r.reference_spans
+        ]
+        if references:
+            ReferenceSpan.objects.bulk_create(references)
 
 
-def _add_spans(pairs: list[tuple[Article, ArticleRecord]], user: AbstractBaseUser | None) -> None:
-    """The records' spans, as origin ``import``, with their history, in one statement.
+def read_ahead(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """The items in lists of ``size``, read by a thread of their own: while the caller writes one
+    list, the thread reads and parses the next ones (parsing and PostgreSQL's work then share the
+    machine's cores). The thread speaks the caller's language, for the problems it words."""
+    chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+    language = translation.get_language()
 
-    The articles were created in this transaction, so no other transaction can see them yet: there
-    is no row to lock or version to check. The history records who imported them on the article's
-    batch, not as the actor: an editor's undo walks back their own changes only, never the import.
-    """
-    labels = Label.objects.ids()
-    rows = [(article.pk, start, end, labels[label]) for article, record in pairs for start, end, label in record.spans]
-    versions = {article.pk: article.version for article, record in pairs if record.spans}
-    Span.objects.insert_with_history(
-        rows, versions, origin=Span.Origin.IMPORT, now=timezone.now(), created_by_id=user.pk if user else None
-    )
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
+    def read() -> None:
+        iterator = iter(items)
+        with translation.override(language):
+            try:
+                chunk: list[Item] = []
+                for item in iterator:
+                    chunk.append(item)
+                    if len(chunk) == size:
+                        if not put(chunk):
+                            return
+                        chunk = []
+                if chunk and not put(chunk):
+                    return
+                put(None)
+            except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+                put(error)
+            finally:
+                # A run stopped early (too many problems) closes its files now, not when collected.
+                getattr(iterator, "close", lambda: None)()
 
-def _copy_articles(articles: Iterable[Article]) -> list[Article]:
-    """Inserts the articles with PostgreSQL's COPY, several times faster than INSERT for long bodies.
-
-    The ids are taken from the table's sequence first, so the articles (and their spans) know them.
-    Constraints and triggers apply to COPY as to INSERT.
-    """
-    articles = list(articles)
-    table = Article._meta.db_table
-    now = timezone.now()
-    fields = [f for f in Article._meta.concrete_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(articles)]
-        )
-        for article, (pk,) in zip(articles, cursor.fetchall(), strict=True):
-            article.pk = pk
-            article.created_at = article.updated_at = now
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:
-            for article in articles:
-                copy.write_row([getattr(article, f.attname) for f in fields])
-    return articles
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            try:
+                chunk = chunks.get(timeout=1)
+            except queue.Empty:
+                if not reader.is_alive() and chunks.empty():
+                    raise RuntimeError("the import's reader thread stopped without a word") from None
+                continue
+            if chunk is None:
+                return
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield chunk
+    finally:
+        stop.set()
+        reader.join()

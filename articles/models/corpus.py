@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db import models
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
+from django.db import connection, models
 from django.db.models import Exists, F, Func, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -114,6 +114,8 @@ class ImportBatch(models.Model):
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
+    # Gold data: the files' spans are the editors' final ones and the articles are reviewed.
+    reviewed = models.BooleanField(default=False)
     # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
     # What the check found: article count, sample titles, spans, duplicates, labels to create.
@@ -122,6 +124,8 @@ class ImportBatch(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     span_count = models.PositiveIntegerField(default=0)
+    # Records the files mark as not to keep (Prodigy's "reject" and "ignore" answers).
+    skipped_count = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -138,8 +142,9 @@ class ImportBatch(models.Model):
 
 class ArticleQuerySet(models.QuerySet):
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """Never pre-annotated, and not set aside by a failure."""
-        return self.filter(status=Article.Status.NEW, preannotation_error="")
+        """Never pre-annotated, not set aside by a failure, and not from an import that said no to
+        pre-annotation: every sweep reads this, so a batch's "no" holds for every later task."""
+        return self.filter(status=Article.Status.NEW, preannotation_error="").exclude(batch__preannotate=False)
 
     def failed_preannotation(self) -> "ArticleQuerySet":
         return self.exclude(preannotation_error="")
@@ -160,9 +165,25 @@ class ArticleQuerySet(models.QuerySet):
         ).select_related("updated_by", "leased_by")
 
     def matching(self, text: str) -> "ArticleQuerySet":
-        """Articles whose title or body match a web-style query: words, "a phrase", -excluded, or."""
+        """Articles whose title or body match a web-style query: words, "a phrase", -excluded, or.
+
+        Through the built documents' index; an article whose document is not built yet is matched
+        on its own title and body, parsed for this query (see ArticleSearch)."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        return self.filter(search__document=query)
+        # Every article has its search row (an inner join), so PostgreSQL reads the built rows that
+        # match through the document index and the pending ones through their own partial index.
+        return (
+            self.filter(search__isnull=False)
+            .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
+            .filter(Q(search__document=query) | Q(search__document__isnull=True, unbuilt=query))
+        )
+
+    def containing(self, text: str) -> "ArticleQuerySet":
+        """Articles whose body contains ``text``: through the trigram index of the built body
+        copies, and in the bodies themselves of articles whose copy is not built yet."""
+        return self.filter(search__isnull=False).filter(
+            Q(search__body__contains=text) | Q(search__document__isnull=True, body__contains=text)
+        )
 
     def with_label(self, label: "Label") -> "ArticleQuerySet":
         return self.filter(Exists(Span.objects.filter(article=OuterRef("pk"), label=label)))
@@ -221,9 +242,12 @@ class Article(models.Model):
     Status = ArticleStatus
 
     title = models.CharField(max_length=300)
+    # Stored uncompressed (STORAGE EXTERNAL, see the migrations): compressing 3,000 characters cost an
+    # import more than writing them, and reads of a body slice it without inflating it whole.
     body = models.TextField()
     body_length = models.PositiveIntegerField(editable=False)
-    content_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique by a constraint, not by ``unique=True``, which adds a second index for LIKE on hashes.
+    content_hash = models.CharField(max_length=64, editable=False)
     source = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
@@ -249,7 +273,7 @@ class Article(models.Model):
     leased_until = models.DateTimeField(null=True, blank=True)
     # In the double-annotation sample: two editors annotate it, each in a version of their own, and
     # a reviewer adjudicates (see models.review).
-    double = models.BooleanField(default=False)
+    double = models.BooleanField(default=False, db_default=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -276,6 +300,7 @@ class Article(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=ArticleStatus.values), name="article_status_valid"),
             models.CheckConstraint(condition=Q(version__gte=1), name="article_version_positive"),
+            models.UniqueConstraint(fields=["content_hash"], name="article_content_hash_unique"),
         ]
 
     def __str__(self) -> str:
@@ -316,9 +341,46 @@ class Article(models.Model):
         return bool(released)
 
 
+class ArticleSearchQuerySet(models.QuerySet):
+    def pending(self) -> "ArticleSearchQuerySet":
+        """Rows of articles whose document and body copy are not built yet."""
+        return self.filter(document__isnull=True)
+
+    def build(self, limit: int) -> int:
+        """Builds the document and body copy of up to ``limit`` pending rows, in one statement;
+        returns how many. Rows another transaction is building are skipped, so builders in
+        several workers share the work without waiting for one another."""
+        with connection.cursor() as cursor:
+            cursor.execute(BUILD_SEARCH, [limit])
+            return cursor.rowcount
+
+
+# The document as migration 0006's trigger built it: title (weight A) and body (B), Spanish.
+BUILD_SEARCH = f"""
+WITH todo AS (
+    SELECT article_id FROM articles_articlesearch WHERE document IS NULL
+    ORDER BY article_id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+UPDATE articles_articlesearch s
+SET document = setweight(to_tsvector('{SEARCH_CONFIG}', a.title), 'A')
+               || setweight(to_tsvector('{SEARCH_CONFIG}', a.body), 'B'),
+    body = a.body
+FROM todo JOIN articles_article a ON a.id = todo.article_id
+WHERE s.article_id = todo.article_id
+"""  # noqa: S608 (SEARCH_CONFIG is this module's constant, not input)
+
+
 class ArticleSearch(models.Model):
-    """What searching the corpus reads, written only by a PostgreSQL trigger: the article's full-text
-    document, and a copy of its body under a trigram index, for propagation's substring search.
+    """What searching the corpus reads: the article's full-text document, and a copy of its body
+    under a trigram index, for propagation's substring search.
+
+    A statement trigger gives every new article a pending row (both columns empty) as the article is
+    written; ``build()``, run by a worker after an import (``articles.ingest.indexing``), fills it in.
+    Parsing 3,000 characters into a Spanish document and indexing their trigrams costs PostgreSQL
+    about a millisecond per article, several times what writing the article and its spans costs an
+    import, so an import leaves it to a worker. Until then search and propagation read a pending
+    article's own title and body (``ArticleQuerySet.matching`` and ``containing``): they find it
+    all the same, only slower. A changed title updates a built document (a row trigger).
 
     A table of its own, written once per article: an article's row is written again on every span
     change and every pre-annotated batch, and PostgreSQL indexes each new version of a row in all of
@@ -328,14 +390,20 @@ class ArticleSearch(models.Model):
     """
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
-    document = SearchVectorField()
-    body = models.TextField(editable=False)
+    document = SearchVectorField(null=True)
+    body = models.TextField(null=True, editable=False)
+
+    objects = ArticleSearchQuerySet.as_manager()
 
     class Meta:
         indexes = [
-            GinIndex(fields=["document"], name="articlesearch_document"),
+            # Both over built rows only: a pending row costs its article's import no index entry.
+            GinIndex(fields=["document"], name="articlesearch_document", condition=Q(document__isnull=False)),
             # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
-            GinIndex(OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm"),
+            GinIndex(
+                OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm", condition=Q(body__isnull=False)
+            ),
+            models.Index(fields=["article"], name="articlesearch_pending", condition=Q(document__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -12,14 +12,21 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def someone(db_index: bool = True) -> models.ForeignKey:
+def someone(db_index: bool = True, db_constraint: bool = True) -> models.ForeignKey:
     """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
 
     ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that
-    have someone, with ``someone_index``.
+    have someone, with ``someone_index``. ``db_constraint=False`` where a trigger checks the users
+    of a whole statement instead of a foreign key checking row by row (spans).
     """
     return models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=db_index
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=db_index,
+        db_constraint=db_constraint,
     )
 
 

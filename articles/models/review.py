@@ -118,6 +118,9 @@ class VersionSpan(SpanFields):
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="version_spans", db_index=False
     )
+    label = models.ForeignKey("articles.Label", on_delete=models.PROTECT, related_name="versionspans")
+    created_by = someone(db_index=False)
+    updated_by = someone(db_index=False)
 
     class Meta:
         ordering = ["annotation", "start"]

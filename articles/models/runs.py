@@ -10,6 +10,7 @@ class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
     JSONL = "jsonl", "JSONL"
     SPACY = "spacy", "spaCy DocBin"
+    CONLL = "conll", "CoNLL (IOB2)"
 
 
 class Export(models.Model):

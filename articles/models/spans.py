@@ -4,9 +4,8 @@ An article's spans stay inside its body and apart from one another by PostgreSQL
 spans_valid triggers); history rows are never updated (a trigger refuses it). See the migrations.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models
@@ -30,57 +29,91 @@ class SpanQuerySet(models.QuerySet):
         rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
         return {row["article_id"]: row["n"] for row in rows}
 
-    def insert_with_history(
+    def insert_new(
         self,
         rows: Sequence[tuple[int, int, int, int]],
-        versions: Mapping[int, int],
         *,
         origin: str,
         now: datetime,
         created_by_id: int | None = None,
         model: tuple[str, str] = ("", ""),
+        history: Mapping[int, int] | None = None,
     ) -> int:
-        """Stores spans given as (article id, start, end, label id), each with its "created" history
-        row at its article's version in ``versions``, in one statement; returns how many.
+        """Stores new spans given as (article id, start, end, label id) with PostgreSQL's COPY;
+        returns how many.
 
         The one way new spans are stored in bulk, for the model's output and for imports alike: no
-        model instance per span, a few arrays whatever their number. ``model`` is the (name, version)
-        of the pipeline that proposed them. The caller holds the articles (locked, or created in its
-        own transaction): no check of versions here.
+        model instance per span, rows streamed in COPY's binary format, checked by PostgreSQL once
+        per statement. ``model`` is the (name, version) of the pipeline that proposed them. With
+        ``history`` (article id -> version), each span also gets its "created" history row at its
+        article's version: the model's proposals, which the quality figures read back. An imported
+        span's creation is on its own row (origin, created_at, created_by) and its article's batch.
+        The caller holds the articles (locked, or created in its own transaction): no check of
+        versions here.
         """
         if not rows:
             return 0
         name, version = model
         with connection.cursor() as cursor:
-            cursor.execute(
-                INSERT_WITH_HISTORY,
-                {
-                    "articles": int_array(row[0] for row in rows),
-                    "starts": int_array(row[1] for row in rows),
-                    "ends": int_array(row[2] for row in rows),
-                    "labels": int_array(row[3] for row in rows),
-                    "version_of": int_array(versions),
-                    "versions": int_array(versions.values()),
-                    "origin": origin,
-                    "kind": SpanEventKind.CREATED,
-                    "name": name,
-                    "version": version,
-                    "model": f"{name} {version}" if name else "",
-                    "created_by": created_by_id,
-                    "now": now,
-                },
-            )
+            ids = []
+            if history is not None:
+                # The spans' ids first, from their sequence, so that their history can name them, and
+                # the labels' names the history rows carry, in one round trip.
+                cursor.execute(IDS_AND_LABELS, [len(rows)])
+                ids, label_ids, label_names = cursor.fetchone()
+                names = dict(zip(label_ids, label_names, strict=True))
+            with cursor.cursor.copy(COPY_SPANS[bool(ids)]) as copy:
+                copy.set_types(SPAN_TYPES[bool(ids)])
+                fixed = (origin, name, version, created_by_id, now, now)
+                if ids:
+                    for pk, row in zip(ids, rows, strict=True):
+                        copy.write_row((pk, *row, *fixed))
+                else:
+                    for row in rows:
+                        copy.write_row((*row, *fixed))
+            if history is not None:
+                described = f"{name} {version}" if name else ""
+                kind = SpanEventKind.CREATED.value
+                with cursor.cursor.copy(COPY_CREATED) as copy:
+                    copy.set_types(CREATED_TYPES)
+                    for pk, (article, start, end, label) in zip(ids, rows, strict=True):
+                        copy.write_row(
+                            (article, pk, kind, origin, now, history[article], start, end, names[label], described, "")
+                        )
         return len(rows)
 
 
-INSERT_WITH_HISTORY = (Path(__file__).parent / "sql" / "insert_spans.sql").read_text()
-
-
-def int_array(values: Iterable[int]) -> str:
-    """Integers as a PostgreSQL array literal, for a parameter cast to an array type. psycopg would
-    build the text of a list element by element in Python: storing a batch would take a worker a
-    fifth longer."""
-    return "{" + ",".join(map(str, values)) + "}"
+IDS_AND_LABELS = """
+SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('articles_span', 'id')) FROM generate_series(1, %s)), l.ids, l.names
+FROM (SELECT array_agg(id) AS ids, array_agg(name) AS names FROM articles_label) l
+"""
+_SPAN_COLUMNS = (
+    'article_id, start, "end", label_id, origin, model_name, model_version, created_by_id, created_at, updated_at'
+)
+_SPAN_TYPES = ["int8", "int4", "int4", "int8", "varchar", "varchar", "varchar", "int4", "timestamptz", "timestamptz"]
+# Without ids (the sequence fills them in) and with ids drawn beforehand.
+COPY_SPANS = {
+    False: f"COPY articles_span ({_SPAN_COLUMNS}) FROM STDIN (FORMAT BINARY)",
+    True: f"COPY articles_span (id, {_SPAN_COLUMNS}) FROM STDIN (FORMAT BINARY)",
+}
+SPAN_TYPES = {False: _SPAN_TYPES, True: ["int8", *_SPAN_TYPES]}
+COPY_CREATED = (
+    "COPY articles_spanevent (article_id, span_id, kind, origin, at, article_version, "
+    "after_start, after_end, after_label, model, before_label) FROM STDIN (FORMAT BINARY)"
+)
+CREATED_TYPES = [
+    "int8",
+    "int8",
+    "varchar",
+    "varchar",
+    "timestamptz",
+    "int4",
+    "int4",
+    "int4",
+    "varchar",
+    "varchar",
+    "varchar",
+]
 
 
 class SpanOrigin(models.TextChoices):
@@ -97,16 +130,13 @@ class SpanFields(models.Model):
 
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    # Label.spans for Span, Label.versionspans for VersionSpan.
-    label = models.ForeignKey("articles.Label", on_delete=models.PROTECT, related_name="%(class)ss")
     origin = models.CharField(max_length=8, choices=Origin)
     model_name = models.CharField(max_length=200, blank=True)
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = someone(db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
-    # Null while a model span is as the model proposed it; set by any editor action on it.
-    updated_by = someone(db_index=False)
+    # And a label, who created it, and who changed it last: empty while a model span is as the model
+    # proposed it, set by any editor action on it.
 
     objects = SpanQuerySet.as_manager()
 
@@ -125,8 +155,18 @@ class Span(SpanFields):
     """A span of the article: the editors' answer once it is reviewed, what export, quality and
     training read."""
 
-    # Indexed by span_article_start, which begins with it.
-    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False)
+    # No row-by-row foreign keys: the spans_valid triggers check an inserting statement's articles,
+    # labels and users at once (a row check per span cost more than storing the span), and the
+    # parents' delete triggers refuse to leave a span behind. Indexed by span_article_start.
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False, db_constraint=False
+    )
+    # Not indexed: spans are read by article; a label's are looked up only when an admin deletes it.
+    label = models.ForeignKey(
+        "articles.Label", on_delete=models.PROTECT, related_name="spans", db_index=False, db_constraint=False
+    )
+    created_by = someone(db_index=False, db_constraint=False)
+    updated_by = someone(db_index=False, db_constraint=False)
 
     class Meta:
         ordering = ["article", "start"]

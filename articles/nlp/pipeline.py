@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 # Texts per nlp.pipe batch, and so articles per claimed batch of a worker.
 BATCH_SIZE = 32
+# spaCy's Language.max_length, the limit of every pipeline loaded here: imports refuse longer
+# articles without loading spaCy to ask.
+MAX_LENGTH = 1_000_000
 log = logging.getLogger(__name__)
 
 
@@ -114,6 +117,7 @@ def load(name_or_path: str) -> Language:
 
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
+    nlp.max_length = MAX_LENGTH
     log.info("Loaded %s; its layers multiply with %s", name_or_path, kernels.ops_in(nlp))
     return nlp
 

@@ -65,9 +65,7 @@ def store_model_output(
     now = timezone.now()
     # The history rows carry the version the article reaches below.
     versions = {article.pk: article.version + 1 for article in articles}
-    Span.objects.insert_with_history(
-        new, versions, origin=Span.Origin.MODEL, now=now, model=(model_name, model_version)
-    )
+    Span.objects.insert_new(new, origin=Span.Origin.MODEL, now=now, model=(model_name, model_version), history=versions)
     Article.objects.filter(pk__in=ids).update(
         status=Case(When(status=Article.Status.NEW, then=Value(Article.Status.PRE_ANNOTATED)), default=F("status")),
         version=F("version") + 1,

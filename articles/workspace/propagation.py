@@ -67,7 +67,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     reviewed yet; returns the number of suggestions offered.
 
     PostgreSQL finds the articles (``LIKE`` through the trigram index on the search table's copies of
-    the bodies); Python only locates
+    the bodies, see ``ArticleQuerySet.containing``); Python only locates
     the occurrences inside those few. A place already holding a span is skipped, except an untouched
     model span of exactly that text with another label, which accepting the suggestion relabels.
     """
@@ -76,7 +76,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
         return 0
     candidates = list(
         Article.objects.exclude(status=Article.Status.REVIEWED)
-        .filter(search__body__contains=text)
+        .containing(text)
         # No ordering: the first matches the index yields will do, without sorting every match of a common name.
         .order_by()
         .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]

@@ -3,9 +3,7 @@
 Run with ``make bench``. Prints the figures quoted in docs/benchmarks.md ("Exporting").
 """
 
-import contextlib
 import hashlib
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,6 +14,7 @@ from django.db import connection
 from articles.export.filters import ExportFilters
 from articles.export.rows import csv_select
 from articles.models import Span
+from tests.benchmarks import corpus
 
 ARTICLES = 50_000
 SPANS_PER_ARTICLE = 20
@@ -26,23 +25,6 @@ ENTITY = "María Núñez"
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _peak_rss_mb(process: subprocess.Popen) -> float:
-    """The process's own peak resident memory (VmHWM), read until it ends. Not wait4's ru_maxrss:
-    Linux carries the parent's high-water mark across fork and exec, and the test process holds more
-    than the export."""
-    status, peak_kb = Path(f"/proc/{process.pid}/status"), 0
-    while True:
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-        try:
-            process.wait(timeout=0.05)
-            return peak_kb / 1024
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _generate() -> None:
@@ -102,12 +84,10 @@ def test_csv_export_of_a_million_spans_keeps_up_with_postgres_copy(tmp_path, as_
 
     # The export as users run it: the command, in its own process, to a file.
     out = tmp_path / "spans.csv"
-    started = time.perf_counter()
     command = [sys.executable, "manage.py", "export_spans", "-o", str(out)]
-    process = subprocess.Popen(command, cwd=ROOT, env=child_env)  # noqa: S603 (our own command)
-    rss_mb = _peak_rss_mb(process)
-    export_seconds = time.perf_counter() - started
-    assert process.returncode == 0
+    run = corpus.run_command(command, cwd=ROOT, env=child_env)
+    export_seconds, rss_mb = run.seconds, run.peak_mb
+    assert run.returncode == 0
 
     data = out.read_bytes()
     header, _, rows = data.partition(b"\n")

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from articles.ingest.indexing import build_pending
 from articles.models import Article
 from articles.queue import leases
 
@@ -61,6 +62,9 @@ def _generate(editor_ids: list[int]) -> None:
             WHERE a.status <> 'new'
             """
         )
+    # As a worker does after an import: the articles' search rows.
+    build_pending()
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE articles_article; ANALYZE articles_span; ANALYZE articles_articlesearch")
 
 

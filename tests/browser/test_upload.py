@@ -44,7 +44,7 @@ def test_an_admin_drops_a_file_sees_the_preview_and_confirms(new_page, admin):
     page.click("[data-action=confirm-import]")
     page.wait_for_selector("[data-batch-status=done]")
     summary = page.locator("[data-summary]").text_content()
-    assert summary == "2 articles created, 0 duplicates skipped, 1 spans imported."
+    assert summary == "2 articles created, 0 duplicates skipped, 1 span imported."
     assert Article.objects.count() == 2
 
 
@@ -74,4 +74,4 @@ def test_the_progress_bar_follows_a_running_import_until_its_summary(new_page, a
     ImportBatch.objects.filter(pk=batch.pk).update(status="done", created_count=160, duplicate_count=2)
     page.wait_for_selector("[data-batch-status=done]")
     summary = page.locator("[data-summary]").text_content()
-    assert summary == "160 articles created, 2 duplicates skipped, 0 spans imported."
+    assert summary == "160 articles created, 2 duplicates skipped."

@@ -55,7 +55,10 @@ class Command(BaseCommand):
             out.flush()
         if partial:
             partial.replace(output)
-        kept = "left out of the DocBin" if format == Export.Format.SPACY else "exported without token_start/token_end"
+        kept = {
+            Export.Format.SPACY: "left out of the DocBin",
+            Export.Format.CONLL: "left out of the CoNLL tags (its tokens are O)",
+        }.get(format, "exported without token_start/token_end")
         for span in export.report.unaligned:
             self.stderr.write(f"{span}: {kept}.")
         if output:

@@ -13,9 +13,11 @@ BAR_WIDTH = 30
 
 class Command(BaseCommand):
     help = (
-        "Imports articles from files, folders and zips (.txt, .csv, .jsonl, .json, .html), all or nothing, "
-        "and queues their pre-annotation."
+        "Imports articles from files, folders and zips (.txt, .csv, .jsonl, .json, .html, .conll, .iob), all or "
+        "nothing, and queues their pre-annotation."
     )
+    # A data command: Django's system checks are the server's business, and cost every run a tenth of a second.
+    requires_system_checks = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -24,18 +26,35 @@ class Command(BaseCommand):
         parser.add_argument(
             "--create-labels", action="store_true", help="create the labels of imported spans that do not exist"
         )
+        parser.add_argument(
+            "--reviewed",
+            action="store_true",
+            help="gold data: store the files' spans as the editors' final ones and mark the articles reviewed",
+        )
 
-    def handle(self, *args, paths: list[Path], no_preannotate: bool, encoding: str, create_labels: bool, **options):
+    def handle(
+        self,
+        *args,
+        paths: list[Path],
+        no_preannotate: bool,
+        encoding: str,
+        create_labels: bool,
+        reviewed: bool,
+        **options,
+    ):
         self.progress_shown = False
         try:
             with transaction.atomic():
-                batch = ImportBatch.objects.create(name=" ".join(map(str, paths))[:300])
+                batch = ImportBatch.objects.create(
+                    name=" ".join(map(str, paths))[:300], preannotate=not no_preannotate, reviewed=reviewed
+                )
                 result = import_files(
                     [(str(path), path) for path in paths],
                     batch=batch,
                     encoding=encoding,
                     create_labels=create_labels,
                     preannotate=not no_preannotate,
+                    reviewed=reviewed,
                     on_progress=self.show_progress if sys.stderr.isatty() else None,
                 )
         except ImportFailed as failed:
@@ -43,7 +62,7 @@ class Command(BaseCommand):
         finally:
             if self.progress_shown:
                 sys.stderr.write("\n")
-        queued = "" if no_preannotate or not result.created else " Pre-annotation queued (run a worker)."
+        queued = "" if no_preannotate or reviewed or not result.created else " Pre-annotation queued (run a worker)."
         self.stdout.write(f"Imported: {result.summary()}{queued}")
 
     def show_progress(self, done: int, total: int, result: ImportResult) -> None:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from articles.ingest.indexing import build_pending
 from articles.ingest.records import ArticleRecord, normalise
 from articles.ingest.seeds import read_highlighted
 from articles.ingest.writer import import_records
@@ -25,4 +26,6 @@ class Command(BaseCommand):
                 )
             )
         result = import_records(records)
+        # A few articles: their search rows at once, without waiting for a worker.
+        build_pending()
         self.stdout.write(f"Seeds: {result.summary()}")
