@@ -42,5 +42,6 @@ urlpatterns = [
     path("export/spans.<str:fmt>", export.export_download, name="export-download"),
     path("quality/", quality.quality_page, name="quality"),
     path("quality/train", quality.quality_train, name="quality-train"),
+    path("quality/training/", quality.training_progress, name="quality-training"),
     path("healthz", site.healthz, name="healthz"),
 ]

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles.models import QualitySnapshot, Suggestion
+from articles.models import QualitySnapshot, Suggestion, TrainingRun
 from articles.quality import figures as quality
 from articles.workspace import verbs
 from tests.test_quality import reviewed_article
@@ -44,7 +44,9 @@ def test_the_page_shows_scores_corrections_with_links_reference_and_effort(as_ad
     assert re.search(wrong_label, html, re.S)
     assert "only span edges are compared" in html
     # Server-side SVG charts: per-label bars and the per-version line, with no inline style.
-    assert html.count("<svg ") == 4 and "Exact match per label" in html and "test_model 1.0" in html
+    assert html.count("<svg ") == 4 and "test_model 1.0" in html
+    # Each with a title on the page, not only in the SVG's tooltip.
+    assert html.count("<figcaption>") == 4 and "<figcaption>Exact match per label</figcaption>" in html
     assert "style=" not in html
     editor_row = re.search(r'<tr data-editor="eddie">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="num">([^<]+)</td>', editor_row)[:7] == ["1", "1", "1", "1", "1", "1", "0"]
@@ -56,8 +58,9 @@ def test_the_page_serves_cached_figures_and_refreshes_them_in_the_background(
 ):
     reviewed_article(make_article, editor)
     as_admin.get("/quality/")  # first visit: computed once
-    # session, user (an admin is a superuser: no permission query), snapshot, fingerprint: nothing computed
-    with django_assert_num_queries(4):
+    # session, user (an admin is a superuser: no permission query), snapshot, fingerprint: nothing computed;
+    # the retrained models and the last training, read on every visit so that a training shows at once
+    with django_assert_num_queries(6):
         as_admin.get("/quality/")
     assert not DBTaskResult.objects.exists()
 
@@ -92,11 +95,16 @@ def test_the_retrain_button_queues_training_or_says_how_many_articles_are_missin
     assert "Retraining needs at least 20 reviewed articles; there are 1: review 19 more." in response.content.decode()
     assert not DBTaskResult.objects.exists()
 
+    # Whatever TRAIN_MIN_ARTICLES says, a fifth held out must make at least two articles.
     settings.TRAIN_MIN_ARTICLES = 1
     response = as_admin.post("/quality/train", {"csrfmiddlewaretoken": token}, follow=True)
-    assert "Retraining on 1 reviewed articles is queued" in response.content.decode()
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path == "articles.nlp.training.train_model"
+    assert "Retraining needs at least 8 reviewed articles; there are 1: review 7 more." in response.content.decode()
+    for i in range(7):
+        reviewed_article(make_article, editor, title=f"Cumbre {i}")
+    response = as_admin.post("/quality/train", {"csrfmiddlewaretoken": token}, follow=True)
+    assert "Retraining on 8 reviewed articles is queued" in response.content.decode()
+    queued = DBTaskResult.objects.get(task_path="articles.nlp.training.train_model")
+    assert queued.args_kwargs["kwargs"]["run_id"] == TrainingRun.objects.get(status="queued").pk
     assert as_editor.post("/quality/train").status_code == 403
     assert as_admin.get("/quality/train").status_code == 405
 

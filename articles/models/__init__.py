@@ -16,7 +16,7 @@ from articles.models.corpus import (
 )
 from articles.models.fields import IntRange, content_hash, someone, someone_index
 from articles.models.review import Annotation, Decision, ReviewPolicy, VersionSpan
-from articles.models.runs import Export, ExportFormat, QualitySnapshot, TrainedModel
+from articles.models.runs import Export, ExportFormat, QualitySnapshot, TrainedModel, TrainingRun, TrainingStatus
 from articles.models.spans import (
     Span,
     SpanEvent,
@@ -58,6 +58,8 @@ __all__ = [
     "SuggestionQuerySet",
     "SuggestionStatus",
     "TrainedModel",
+    "TrainingRun",
+    "TrainingStatus",
     "VersionSpan",
     "content_hash",
     "contrast",

@@ -1,7 +1,8 @@
-"""What the app records of its runs: exports, retrained models, the quality page's cached figures."""
+"""What the app records of its runs: exports, trainings and the models they made, the quality page's cached figures."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.utils.translation import gettext_lazy as _
 
 from articles.models.fields import someone
 
@@ -53,10 +54,17 @@ class TrainedModel(models.Model):
     version = models.PositiveIntegerField(unique=True)
     path = models.CharField(max_length=500)
     base = models.CharField(max_length=500, help_text="The pipeline it was fine-tuned from.")
+    # The articles its score was learnt from before the decision, and those held out to score it.
     train_articles = models.PositiveIntegerField()
     dev_articles = models.PositiveIntegerField()
     # {"old": {"p":, "r":, "f":, "per_label": {...}}, "new": {...}} on the held-out articles.
     scores = models.JSONField()
+    # What the saved model learnt from: {"articles": n, "spans": n, "per_label": {"PER": n, ...}}.
+    learnt_from = models.JSONField(default=dict)
+    # Spans per label of the held-out articles the scores come from.
+    dev_spans = models.JSONField(default=dict)
+    # Labels left out of training for having too few reviewed spans: {"EVENT": 4}.
+    skipped_labels = models.JSONField(default=dict)
     active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
@@ -67,6 +75,50 @@ class TrainedModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}-{self.version}"
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    FINISHED = "finished", _("finished")
+    FAILED = "failed", _("failed")
+
+
+LIVE_TRAINING = [TrainingStatus.QUEUED, TrainingStatus.RUNNING]
+
+
+class TrainingRun(models.Model):
+    """One retraining, from the quality page or the command: who started it, how far it got, how it ended.
+
+    At most one is queued or running (PostgreSQL refuses a second). Its progress is written in autocommit,
+    row by row, so that the quality page sees each iteration while the training goes on.
+    """
+
+    Status = TrainingStatus
+    LIVE = LIVE_TRAINING
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = someone()
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written with each step: a running training whose heartbeat stops was killed with its process.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {"phase": "...", "iteration": i, "iterations": n, "loss": x, "f": y, "curve": [[i, loss, f], ...]}
+    progress = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    model = models.ForeignKey(TrainedModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TrainingStatus.values), name="training_status_valid"),
+            # The same constant for every live run: a second one is a duplicate.
+            models.UniqueConstraint(Value(True), condition=Q(status__in=LIVE_TRAINING), name="one_training_at_a_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"training of {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class QualitySnapshot(models.Model):

@@ -137,10 +137,13 @@ def _model_labels(nlp: Language) -> set[str]:
     }
 
 
-@functools.cache
-def label_map(nlp: Language) -> dict[str, str]:
+def label_mapping(nlp: Language) -> dict[str, str]:
     """How this pipeline's labels are named in the project: OntoNotes' onto ours, others as they are."""
     return LABEL_MAP if "PERSON" in _model_labels(nlp) else {}
+
+
+# Once per loaded pipeline (those ``load`` keeps); training asks ``label_mapping`` of its passing copies.
+label_map = functools.cache(label_mapping)
 
 
 def labels() -> set[str]:

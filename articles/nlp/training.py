@@ -1,9 +1,11 @@
 """Fine-tuning the pre-annotation pipeline's entity recogniser on the editors' reviewed articles.
 
 The reviewed articles are split by article (seeded, so a run can be repeated): the new model learns
-from one part and both it and the model it started from are scored on the other. The new pipeline is
-written to ``settings.MODELS_DIR/<name>-<version>/`` and becomes the active model (``pipeline.active``
-then uses it) only if it scores better there, or when forced.
+from one part, iteration after iteration, and is scored on the other after each; training stops when
+the held-out score stops improving, and keeps its best iteration. Both it and the model it started
+from are scored on the same held-out articles, which it never learnt from, and it becomes the active
+model (``pipeline.active`` then uses it) only if it scores better there, or when forced. What the
+settings below were chosen from, with the figures: docs/quality.md and docs/benchmarks.md.
 
 spaCy is imported when training starts: the web server imports this module to queue ``train_model``.
 """
@@ -11,6 +13,7 @@ spaCy is imported when training starts: the web server imports this module to qu
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,24 +26,33 @@ from django.db import transaction
 from django.db.models import Max
 from django.tasks import task
 
-from articles.models import Article, Span, TrainedModel
-from articles.nlp import pipeline
+from articles.models import Article, Span, TrainedModel, TrainingRun
+from articles.nlp import pipeline, training_runs
 from articles.nlp.preannotation import preannotate
+from articles.nlp.training_runs import Progress, TrainingRefused
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.training import Example
 
+__all__ = ["Outcome", "Progress", "TrainingRefused", "activate", "train", "train_model"]
+
 NAME = "annotator_ner"
 DEV_FRACTION = 0.2
-# Small batches and a gentle rate: a new label's loss spikes before it settles; these settle on a few dozen articles.
+# Fewer held-out articles than this give a score that says nothing: refused.
+MIN_HELD_OUT = 2
+# Fewer held-out spans than this give a rough score: said so with the figures.
+FEW_HELD_OUT_SPANS = 100
+# A label with fewer reviewed spans than this is not learnt (its spans are neither taught nor taught against).
+MIN_LABEL_SPANS = 10
+# At most this many passes: on 800 news stories, 10 take about 4 of the 5 minutes of one core a
+# training may cost, and later passes moved the score by less than the noise (docs/benchmarks.md).
+ITERATIONS = 10
+# Iterations without a better held-out score before training stops.
+PATIENCE = 3
 BATCH_SIZE = 4
-LEARN_RATE = 0.0005
-DROPOUT = 0.2
-
-
-class TrainingRefused(Exception):
-    pass
+LEARN_RATE = 0.001
+DROPOUT = 0.1
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,10 @@ class Outcome:
     @property
     def new(self) -> dict[str, Any]:
         return self.model.scores["new"]
+
+    @property
+    def few_held_out_spans(self) -> bool:
+        return sum(self.model.dev_spans.values()) < FEW_HELD_OUT_SPANS
 
 
 type Annotated = tuple[str, list[tuple[int, int, str]]]
@@ -80,73 +96,193 @@ def split(ids: list[int], seed: int, dev_fraction: float = DEV_FRACTION) -> tupl
     return sorted(shuffled[n_dev:]), sorted(shuffled[:n_dev])
 
 
-def examples(model: Language, documents: list[Annotated]) -> list[Example]:
+def label_counts(documents: list[Annotated]) -> Counter[str]:
+    return Counter(label for _, spans in documents for _, _, label in spans)
+
+
+def examples(model: Language, documents: list[Annotated], skipped: set[str]) -> list[Example]:
+    """What the recogniser learns from: each article's entities, as tokens of the model's own tokenizer.
+
+    A span of a skipped label, or one whose edges fall inside a token, is marked unknown (neither an
+    entity nor outside one) rather than left out: left out, its words would be taught as no entity.
+    """
     from spacy.training import Example  # spaCy: see the module's docstring
 
     out = []
     for body, spans in documents:
-        doc = model.make_doc(body)
-        # A span whose edges fall inside a token cannot be learnt by a token tagger: left out.
-        entities = [(s, e, label) for s, e, label in spans if doc.char_span(s, e) is not None]
-        out.append(Example.from_dict(doc, {"entities": entities}))
+        reference = model.make_doc(body)
+        entities, unknown = [], []
+        for start, end, label in spans:
+            span = None if label in skipped else reference.char_span(start, end, label=label)
+            if span is not None:
+                entities.append(span)
+            elif (around := reference.char_span(start, end, alignment_mode="expand")) is not None:
+                unknown.append(around)
+        taken = {i for span in entities for i in range(span.start, span.end)}
+        unknown = [span for span in unknown if not taken & set(range(span.start, span.end))]
+        reference.set_ents(entities, missing=unknown, default="outside")
+        out.append(Example(model.make_doc(body), reference))
     return out
 
 
-def score(model: Language, dev: list[Example]) -> dict[str, Any]:
+def score(model: Language, documents: list[Annotated]) -> dict[str, Any]:
+    """Exact-match precision, recall and F1 of the model's entities against the spans, overall and per label.
+
+    Character offsets against every span, whatever the tokenizer made of it: a span no token boundary
+    fits counts as missed, so the figure is the one the editors would see.
+    """
+    mapping = pipeline.label_mapping(model)
+    found: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    expected = label_counts(documents)
     with model.select_pipes(enable=pipeline.ner_pipes(model)):
-        scores = model.evaluate(dev)
-    return {
-        "p": scores["ents_p"],
-        "r": scores["ents_r"],
-        "f": scores["ents_f"],
-        "per_label": scores["ents_per_type"] or {},
-    }
+        docs = model.pipe((body for body, _ in documents), batch_size=pipeline.BATCH_SIZE)
+        for doc, (_, spans) in zip(docs, documents, strict=True):
+            gold = set(spans)
+            for ent in doc.ents:
+                label = mapping.get(ent.label_, ent.label_)
+                found[label] += 1
+                right[label] += (ent.start_char, ent.end_char, label) in gold
+    return {**_prf(right.total(), found.total(), expected.total()), "per_label": {
+        label: _prf(right[label], found[label], expected[label]) for label in sorted(expected | found)
+    }}  # fmt: skip
+
+
+def _prf(right: int, found: int, expected: int) -> dict[str, float]:
+    p = right / found if found else 0.0
+    r = right / expected if expected else 0.0
+    return {"p": p, "r": r, "f": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one training learns from and is scored on."""
+
+    corpus: dict[int, Annotated]
+    train_ids: list[int]
+    dev_ids: list[int]
+    skipped: dict[str, int]
+
+    @property
+    def train_docs(self) -> list[Annotated]:
+        return [self.corpus[pk] for pk in self.train_ids]
+
+    @property
+    def dev_docs(self) -> list[Annotated]:
+        return [self.corpus[pk] for pk in self.dev_ids]
+
+
+def articles_needed(min_articles: int | None = None) -> int:
+    """Reviewed articles a training needs: TRAIN_MIN_ARTICLES (or ``min_articles``), and never fewer than
+    leave MIN_HELD_OUT articles to score on."""
+    held_out = next(n for n in range(2, 100 * MIN_HELD_OUT) if round(n * DEV_FRACTION) >= MIN_HELD_OUT)
+    return max(settings.TRAIN_MIN_ARTICLES if min_articles is None else min_articles, held_out)
+
+
+def plan(seed: int, min_articles: int | None) -> Plan:
+    """The split and the labels to learn, or TrainingRefused saying how many more reviewed articles it needs."""
+    minimum = articles_needed(min_articles)
+    corpus = reviewed_corpus()
+    if len(corpus) < minimum:
+        why = (
+            "TRAIN_MIN_ARTICLES sets the minimum"
+            if minimum == (settings.TRAIN_MIN_ARTICLES if min_articles is None else min_articles)
+            else f"a fifth is held out to score on, and a score on fewer than {MIN_HELD_OUT} articles says nothing"
+        )
+        raise TrainingRefused(
+            f"Training needs at least {minimum} reviewed articles; there are {len(corpus)}: "
+            f"review {minimum - len(corpus)} more ({why})."
+        )
+    train_ids, dev_ids = split(list(corpus), seed)
+    counts = label_counts(list(corpus.values()))
+    skipped = {label: n for label, n in sorted(counts.items()) if n < MIN_LABEL_SPANS}
+    return Plan(corpus, train_ids, dev_ids, skipped)
 
 
 def train(
     *,
-    iterations: int = 20,
+    iterations: int = ITERATIONS,
     seed: int = 0,
     force: bool = False,
     min_articles: int | None = None,
     user: AbstractBaseUser | None = None,
-    progress: Callable[[str], None] = lambda message: None,
+    run: TrainingRun | None = None,
+    progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Outcome:
+    """Trains, scores, saves and (if better) activates a new model; ``run`` is the queued run a task carries.
+
+    Refused (TrainingRefused) while another training is queued or running, or with too few articles.
+    """
+    if run is None:
+        run = training_runs.begin(user, queued=False)
+    else:
+        training_runs.start(run)
+    try:
+        outcome = _train(run, iterations, seed, force, min_articles, user, progress)
+    except Exception as error:
+        training_runs.finish(run, error=str(error))
+        raise
+    training_runs.finish(run, model_id=outcome.model.pk)
+    return outcome
+
+
+def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcome:
     import spacy  # see the module's docstring
 
-    minimum = settings.TRAIN_MIN_ARTICLES if min_articles is None else min_articles
-    corpus = reviewed_corpus()
-    if len(corpus) < max(minimum, 2):
-        raise TrainingRefused(
-            f"Training needs at least {max(minimum, 2)} reviewed articles; there are {len(corpus)}: "
-            f"review {max(minimum, 2) - len(corpus)} more (TRAIN_MIN_ARTICLES sets the minimum)."
-        )
+    # Dropout and the new label's weights draw from numpy's generator: seeded, a run can be repeated.
+    spacy.util.fix_random_seed(seed)
+    state = Progress(phase="scoring", iterations=iterations)
+
+    def tell(**changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(state, key, value)
+        training_runs.report(run, state)
+        progress(state)
+
+    tell()
+    the_plan = plan(seed, min_articles)
     base = pipeline.active_path()
     model = pipeline.read(base)
-    train_ids, dev_ids = split(list(corpus), seed)
-    train_set = examples(model, [corpus[pk] for pk in train_ids])
-    dev_set = examples(model, [corpus[pk] for pk in dev_ids])
-    old = score(model, dev_set)
-    progress(f"{base} on {len(dev_ids)} held-out articles: F1 {old['f']:.3f}")
+    old = score(model, the_plan.dev_docs)
+    tell(old_f=old["f"])
 
-    labels = {label for pk in train_ids for _, _, label in corpus[pk][1]}
-    for name in pipeline.ner_pipes(model):
-        if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}:
-            for label in sorted(labels):
-                model.get_pipe(name).add_label(label)
+    train_set = examples(model, the_plan.train_docs, set(the_plan.skipped))
+    ner_names = [name for name in pipeline.ner_pipes(model) if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+    learnt = label_counts(the_plan.train_docs)
+    for name in ner_names:
+        for label in sorted(set(learnt) - set(the_plan.skipped)):
+            model.get_pipe(name).add_label(label)
     optimizer = model.resume_training()
     optimizer.learn_rate = LEARN_RATE
     rng = random.Random(seed)  # noqa: S311 (reproducible shuffling, not a secret)
+    best: tuple[float, int, dict[str, Any], dict[str, bytes]] | None = None
     with model.select_pipes(enable=pipeline.ner_pipes(model)):
-        for iteration in range(iterations):
+        tell(phase="training")
+        for iteration in range(1, iterations + 1):
             rng.shuffle(train_set)
             losses: dict[str, float] = {}
             for batch in spacy.util.minibatch(train_set, size=BATCH_SIZE):
                 model.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
-            progress(f"iteration {iteration + 1}/{iterations}: loss {sum(losses.values()):.1f}")
-    new = score(model, dev_set)
-    progress(f"new model on the same articles: F1 {new['f']:.3f}")
+            # Scored and kept with the averaged weights (steadier than the last update's).
+            with model.use_params(optimizer.averages):
+                scores = score(model, the_plan.dev_docs)
+                if best is None or scores["f"] >= best[0]:  # a tie: the longer-trained one
+                    best = (
+                        scores["f"],
+                        iteration,
+                        scores,
+                        {name: model.get_pipe(name).to_bytes() for name in ner_names},
+                    )
+            loss = float(sum(losses.values()))
+            tell(iteration=iteration, loss=loss, f=scores["f"], curve=[*state.curve, [iteration, loss, scores["f"]]])
+            if iteration - best[1] >= PATIENCE:
+                break
+    assert best is not None  # noqa: S101 (iterations >= 1)
+    _, best_iteration, new, weights = best
+    for name, data in weights.items():
+        model.get_pipe(name).from_bytes(data)
 
+    tell(phase="saving")
     version = (TrainedModel.objects.aggregate(last=Max("version"))["last"] or 0) + 1
     path = Path(settings.MODELS_DIR) / f"{NAME}-{version}"
     major, minor = spacy.about.__version__.split(".")[:2]
@@ -155,14 +291,29 @@ def train(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     model.to_disk(path)
+    kept = {label: n for label, n in learnt.items() if label not in the_plan.skipped}
     trained = TrainedModel.objects.create(
         name=NAME,
         version=version,
         path=str(path),
         base=base,
-        train_articles=len(train_ids),
-        dev_articles=len(dev_ids),
-        scores={"old": old, "new": new, "seed": seed, "iterations": iterations},
+        train_articles=len(the_plan.train_ids),
+        dev_articles=len(the_plan.dev_ids),
+        scores={
+            "old": old,
+            "new": new,
+            "seed": seed,
+            "iterations": iterations,
+            "best_iteration": best_iteration,
+            "held_out": the_plan.dev_ids,
+        },
+        learnt_from={
+            "articles": len(the_plan.train_ids),
+            "spans": sum(kept.values()),
+            "per_label": dict(sorted(kept.items())),
+        },
+        dev_spans=dict(sorted(label_counts(the_plan.dev_docs).items())),
+        skipped_labels=the_plan.skipped,
         created_by=user,
     )
     better = new["f"] > old["f"]
@@ -192,11 +343,23 @@ def pending_for_reannotation() -> list[int]:
     return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
 
 
+def queue(user: AbstractBaseUser | None, force: bool = False) -> TrainingRun:
+    """Queues a training for a worker; TrainingRefused while another is queued or running."""
+    with transaction.atomic():
+        run = training_runs.begin(user, queued=True)
+        train_model.enqueue(run_id=run.pk, force=force)
+    return run
+
+
 @task()
-def train_model(user_id: int | None = None, force: bool = False) -> dict[str, object]:
-    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again."""
+def train_model(run_id: int | None = None, force: bool = False, user_id: int | None = None) -> dict[str, object]:
+    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again.
+
+    ``user_id`` without ``run_id``: a task queued before trainings had runs.
+    """
+    run = TrainingRun.objects.filter(pk=run_id).first() if run_id else None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    outcome = train(force=force, user=user)
+    outcome = train(force=force, user=run.created_by if run else user, run=run)
     ids = pending_for_reannotation() if outcome.activated else []
     spans = preannotate(Article.objects.filter(pk__in=ids)).spans if ids else 0
     return {

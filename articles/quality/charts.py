@@ -19,12 +19,12 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _legend(series: Sequence[str], y: int) -> SafeString:
+def _legend(series: Sequence[str], y: int, left: int = LABEL_WIDTH, step: int = 110) -> SafeString:
     return format_html_join(
         "",
         '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
         (
-            (LABEL_WIDTH + i * 110, y, PALETTE[i % len(PALETTE)], LABEL_WIDTH + i * 110 + 14, y + 9, name)
+            (left + i * step, y, PALETTE[i % len(PALETTE)], left + i * step + 14, y + 9, name)
             for i, name in enumerate(series)
         ),
     )
@@ -53,10 +53,10 @@ def grouped_bars(title: str, rows: Sequence[tuple[str, Sequence[float | None]]],
 
 
 def lines(title: str, xs: Sequence[str], series: dict[str, Sequence[float | None]]) -> SafeString:
-    """One line per series (a model version) over the x values (days), 0 to 100 %."""
+    """One line per series (a model version, a label) over the x values (days, versions), 0 to 100 %."""
     width, height, left, top, plot_h = 520, 220, 40, 24, 150
     step = (width - left - 20) / max(len(xs) - 1, 1)
-    parts = [_legend(list(series), 4)]
+    parts = [_legend(list(series), 4, left=left, step=min(110, (width - left) // max(len(series), 1)))]
     for tick in (0, 0.5, 1):
         y = top + plot_h - tick * plot_h
         parts.append(
@@ -113,8 +113,10 @@ def columns(title: str, rows: Sequence[tuple[str, int]]) -> SafeString:
 
 
 def _svg(title: str, width: int | float, height: int | float, parts: list[SafeString]) -> SafeString:
+    """The chart in a figure whose caption, its title, is on the page for every reader (an SVG title is not)."""
     return format_html(
+        '<figure class="chart"><figcaption>{}</figcaption>'
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {} {}" width="{}" height="{}">'
-        "<title>{}</title>{}</svg>",
-        width, height, width, height, title, mark_safe("".join(parts)),  # noqa: S308 (each part is format_html output)
+        "<title>{}</title>{}</svg></figure>",
+        title, width, height, width, height, title, mark_safe("".join(parts)),  # noqa: S308 (each part is format_html output)
     )  # fmt: skip

@@ -141,22 +141,26 @@ def compute() -> dict[str, Any]:
         "model": model_quality(),
         "reference": reference_quality(),
         "effort": effort(),
-        "training": training_history(),
         "agreement": agreement(),
     }
 
 
-def training_history() -> list[dict[str, Any]]:
+def training_history(limit: int = 20) -> list[dict[str, Any]]:
+    """The retrained models, newest first: when, what each learnt from, its held-out scores, which is active."""
     return [
         {
             "model": str(m),
+            "version": m.version,
             "active": m.active,
             "created_at": m.created_at.isoformat(),
             "train_articles": m.train_articles,
             "dev_articles": m.dev_articles,
+            "learnt_from": m.learnt_from or {"articles": m.train_articles, "spans": None, "per_label": {}},
+            "dev_spans": sum(m.dev_spans.values()) if m.dev_spans else None,
+            "skipped_labels": m.skipped_labels,
             "scores": m.scores,
         }
-        for m in TrainedModel.objects.all()[:10]
+        for m in TrainedModel.objects.all()[:limit]
     ]
 
 

@@ -1,16 +1,15 @@
 """The quality page: the model against the editors, their effort, the retrained models; and retraining."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from articles.models import Article
-from articles.nlp.training import train_model
+from articles.models import Article, TrainingRun
+from articles.nlp import training, training_runs
 from articles.quality import charts, figures
 
 
@@ -32,7 +31,6 @@ def _quality_context(computed: dict) -> dict:
         "model": model,
         "reference": reference,
         "effort": effort,
-        "training": computed["training"],
         "rows": rows,
         "reference_rows": [{"label": _("overall"), **reference["overall"]}],
         "exact_chart": charts.grouped_bars(_("Exact match per label"), bars(rows, "exact"), series),
@@ -64,6 +62,34 @@ def _agreement_context(agreement: dict | None) -> dict:
     }
 
 
+def _training_context() -> dict:
+    """The retrained models and the training under way: read on every visit, not cached with the figures."""
+    history = figures.training_history()
+    oldest_first = history[::-1]
+    labels = sorted({label for m in history for label in m["scores"]["new"]["per_label"]})
+    series = {_("overall"): [m["scores"]["new"]["f"] for m in oldest_first]}
+    for label in labels:
+        series[label] = [m["scores"]["new"]["per_label"].get(label, {}).get("f") for m in oldest_first]
+    # Version and day; the active one starred.
+    xs = [f"v{m['version']}{'*' if m['active'] else ''} · {m['created_at'][5:10]}" for m in oldest_first]
+    chart = charts.lines(_("Held-out F1 of each retrained model, overall and per label"), xs, series)
+    return {
+        "training": history,
+        "versions_chart": chart if history else None,
+        "min_label_spans": training.MIN_LABEL_SPANS,
+        "few_held_out_spans": training.FEW_HELD_OUT_SPANS,
+        **_run_context(),
+    }
+
+
+def _run_context() -> dict:
+    run = training_runs.latest()
+    stale = run is not None and training_runs.is_stale(run)
+    live = run is not None and run.status in TrainingRun.LIVE and not stale
+    curve = (run.progress.get("curve") or []) if run else []
+    return {"run": run, "run_live": live, "run_stale": stale, "run_curve": curve}
+
+
 @require_GET
 @permission_required("articles.view_quality", raise_exception=True)
 def quality_page(request: HttpRequest) -> HttpResponse:
@@ -73,23 +99,34 @@ def quality_page(request: HttpRequest) -> HttpResponse:
     elif figures.is_stale(snapshot) and figures.claim_refresh(snapshot):
         figures.refresh_quality.enqueue()
         snapshot.refresh_requested_at = timezone.now()
-    context = {"snapshot": snapshot, **_quality_context(snapshot.figures)}
+    context = {"snapshot": snapshot, **_quality_context(snapshot.figures), **_training_context()}
     return render(request, "articles/quality.html", context)
+
+
+@require_GET
+@permission_required("articles.view_quality", raise_exception=True)
+def training_progress(request: HttpRequest) -> HttpResponse:
+    """The quality page's training box, polled by HTMX while a training is queued or runs."""
+    return render(request, "articles/quality.html#training-progress", _run_context())
 
 
 @require_POST
 @permission_required("articles.train_model", raise_exception=True)
 def quality_train(request: HttpRequest) -> HttpResponse:
     reviewed = Article.objects.filter(status=Article.Status.REVIEWED).count()
-    minimum = settings.TRAIN_MIN_ARTICLES
+    minimum = training.articles_needed()
     if reviewed < minimum:
         messages.error(
             request,
             _("Retraining needs at least %(minimum)d reviewed articles; there are %(reviewed)d: review %(more)d more.")
             % {"minimum": minimum, "reviewed": reviewed, "more": minimum - reviewed},
         )
+        return redirect("articles:quality")
+    try:
+        training.queue(request.user, force=request.POST.get("force") == "1")
+    except training.TrainingRefused as refused:
+        messages.error(request, _refusal(refused.run))
     else:
-        train_model.enqueue(user_id=request.user.pk, force=request.POST.get("force") == "1")
         messages.success(
             request,
             _(
@@ -99,3 +136,15 @@ def quality_train(request: HttpRequest) -> HttpResponse:
             % {"reviewed": reviewed},
         )
     return redirect("articles:quality")
+
+
+def _refusal(other: TrainingRun | None) -> str:
+    if other is None:
+        return _("Another training started at the same moment; wait for it to finish.")
+    values = {
+        "who": other.created_by.get_username() if other.created_by else _("the command line"),
+        "when": formats.date_format(timezone.localtime(other.created_at), "SHORT_DATETIME_FORMAT"),
+    }
+    if other.status == TrainingRun.Status.QUEUED:
+        return _("A training queued by %(who)s at %(when)s is waiting for a worker; wait for it to finish.") % values
+    return _("A training started by %(who)s at %(when)s is still running; wait for it to finish.") % values

@@ -91,6 +91,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "export/spans.<str:fmt>": admins("GET", 200),
     "quality/": admins("GET", 200),
     "quality/train": admins("POST", Redirect("/quality/"), "too few reviewed articles: a message"),
+    "quality/training/": admins("GET", 200, "the training's progress box, as the quality page polls it"),
     "healthz": Expect("GET", 200, 200, 200, 200, "open to the load balancer"),
     "accounts/login/": Expect("GET", 200, 200, 200, 200, "open: the sign-in form"),
     "accounts/logout/": Expect(

@@ -1,21 +1,32 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from articles.management.commands.train_model import history_lines
 from articles.models import TrainedModel
 from articles.nlp import pipeline, training
 
 
 class Command(BaseCommand):
-    help = "Makes a retrained model (by version) the one pre-annotation uses; `base` goes back to SPACY_MODEL."
+    help = (
+        "Makes a retrained model (by version) the one pre-annotation uses; `base` goes back to SPACY_MODEL; "
+        "--list lists them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("version", help="a version listed by --list, or `base`")
-        parser.add_argument("--list", action="store_true", dest="show", help="list the retrained models first")
+        parser.add_argument("version", nargs="?", help="a version listed by --list, or `base`")
+        parser.add_argument("--list", action="store_true", dest="show", help="list the retrained models")
 
-    def handle(self, *args, version: str, show: bool, **options) -> None:
+    def handle(self, *args, version: str | None, show: bool, **options) -> None:
         if show:
-            for m in TrainedModel.objects.all():
-                flag = "*" if m.active else " "
-                self.stdout.write(f"{flag} {m.version:>4}  {m}  F1 {m.scores['new']['f']:.3f}  {m.path}")
+            models = list(TrainedModel.objects.all())
+            self.stdout.write(f"Pre-annotation uses {pipeline.active_path()}.")
+            if not models:
+                self.stdout.write("No retrained model yet (train_model makes one).")
+            for line in history_lines(models) if models else []:
+                self.stdout.write(line)
+        if version is None:
+            if not show:
+                raise CommandError("Give a version to activate (see --list), or `base`.")
+            return
         active = pipeline.active_path()
         if version == "base":
             training.activate(None)
