@@ -305,7 +305,8 @@ document.addEventListener(
   (event) => {
     const group = event.target;
     if (!group.matches?.("[data-group]") || !group.open) return;
-    const list = group.querySelector(".occurrences");
+    const list = group.querySelector(".occurrences") ?? group.appendChild(document.createElement("ol"));
+    list.className = "occurrences";
     const items = marks()
       .filter((m) => m.dataset.label === group.dataset.label && m.textContent === group.dataset.text)
       .map((m) => {
@@ -438,8 +439,13 @@ document.addEventListener("workspace-answer", (event) => {
   root.querySelector("[data-no-entities]").hidden = !!body().querySelector("[data-span-id]");
   if (cursor) setCursor(cursor);
   else select(mark);
-  // Focus last: it makes the browser lay the page out, once every region is in place.
-  if (mark && restore?.focused) mark.focus({ preventScroll: true });
+  // Focus in the next frame, once the change is in the page: focusing makes the browser lay the page
+  // out at once, which the frame does anyway.
+  if (mark && restore?.focused) {
+    requestAnimationFrame(() => {
+      if (mark.isConnected && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
+    });
+  }
   restore = null;
 });
 

@@ -47,13 +47,13 @@ def article_segments(body: str, segments: Sequence[Segment], oob: bool = False, 
 
 @register.simple_tag
 def entity_groups(groups: Sequence[Group], label: str) -> SafeString:
-    """One item per text of a label, with its count; its occurrences are listed when it is opened."""
+    """One item per text of a label, with its count; the script lists its occurrences when it is
+    opened. As few elements as that takes: a change answers with its labels' whole lists."""
     label = escape(label)
     return mark_safe(  # noqa: S308 (the text is escaped)
         "".join(
             f'<li><details data-group data-label="{label}" data-text="{escape(g.text)}"><summary>'
-            f'<span class="text">{_text(g.text)}</span> <span class="count">{g.count}</span></summary>'
-            '<ol class="occurrences"></ol></details></li>'
+            f'{_text(g.text)} <span class="count">{g.count}</span></summary></details></li>'
             for g in groups
         )
     )

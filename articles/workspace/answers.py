@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -45,21 +44,17 @@ def where_of(request: HttpRequest, pk: int) -> Article | Annotation:
     """What a change by this user to article ``pk`` changes: the article's spans, or, for an article of
     the double-annotation sample, the user's own version of it (a reviewer, without one, changes the
     article's spans: that is adjudication by hand)."""
-    mine = Annotation.objects.filter(article=OuterRef("pk"), editor=request.user)
-    found = (
-        Article.objects.filter(pk=pk)
-        .annotate(mine=Subquery(mine.values("pk")), finished=Subquery(mine.values("finished_at")))
-        .values("double", "mine", "finished")
-        .first()
-    )
-    if found is None:
+    double = Article.objects.filter(pk=pk).values_list("double", flat=True).first()
+    if double is None:
         raise Http404(_("No article %(pk)s.") % {"pk": pk})
-    if not found["double"]:
+    if not double:
         return Article(pk=pk)
-    if found["finished"] is not None:
-        raise Refused(_("You finished your version of this article: a reviewer settles it now."), status=409)
-    if found["mine"] is not None:
-        return Annotation(pk=found["mine"], article_id=pk)
+    mine = Annotation.objects.filter(article_id=pk, editor=request.user).values_list("pk", "finished_at").first()
+    if mine is not None:
+        version, finished_at = mine
+        if finished_at is not None:
+            raise Refused(_("You finished your version of this article: a reviewer settles it now."), status=409)
+        return Annotation(pk=version, article_id=pk)
     if request.user.has_perm("articles.adjudicate_article"):
         return Article(pk=pk)
     raise Refused(

@@ -95,20 +95,20 @@ def _mark(scope: Scope, labels: dict[int, Label], row: Row) -> Mark:
     return Mark(pk, start, end, labels[label], origin, _proposed(scope, row), scope.article.body[start:end])
 
 
+def _crossed(rows: Sequence[Row], at: int) -> bool:
+    """Whether a span runs across offset ``at``: spans never overlap, so only the last one that
+    starts before it can."""
+    before = bisect.bisect_left(rows, at, key=_start)
+    return before > 0 and rows[before - 1][2] > at
+
+
 def segments(
     scope: Scope, rows: Sequence[Row], labels: dict[int, Label], wanted: Sequence[tuple[int, int]] | None = None
 ) -> list[Segment]:
     """The body's segments with their marks (a cut inside a span is dropped); only those holding one of
     the ``wanted`` extents, when given."""
     body = scope.article.body
-    starts = cuts(body)
-    kept = set(starts)
-    for _pk, start, end, *_ in rows:
-        at = bisect.bisect_right(starts, start)
-        while at < len(starts) and starts[at] < end:  # rare: a span across a line break
-            kept.discard(starts[at])
-            at += 1
-    bounds = sorted(kept) + [len(body)]
+    bounds = [at for at in cuts(body) if not _crossed(rows, at)] + [len(body)]
     out = []
     for start, end in itertools.pairwise(bounds):
         if wanted is not None and not any(start < e and s < end for s, e in wanted):
