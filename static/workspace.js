@@ -10,6 +10,7 @@
 // Every offset sent is converted by counting code points of the text before it.
 
 import { codePoints, highlight, rangeOf as rangeIn, unitsAt as unitsIn } from "./offsets.js";
+import { listOccurrences, showAll } from "./side-list.js";
 
 const root = document.querySelector("[data-workspace]");
 const text = JSON.parse(document.getElementById("workspace-text").textContent);
@@ -289,39 +290,15 @@ root.addEventListener("click", (event) => {
     return;
   }
   const more = event.target.closest("[data-action='show-all-entities']");
-  if (more) {
-    expanded.add(more.dataset.labelId);
-    const url = root.dataset.entitiesUrl.replace(/0\/$/, `${more.dataset.labelId}/`);
-    htmx.ajax("GET", url, { target: `#entities-${more.dataset.labelId}`, swap: "outerHTML" });
-    return;
-  }
+  if (more) return showAll(more.dataset.labelId, root.dataset.entitiesUrl, expanded);
   const mark = event.target.closest("[data-article-body] [data-span-id]");
   if (mark && getSelection().isCollapsed) select(mark);
 });
 
-// An entity text of the side list, opened: its occurrences, each with a little of its context.
-document.addEventListener(
-  "toggle",
-  (event) => {
-    const group = event.target;
-    if (!group.matches?.("[data-group]") || !group.open) return;
-    const list = group.querySelector(".occurrences") ?? group.appendChild(document.createElement("ol"));
-    list.className = "occurrences";
-    const items = marks()
-      .filter((m) => m.dataset.label === group.dataset.label && m.textContent === group.dataset.text)
-      .map((m) => {
-        const start = unitsAt(Number(m.dataset.start)), end = start + m.textContent.length;
-        const link = Object.assign(document.createElement("a"), { href: `#span-${m.dataset.spanId}` });
-        link.dataset.jump = m.dataset.spanId;
-        link.textContent = `…${articleText.slice(Math.max(0, start - 30), start)}[${m.textContent}]${articleText.slice(end, end + 30)}…`;
-        const item = document.createElement("li");
-        item.append(link);
-        return item;
-      });
-    list.replaceChildren(...items);
-  },
-  true,
-);
+// An entity text of the side list, opened: its occurrences.
+document.addEventListener("toggle", (event) => {
+  if (event.target.matches?.("[data-group]") && event.target.open) listOccurrences(event.target, marks(), articleText);
+}, true);
 
 root.addEventListener("focusin", (event) => {
   const mark = event.target.closest?.("[data-article-body] [data-span-id]");
