@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BARE = """
 import hashlib, json, sys, time, django
 django.setup()
-from articles.nlp import pipeline
+from articles.nlp import kernels, pipeline
 texts = json.load(sys.stdin)
 model = pipeline.active()  # as the app loads it: only the components that set entities, `ner`
 list(model.pipe(texts[:8], batch_size=pipeline.BATCH_SIZE))

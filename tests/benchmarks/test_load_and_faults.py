@@ -12,7 +12,9 @@ Run with ``make bench`` (``LOAD_SECONDS=20`` for a quick check); figures are pri
 docs/benchmarks.md ("Load and faults").
 """
 
+import bisect
 import http.client
+import json
 import os
 import random
 import re
@@ -116,6 +118,7 @@ class Workspace:
 
 
 SPAN = re.compile(r'data-span-id="(\d+)" data-start="(\d+)" data-end="(\d+)" data-label="([^"]+)"')
+SEGMENT = re.compile(r'<span class="seg" id="seg-(\d+)"')
 FREE_WORD = re.compile(r"libre\d\dw\d{3}")
 
 
@@ -134,6 +137,8 @@ class Editor(threading.Thread):
         self.cookies: dict[str, str] = {}
         self.csrf = ""
         self.page: Workspace | None = None
+        self.cuts: list[int] = []  # where the page's paragraphs (segments of the text) begin
+        self.answer: dict | None = None  # the last response's workspace-answer event, if it had one
         self.requests: list[Request] = []
         self.acks: list[Ack] = []
         self.failures: list[str] = []
@@ -145,12 +150,15 @@ class Editor(threading.Thread):
         if method == "POST" and self.csrf:  # the workspace's HTMX requests (hx-headers on <body>)
             headers |= {"X-CSRFToken": self.csrf, "HX-Request": "true"}
         began = time.monotonic()
+        self.answer = None
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
             try:
                 conn.request(method, path, urlencode(data) if data is not None else None, headers)
                 response = conn.getresponse()
                 text = response.read().decode()
+                events = json.loads(response.headers.get("HX-Trigger-After-Swap") or "{}")
+                self.answer = events.get("workspace-answer")
             finally:
                 conn.close()
         except (OSError, http.client.HTTPException) as error:
@@ -186,10 +194,27 @@ class Editor(threading.Thread):
             self.failures.append(f"open {article}: {status} {html[:200]}")
 
     def read(self, html: str) -> Workspace:
-        """The article as the answer's text block shows it (a full page, or a change's regions)."""
-        version = int(re.search(r'data-version="(\d+)"', html).group(1))
-        spans = {int(pk): (int(s), int(e), label) for pk, s, e, label in SPAN.findall(html)}
-        return Workspace(self.current, version, spans)
+        """The article as the response shows it: a whole page, or a change's answer, which tells the
+        version in its workspace-answer event and holds the paragraphs of the text it changed (or
+        the whole text), as the page's script applies it."""
+        found = {int(pk): (int(s), int(e), label) for pk, s, e, label in SPAN.findall(html)}
+        if self.answer is None:
+            version = int(re.search(r'data-version="(\d+)"', html).group(1))
+        else:
+            version = self.answer["version"]
+        if self.answer is None or "data-article-body" in html:
+            self.cuts = [int(start) for start in SEGMENT.findall(html)]
+            return Workspace(self.current, version, found)
+        changed = []
+        for start in map(int, SEGMENT.findall(html)):
+            after = bisect.bisect_right(self.cuts, start)
+            changed.append((start, self.cuts[after] if after < len(self.cuts) else float("inf")))
+        kept = {
+            pk: span
+            for pk, span in self.page.spans.items()
+            if not any(start <= span[0] < end for start, end in changed)
+        }
+        return Workspace(self.current, version, kept | found)
 
     def change(self, kind: str, path: str, data: dict, span: int | None = None, label: str = "") -> None:
         page = self.page
@@ -198,7 +223,7 @@ class Editor(threading.Thread):
             self.page = self.read(html)
             if self.page.version != page.version:  # "nothing to undo" changes nothing
                 if kind == "create":
-                    span = int(re.search(r'data-selected="(\d+)"', html).group(1))
+                    span = self.answer["select"]
                 self.acks.append(Ack(self.name, page.article, self.page.version, kind, span, label))
         elif status == 409:
             self.page = self.read(html)  # the refusal shows the article as it is now
