@@ -15,7 +15,7 @@ from django_htmx.http import reswap, trigger_client_event
 from articles.models import Annotation, Article, Span, SpanFields, VersionSpan
 from articles.workspace import verbs
 from articles.workspace.page import changed_context, pending_suggestions
-from articles.workspace.scope import Scope
+from articles.workspace.scope import Scope, stored_span
 
 
 class Refused(Exception):
@@ -91,16 +91,11 @@ def span_ref(where: Article | Annotation, span_id: int) -> SpanFields:
 
 
 def span_of(where: Article | Annotation, span_id: int) -> SpanFields:
-    scope = scope_of(where)
-    span = scope.spans.select_related("label").filter(pk=span_id).first()
-    if span is None:
-        raise Refused(
-            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
-            % {"span": span_id, "article": scope.article.pk},
-            status=404,
-        )
-    span.article = scope.article
-    return span
+    """The span as stored now, before its verb locks it; one that is gone answers 404."""
+    try:
+        return stored_span(scope_of(where), span_id)
+    except ValidationError as missing:
+        raise Refused(missing.messages[0], status=404) from None
 
 
 class Changed(NamedTuple):

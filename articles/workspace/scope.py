@@ -161,19 +161,24 @@ def lock(where: Article | Annotation, version: int | None) -> Scope:
     return scope
 
 
+def stored_span(scope: Scope, pk: int) -> SpanFields:
+    """Span ``pk`` as the scope holds it now, with its label and article; ValidationError if the
+    scope holds no such span."""
+    span = scope.spans.select_related("label").filter(pk=pk).first()
+    if span is None:
+        raise ValidationError(
+            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
+            % {"span": pk, "article": scope.article.pk}
+        )
+    span.article = scope.article
+    return span
+
+
 def locked_span(span: SpanFields, version: int | None) -> tuple[Scope, SpanFields]:
     """The span's scope, locked, and the span as stored in it."""
     where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
     scope = lock(where, version)
-    try:
-        span = scope.spans.select_related("label").get(pk=span.pk)
-    except scope.model.DoesNotExist:
-        raise ValidationError(
-            _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
-            % {"span": span.pk, "article": scope.article.pk}
-        ) from None
-    span.article = scope.article
-    return scope, span
+    return scope, stored_span(scope, span.pk)
 
 
 def label(name: str) -> Label:
