@@ -79,20 +79,24 @@ def rows_of(scope: Scope) -> list[Row]:
     return list(scope.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id"))
 
 
-def _proposed(scope: Scope, row: Row) -> bool:
-    """Untouched model output, not yet confirmed; once reviewed (or the version finished), what the
-    model proposed is what the editor kept: nothing is unconfirmed."""
-    done = scope.article.status == Article.Status.REVIEWED if scope.annotation is None else scope.annotation.finished
-    return not done and row[4] == Span.Origin.MODEL and row[5] is None
+def _settled(scope: Scope) -> bool:
+    """Once reviewed (or the version finished), what the model proposed is what the editor kept:
+    nothing is unconfirmed."""
+    return scope.article.status == Article.Status.REVIEWED if scope.annotation is None else scope.annotation.finished
+
+
+def _proposed(row: Row) -> bool:
+    """Untouched model output (not yet confirmed, unless the scope is settled)."""
+    return row[4] == Span.Origin.MODEL and row[5] is None
 
 
 def _start(row: Row) -> int:
     return row[1]
 
 
-def _mark(scope: Scope, labels: dict[int, Label], row: Row) -> Mark:
+def _mark(body: str, labels: dict[int, Label], settled: bool, row: Row) -> Mark:
     pk, start, end, label, origin, _editor = row
-    return Mark(pk, start, end, labels[label], origin, _proposed(scope, row), scope.article.body[start:end])
+    return Mark(pk, start, end, labels[label], origin, not settled and _proposed(row), body[start:end])
 
 
 def _crossed(rows: Sequence[Row], at: int) -> bool:
@@ -107,14 +111,14 @@ def segments(
 ) -> list[Segment]:
     """The body's segments with their marks (a cut inside a span is dropped); only those holding one of
     the ``wanted`` extents, when given."""
-    body = scope.article.body
+    body, settled = scope.article.body, _settled(scope)
     bounds = [at for at in cuts(body) if not _crossed(rows, at)] + [len(body)]
     out = []
     for start, end in itertools.pairwise(bounds):
         if wanted is not None and not any(start < e and s < end for s, e in wanted):
             continue
         first, last = (bisect.bisect_left(rows, at, key=_start) for at in (start, end))
-        out.append(Segment(start, end, [_mark(scope, labels, row) for row in rows[first:last]]))
+        out.append(Segment(start, end, [_mark(body, labels, settled, row) for row in rows[first:last]]))
     return out
 
 
@@ -214,7 +218,7 @@ def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list
         if clashes:
             (_pk, start, end, label, _origin, _editor), *others = clashes
             relabels = not others and (start, end) == (suggestion.start, suggestion.end)
-            if not (relabels and _proposed(scope, clashes[0]) and label != suggestion.label_id):
+            if not (relabels and not _settled(scope) and _proposed(clashes[0]) and label != suggestion.label_id):
                 continue
         suggestion.article = article
         suggestion.before, _, suggestion.after = context_of(article.body, suggestion.start, suggestion.end)
