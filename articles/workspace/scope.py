@@ -164,12 +164,13 @@ def lock(where: Article | Annotation, version: int | None) -> Scope:
 def stored_span(scope: Scope, pk: int) -> SpanFields:
     """Span ``pk`` as the scope holds it now, with its label and article; ValidationError if the
     scope holds no such span."""
-    span = scope.spans.select_related("label").filter(pk=pk).first()
-    if span is None:
+    try:
+        span = scope.spans.select_related("label").get(pk=pk)
+    except scope.model.DoesNotExist:
         raise ValidationError(
             _("Span %(span)s is not part of article %(article)s (it may have been deleted).")
             % {"span": pk, "article": scope.article.pk}
-        )
+        ) from None
     span.article = scope.article
     return span
 
