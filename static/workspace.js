@@ -390,6 +390,11 @@ root.addEventListener("htmx:beforeSwap", (event) => {
   if (isAnswer(xhr)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
+    // Not htmx's focus of the swapped-in entity, which lays the page out mid-swap: see below.
+    if (body().contains(document.activeElement)) {
+      document.activeElement.blur();
+      if (restore) restore.focused = true;
+    }
   } else if (event.detail.requestConfig?.verb === "post") {
     event.detail.shouldSwap = false;
     event.detail.isError = false;
@@ -417,7 +422,7 @@ document.addEventListener("workspace-answer", (event) => {
   if (cursor) setCursor(cursor);
   else select(mark);
   // Focus in the next frame, once the change is in the page: focusing makes the browser lay the page
-  // out at once, which the frame does anyway.
+  // out at once, which the frame does anyway (htmx's own focus is undone before its swap, above).
   if (mark && restore?.focused) {
     requestAnimationFrame(() => {
       if (mark.isConnected && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
