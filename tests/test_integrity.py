@@ -220,6 +220,12 @@ def test_it_refuses_a_span_of_a_missing_article_label_or_user(make_article, edit
     assert "a span names article 999999, which does not exist" in refused(raw, SPAN_ROW, 999999, label.pk, None)
     assert "a span names label 999999, which does not exist" in refused(raw, SPAN_ROW, article.pk, 999999, None)
     assert "a span names user 999999, which does not exist" in refused(raw, SPAN_ROW, article.pk, label.pk, 999999)
+    updated_by = SPAN_ROW.replace("created_by_id", "updated_by_id")
+    assert "a span names user 999999, which does not exist" in refused(raw, updated_by, article.pk, label.pk, 999999)
+    # Of two statements' worth of problems, the first in order of the checks is the one refused.
+    assert "a span names article 999999" in refused(raw, SPAN_ROW, 999999, 999998, 999997)
+    assert "a span names label 999998" in refused(raw, SPAN_ROW, article.pk, 999998, 999997)
+    assert not Span.objects.exists()
     raw(SPAN_ROW, article.pk, label.pk, editor.pk)
     span = Span.objects.get()
     for column, what in [("label_id", "label"), ("updated_by_id", "user"), ("article_id", "article")]:
