@@ -421,13 +421,9 @@ document.addEventListener("workspace-answer", (event) => {
   root.querySelector("[data-no-entities]").hidden = !!body().querySelector("[data-span-id]");
   if (cursor) setCursor(cursor);
   else select(mark);
-  // Focus in the next frame, once the change is in the page: focusing makes the browser lay the page
-  // out at once, which the frame does anyway (htmx's own focus is undone before its swap, above).
-  if (mark && restore?.focused) {
-    requestAnimationFrame(() => {
-      if (mark.isConnected && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
-    });
-  }
+  // Focus now, once the whole change is in the page (htmx's own focus, mid-swap, is undone above): a
+  // key pressed right after the answer must reach the entity it was pressed on, never the page.
+  if (mark && restore?.focused && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
   restore = null;
 });
 

@@ -430,6 +430,22 @@ def test_the_selected_entity_stays_selected_after_every_change(new_page, editor,
     assert selection_after_settling(page) == ["Lula"]
 
 
+def test_a_key_pressed_as_soon_as_a_change_is_answered_reaches_the_entity(new_page, editor, make_article):
+    article = make_article("Dijo Kim ayer en Seúl, y Lula calló.", spans=[(5, 8, "PER"), (17, 21, "ORG"), (25, 29, "LOC")])
+    page = new_page(editor, f"/articles/{article.pk}/")
+    # Where the focus is when the answer has been handled: where the editor's next key press lands.
+    page.evaluate("""() => { window.focusAtAnswer = [];
+      document.addEventListener("workspace-answer",
+        () => window.focusAtAnswer.push(document.activeElement?.dataset?.spanId ?? document.activeElement?.tagName)); }""")
+    seoul = article.spans.get(start=17)
+    highlighted(page, seoul).focus()
+    page.keyboard.press("2")
+    expect(status(page)).to_have_text("“Seúl” is now LOC.")
+    assert page.evaluate("window.focusAtAnswer") == [str(seoul.pk)]
+    page.keyboard.press("Tab")  # at once: the next entity, not the page's first control
+    expect(highlighted(page, article.spans.get(start=25))).to_be_focused()
+
+
 def selected(page: Page) -> dict | None:
     """The selected entity as the page shows it: its text, label and whether it is unconfirmed."""
     return page.evaluate("""() => {
