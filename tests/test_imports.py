@@ -253,6 +253,37 @@ def test_one_bad_jsonl_line_means_nothing_is_written(tmp_path, line, reason):
     assert f"{path}, line 4: {reason}" in refused(other, path)
 
 
+def test_every_bad_record_among_good_ones_is_named_in_order_as_if_checked_alone(tmp_path):
+    """Spans are checked a chunk at a time; each refusal still names its line, in the file's order,
+    in the words of the record's own check, whatever else the chunk holds."""
+    good = {"text": "Hola Ana y Eva.", "spans": [{"start": 5, "end": 8, "label": " PER "}]}
+    bad = [
+        '{"text": "Hola Ana", "spans": [{"start": 5, "end": 8, "label": "PER"}, '
+        '{"start": 0, "end": 6, "label": "LOC"}]}',
+        '{"text": "Hola", "spans": [{"start": 0, "end": 99999999999999999999999, "label": "PER"}]}',
+        '{"text": "Hola", "label": [[0, 4, ["PER"]]]}',
+        '{"text": "Hola", "label": [[0, 4, 7]]}',
+        '{"text": "Hola", "spans": [{"start": -1, "end": 2, "label": "PER"}]}',
+    ]
+    lines = [json.dumps({**good, "text": f"{good['text']} {n}"}, ensure_ascii=False) for n in range(7)]
+    for at, line in zip((1, 3, 4, 5, 6), bad, strict=True):
+        lines[at] = line
+    path = write(tmp_path, "mixed.jsonl", "\n".join(lines) + "\n")
+    problems = [line for line in refused(path).splitlines() if line.startswith(str(path))]
+    assert problems == [
+        f"{path}, line 2: span 0–6 (LOC) overlaps span 5–8 (PER)",
+        f"{path}, line 4: span 0–99999999999999999999999 (PER) ends past the text (4 characters)",
+        f"{path}, line 5: span 0–4 has no label",
+        f"{path}, line 6: span 0–4 has no label",
+        f"{path}, line 7: span -1–2 (PER): start must be at least 0 and before end",
+    ]
+    assert not Article.objects.exists()
+    # The good ones alone go in, their labels stripped.
+    good_only = write(tmp_path, "good.jsonl", "\n".join(lines[i] for i in (0, 2)) + "\n")
+    call_command("import_articles", str(good_only), "--no-preannotate", stdout=io.StringIO())
+    assert [(s.text, s.label.name) for s in Span.objects.select_related("label", "article")] == [("Ana", "PER")] * 2
+
+
 def test_a_bad_csv_row_is_named(tmp_path):
     path = write(tmp_path, "a.csv", 'text,published_at\nBien.,2024-01-01\n"",\nOtro.,ayer\n')
     message = refused(path)
@@ -383,6 +414,8 @@ def test_an_upload_is_previewed_then_imported_on_confirmation(as_admin, admin, s
     summary = as_admin.get(response.url).content.decode()
     assert "3 articles created, 1 duplicate skipped, 2 spans imported." in summary
     assert Article.objects.filter(batch=batch).count() == 3
+    # Who imported the spans, on each of them.
+    assert list(Span.objects.values_list("origin", "created_by", "updated_by")) == [("import", admin.pk, None)] * 2
     assert not (settings.IMPORT_UPLOAD_DIR / str(batch.pk)).exists()
     # Uploading the same again: everything is a duplicate, and the preview says so.
     post_upload(as_admin, upload_file("a.jsonl", make))

@@ -1,8 +1,9 @@
 """Writing imported articles in one transaction: all of a run, or nothing.
 
 Records are read and parsed by a thread of their own while this one writes the ones before them,
-a chunk at a time, each chunk in a few statements: COPY for the articles, COPY for their spans
-(``Span.objects.insert_new``, the one way spans are stored in bulk). Only the content hashes of a
+a chunk at a time; the thread also checks each chunk's spans, all at once, as arrays
+(``SpanColumns``). A chunk is written in a few statements: COPY for the articles, COPY for their
+spans (``Span.objects.insert_new``, the one way spans are stored in bulk). Only the content hashes of a
 run stay in memory. One bad record anywhere rolls the whole run back. Uploads, ``import_articles``
 and the seeds all come through ``import_records``.
 """
@@ -10,14 +11,24 @@ and the seeds all come through ``import_records``.
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import MAX_PROBLEMS, ArticleRecord, ImportFailed, ImportResult, Problem, Skipped
+from articles.ingest.records import (
+    MAX_PROBLEMS,
+    ArticleRecord,
+    ImportFailed,
+    ImportResult,
+    Problem,
+    Skipped,
+    SpanColumns,
+)
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span
 
 BATCH_SIZE = 2000
@@ -53,38 +64,44 @@ def import_records(
         new_labels: set[str] = set()
         writer = _Writer(user, batch, reviewed, timezone.now())
         for chunk in read_ahead(items, BATCH_SIZE):
-            records = []
-            for item in chunk:
+            records, spans = chunk.records, chunk.spans
+            unknown = set(spans.labels) - labels
+            good, at = [], 0
+            for item in chunk.items:
                 if isinstance(item, Problem):
                     result.problems.append(item)
                     continue
                 if isinstance(item, Skipped):
                     result.skipped += 1
                     continue
-                unknown = {label for _, _, label in item.spans} - labels
-                if unknown and not create_labels:
-                    result.problems.append(
-                        Problem(
-                            item.file,
-                            item.where,
-                            _(
-                                "unknown label %(unknown)s (known: %(known)s); "
-                                "ask for missing labels to be created to import it"
-                            )
-                            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(sorted(labels))},
-                        )
-                    )
+                index, at = at, at + 1
+                if index in spans.problems:
+                    result.problems.append(Problem(item.file, item.where, spans.problems[index]))
                     continue
-                new_labels |= unknown
-                records.append(item)
+                if unknown and (missing := spans.labels_of(item) & unknown):
+                    if not create_labels:
+                        result.problems.append(
+                            Problem(
+                                item.file,
+                                item.where,
+                                _(
+                                    "unknown label %(unknown)s (known: %(known)s); "
+                                    "ask for missing labels to be created to import it"
+                                )
+                                % {"unknown": ", ".join(sorted(missing)), "known": ", ".join(sorted(labels))},
+                            )
+                        )
+                        continue
+                    new_labels |= missing
+                good.append(index)
             if len(result.problems) >= MAX_PROBLEMS:
                 break
-            new = _new(records, result, seen)
+            new = _new(records, good, result, seen)
             if new and not dry_run and not result.problems:
                 if new_labels - labels:
                     Label.objects.ensure(new_labels)
                     labels |= new_labels
-                writer.write(new, result)
+                writer.write([records[i] for i in new], spans, new, result)
             if on_progress:
                 on_progress(result)
         result.problems = result.problems[:MAX_PROBLEMS]
@@ -112,21 +129,21 @@ def import_records(
     return result
 
 
-def _new(records: list[ArticleRecord], result: ImportResult, seen: set[str]) -> list[ArticleRecord]:
-    """The records whose text is not in the database nor earlier in the run; the others are counted."""
-    existing = set(
-        Article.objects.filter(content_hash__in=[r.digest for r in records]).values_list("content_hash", flat=True)
-    )
+def _new(records: list[ArticleRecord], good: list[int], result: ImportResult, seen: set[str]) -> list[int]:
+    """Which good records' text is not in the database nor earlier in the run (their indexes); the
+    others are counted."""
+    digests = [records[i].digest for i in good]
+    existing = set(Article.objects.filter(content_hash__in=digests).values_list("content_hash", flat=True))
     new = []
-    for record in records:
-        if record.digest in existing or record.digest in seen:
+    for index, digest in zip(good, digests, strict=True):
+        if digest in existing or digest in seen:
             result.duplicates += 1
             continue
-        seen.add(record.digest)
-        new.append(record)
+        seen.add(digest)
+        new.append(index)
     result.articles += len(new)
-    result.spans += sum(len(record.spans) for record in new)
-    result.sample_titles += [record.title for record in new[: SAMPLE_TITLES - len(result.sample_titles)]]
+    result.spans += sum(len(records[i].spans) for i in new)
+    result.sample_titles += [records[i].title for i in new[: SAMPLE_TITLES - len(result.sample_titles)]]
     return new
 
 
@@ -154,7 +171,8 @@ class _Writer:
         self.reviewed_at, self.reviewed_by = (now, self.user_id) if reviewed else (None, None)
         self.now = now
 
-    def write(self, records: list[ArticleRecord], result: ImportResult) -> None:
+    def write(self, records: list[ArticleRecord], spans: SpanColumns, indexes: list[int], result: ImportResult) -> None:
+        """Stores the records, which are these ``indexes`` of their chunk, with their spans."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence('articles_article', 'id')) FROM generate_series(1, %s)",
@@ -169,13 +187,11 @@ class _Writer:
                     copy.write_row((*head, *fixed, self.reviewed_by))
         result.created += ids
         labels = Label.objects.ids()
+        record, start, end, label = spans.take(indexes)
+        label_ids = np.array([labels[name] for name in spans.labels], np.int64)
         # The history of an imported span is its own row and its article's batch: who imported it, when.
         Span.objects.insert_new(
-            [
-                (pk, start, end, labels[label])
-                for pk, r in zip(ids, records, strict=True)
-                for start, end, label in r.spans
-            ],
+            np.column_stack((np.array(ids, np.int64)[record], start, end, label_ids[label])),
             origin=Span.Origin.IMPORT,
             now=self.now,
             created_by_id=self.user_id,
@@ -189,10 +205,24 @@ class _Writer:
             ReferenceSpan.objects.bulk_create(references)
 
 
-def read_ahead(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    """The items in lists of ``size``, read by a thread of their own: while the caller writes one
-    list, the thread reads and parses the next ones (parsing and PostgreSQL's work then share the
-    machine's cores). The thread speaks the caller's language, for the problems it words."""
+@dataclass
+class Chunk:
+    """Items read in a row, their records, and the records' spans in columns, checked."""
+
+    items: list[Item]
+    records: list[ArticleRecord]
+    spans: SpanColumns
+
+    @classmethod
+    def of(cls, items: list[Item]) -> "Chunk":
+        records = [item for item in items if isinstance(item, ArticleRecord)]
+        return cls(items, records, SpanColumns.of(records))
+
+
+def read_ahead(items: Iterable[Item], size: int) -> Iterator[Chunk]:
+    """The items in chunks of ``size``, read by a thread of their own: while the caller writes one
+    chunk, the thread reads, parses and checks the next ones (parsing and PostgreSQL's work then
+    share the machine's cores). The thread speaks the caller's language, for the problems it words."""
     chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
     language = translation.get_language()
@@ -214,10 +244,10 @@ def read_ahead(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
                 for item in iterator:
                     chunk.append(item)
                     if len(chunk) == size:
-                        if not put(chunk):
+                        if not put(Chunk.of(chunk)):
                             return
                         chunk = []
-                if chunk and not put(chunk):
+                if chunk and not put(Chunk.of(chunk)):
                     return
                 put(None)
             except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)

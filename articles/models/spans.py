@@ -4,9 +4,11 @@ An article's spans stay inside its body and apart from one another by PostgreSQL
 spans_valid triggers); history rows are never updated (a trigger refuses it). See the migrations.
 """
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
@@ -31,7 +33,7 @@ class SpanQuerySet(models.QuerySet):
 
     def insert_new(
         self,
-        rows: Sequence[tuple[int, int, int, int]],
+        rows: np.ndarray | Sequence[tuple[int, int, int, int]],
         *,
         origin: str,
         now: datetime,
@@ -39,44 +41,40 @@ class SpanQuerySet(models.QuerySet):
         model: tuple[str, str] = ("", ""),
         history: Mapping[int, int] | None = None,
     ) -> int:
-        """Stores new spans given as (article id, start, end, label id) with PostgreSQL's COPY;
-        returns how many.
+        """Stores new spans given as rows of (article id, start, end, label id), an array of four
+        columns or tuples, with PostgreSQL's COPY; returns how many.
 
         The one way new spans are stored in bulk, for the model's output and for imports alike: no
-        model instance per span, rows streamed in COPY's binary format, checked by PostgreSQL once
-        per statement. ``model`` is the (name, version) of the pipeline that proposed them. With
-        ``history`` (article id -> version), each span also gets its "created" history row at its
-        article's version: the model's proposals, which the quality figures read back. An imported
-        span's creation is on its own row (origin, created_at, created_by) and its article's batch.
-        The caller holds the articles (locked, or created in its own transaction): no check of
-        versions here.
+        model instance, not even a Python tuple, per span: the rows are laid out in COPY's binary
+        format by array operations, and PostgreSQL checks them once per statement. ``model`` is the
+        (name, version) of the pipeline that proposed them. With ``history`` (article id ->
+        version), each span also gets its "created" history row at its article's version: the
+        model's proposals, which the quality figures read back. An imported span's creation is on
+        its own row (origin, created_at, created_by) and its article's batch. The caller holds the
+        articles (locked, or created in its own transaction): no check of versions here.
         """
-        if not rows:
+        rows = np.asarray(rows, np.int64).reshape(-1, 4)
+        if not len(rows):
             return 0
         name, version = model
+        fixed = (origin, name, version, created_by_id, now, now)
         with connection.cursor() as cursor:
-            ids = []
+            ids = None
             if history is not None:
                 # The spans' ids first, from their sequence, so that their history can name them, and
                 # the labels' names the history rows carry, in one round trip.
                 cursor.execute(IDS_AND_LABELS, [len(rows)])
                 ids, label_ids, label_names = cursor.fetchone()
                 names = dict(zip(label_ids, label_names, strict=True))
-            with cursor.cursor.copy(COPY_SPANS[bool(ids)]) as copy:
-                copy.set_types(SPAN_TYPES[bool(ids)])
-                fixed = (origin, name, version, created_by_id, now, now)
-                if ids:
-                    for pk, row in zip(ids, rows, strict=True):
-                        copy.write_row((pk, *row, *fixed))
-                else:
-                    for row in rows:
-                        copy.write_row((*row, *fixed))
+            with cursor.cursor.copy(COPY_SPANS[ids is not None]) as copy:
+                for data in binary_copy(rows if ids is None else np.column_stack((ids, rows)), fixed):
+                    copy.write(data)
             if history is not None:
                 described = f"{name} {version}" if name else ""
                 kind = SpanEventKind.CREATED.value
                 with cursor.cursor.copy(COPY_CREATED) as copy:
                     copy.set_types(CREATED_TYPES)
-                    for pk, (article, start, end, label) in zip(ids, rows, strict=True):
+                    for pk, (article, start, end, label) in zip(ids, rows.tolist(), strict=True):
                         copy.write_row(
                             (article, pk, kind, origin, now, history[article], start, end, names[label], described, "")
                         )
@@ -90,13 +88,47 @@ FROM (SELECT array_agg(id) AS ids, array_agg(name) AS names FROM articles_label)
 _SPAN_COLUMNS = (
     'article_id, start, "end", label_id, origin, model_name, model_version, created_by_id, created_at, updated_at'
 )
-_SPAN_TYPES = ["int8", "int4", "int4", "int8", "varchar", "varchar", "varchar", "int4", "timestamptz", "timestamptz"]
 # Without ids (the sequence fills them in) and with ids drawn beforehand.
 COPY_SPANS = {
     False: f"COPY articles_span ({_SPAN_COLUMNS}) FROM STDIN (FORMAT BINARY)",
     True: f"COPY articles_span (id, {_SPAN_COLUMNS}) FROM STDIN (FORMAT BINARY)",
 }
-SPAN_TYPES = {False: _SPAN_TYPES, True: ["int8", *_SPAN_TYPES]}
+# The leading columns as PostgreSQL's binary COPY sends them, (id,) article_id, start, "end", label_id:
+# int8, int4, int4, int8.
+_SPAN_KEY_WIDTHS = (8, 4, 4, 8)
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_COPY_PIECE = 16_384
+
+
+def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[bytes]:
+    """The rows in COPY's binary format, header and trailer included, in pieces of 16,384 rows (so
+    that PostgreSQL stores one while the next is laid out): each row's integer columns from ``rows``
+    (an id if given, then article, start, end, label), then the same ``fixed`` values for every row:
+    origin, model name and version, who created the spans and the two timestamps. Each piece is laid
+    out as one array of records, not row by row."""
+    widths = (8, *_SPAN_KEY_WIDTHS) if rows.shape[1] == len(_SPAN_KEY_WIDTHS) + 1 else _SPAN_KEY_WIDTHS
+    origin, name, version, created_by, created_at, updated_at = fixed
+    tail = b"".join(struct.pack(">i", len(text)) + text for text in (s.encode() for s in (origin, name, version)))
+    tail += struct.pack(">i", -1) if created_by is None else struct.pack(">ii", 4, created_by)
+    for moment in (created_at, updated_at):
+        tail += struct.pack(">iq", 8, (moment - _POSTGRES_EPOCH) // timedelta(microseconds=1))
+    fields = [("count", ">i2")]
+    for column, width in enumerate(widths):
+        fields += [(f"length{column}", ">i4"), (f"value{column}", f">i{width}")]
+    layout = np.dtype([*fields, ("tail", f"V{len(tail)}")])
+    yield b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    for first in range(0, len(rows), _COPY_PIECE):
+        piece = rows[first : first + _COPY_PIECE]
+        out = np.empty(len(piece), layout)
+        out["count"] = len(widths) + 6
+        for column, width in enumerate(widths):
+            out[f"length{column}"] = width
+            out[f"value{column}"] = piece[:, column]
+        out["tail"] = np.void(tail)
+        yield out.data
+    yield b"\xff\xff"
+
+
 COPY_CREATED = (
     "COPY articles_spanevent (article_id, span_id, kind, origin, at, article_version, "
     "after_start, after_end, after_label, model, before_label) FROM STDIN (FORMAT BINARY)"

@@ -434,12 +434,15 @@ def test_the_selected_entity_stays_selected_after_every_change(new_page, editor,
 
 
 def test_a_key_pressed_as_soon_as_a_change_is_answered_reaches_the_entity(new_page, editor, make_article):
-    article = make_article("Dijo Kim ayer en Seúl, y Lula calló.", spans=[(5, 8, "PER"), (17, 21, "ORG"), (25, 29, "LOC")])
+    spans = [(5, 8, "PER"), (17, 21, "ORG"), (25, 29, "LOC")]
+    article = make_article("Dijo Kim ayer en Seúl, y Lula calló.", spans=spans)
     page = new_page(editor, f"/articles/{article.pk}/")
     # Where the focus is when the answer has been handled: where the editor's next key press lands.
     page.evaluate("""() => { window.focusAtAnswer = [];
-      document.addEventListener("workspace-answer",
-        () => window.focusAtAnswer.push(document.activeElement?.dataset?.spanId ?? document.activeElement?.tagName)); }""")
+      document.addEventListener("workspace-answer", () => {
+        const focused = document.activeElement;
+        window.focusAtAnswer.push(focused?.dataset?.spanId ?? focused?.tagName);
+      }); }""")
     seoul = article.spans.get(start=17)
     highlighted(page, seoul).focus()
     page.keyboard.press("2")
