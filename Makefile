@@ -38,7 +38,7 @@ test: install browser
 	$(UV) run --frozen pytest --ignore=tests/benchmarks
 
 bench: install
-	$(UV) run --frozen pytest tests/benchmarks -p no:cacheprovider -s --timeout=3600
+	$(UV) run --frozen pytest tests/benchmarks -p no:cacheprovider -s
 
 lint: install
 	$(UV) run --frozen ruff check .
