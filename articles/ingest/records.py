@@ -325,7 +325,7 @@ def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, fil
 
 @dataclass
 class SpanColumns:
-    """The spans of a chunk of records in columns, checked all at once: a chunk's 80,000 spans in a
+    """The spans of a chunk of records in columns, checked all at once: a chunk's 40,000 spans in a
     few array operations instead of a Python loop over each. Rows are in order of record, then start;
     a row's label is its index in ``labels``, the chunk's label names (stripped).
 

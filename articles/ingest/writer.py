@@ -31,7 +31,7 @@ from articles.ingest.records import (
 )
 from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
 SAMPLE_TITLES = 5
 # Chunks read ahead of the one being written: enough to keep the database busy, few enough that
 # memory stays flat.
