@@ -321,7 +321,17 @@ const ARROWS = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 };
 // Arrows move between entities unless a control (button, link, field) has the focus.
 const inText = () => !document.activeElement || document.activeElement === document.body || body().contains(document.activeElement);
 
+// The entity an answer gives the focus back to, in the frame after it, unless the editor has moved on.
+let pendingFocus = null;
+function focusPending() {
+  const mark = pendingFocus;
+  pendingFocus = null;
+  if (mark?.isConnected && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
+}
+
 document.addEventListener("keydown", (event) => {
+  // A key pressed between an answer and the next frame is for the entity the answer focuses.
+  focusPending();
   // A focused suggestion owns its keys (y, n): static/suggestions.js decides it.
   if (help.open || event.defaultPrevented || event.target.closest("input, textarea, select, [data-suggestion-id]")) return;
   const key = event.key;
@@ -421,9 +431,13 @@ document.addEventListener("workspace-answer", (event) => {
   root.querySelector("[data-no-entities]").hidden = !!body().querySelector("[data-span-id]");
   if (cursor) setCursor(cursor);
   else select(mark);
-  // Focus now, once the whole change is in the page (htmx's own focus, mid-swap, is undone above): a
-  // key pressed right after the answer must reach the entity it was pressed on, never the page.
-  if (mark && restore?.focused && mark.dataset.spanId === selectedId) mark.focus({ preventScroll: true });
+  // Focus in the next frame, once the change is in the page: focusing makes the browser lay the page
+  // out at once, which the frame does anyway (htmx's own focus is undone before its swap, above). A
+  // key pressed before that frame takes the focus there first (see the keydown handler).
+  if (mark && restore?.focused) {
+    pendingFocus = mark;
+    requestAnimationFrame(focusPending);
+  }
   restore = null;
 });
 
