@@ -45,8 +45,9 @@ class SpanQuerySet(models.QuerySet):
         columns or tuples, with PostgreSQL's COPY; returns how many.
 
         The one way new spans are stored in bulk, for the model's output and for imports alike: no
-        model instance, not even a Python tuple, per span: the rows are laid out in COPY's binary
-        format by array operations, and PostgreSQL checks them once per statement. ``model`` is the
+        model instance per span; the rows are laid out in COPY's binary format by array operations
+        (the model's history rows, which name each span's label, go row by row), and PostgreSQL
+        checks them once per statement. ``model`` is the
         (name, version) of the pipeline that proposed them. With ``history`` (article id ->
         version), each span also gets its "created" history row at its article's version: the
         model's proposals, which the quality figures read back. An imported span's creation is on
