@@ -101,7 +101,7 @@ def import_records(
                 if new_labels - labels:
                     Label.objects.ensure(new_labels)
                     labels |= new_labels
-                writer.write([records[i] for i in new], spans, new, result)
+                writer.write(chunk, new, result)
             if on_progress:
                 on_progress(result)
         result.problems = result.problems[:MAX_PROBLEMS]
@@ -171,8 +171,9 @@ class _Writer:
         self.reviewed_at, self.reviewed_by = (now, self.user_id) if reviewed else (None, None)
         self.now = now
 
-    def write(self, records: list[ArticleRecord], spans: SpanColumns, indexes: list[int], result: ImportResult) -> None:
-        """Stores the records, which are these ``indexes`` of their chunk, with their spans."""
+    def write(self, chunk: "Chunk", indexes: list[int], result: ImportResult) -> None:
+        """Stores these records of the chunk (``indexes``, in its order) with their spans."""
+        records = [chunk.records[i] for i in indexes]
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence('articles_article', 'id')) FROM generate_series(1, %s)",
@@ -187,11 +188,11 @@ class _Writer:
                     copy.write_row((*head, *fixed, self.reviewed_by))
         result.created += ids
         labels = Label.objects.ids()
-        record, start, end, label = spans.take(indexes)
-        label_ids = np.array([labels[name] for name in spans.labels], np.int64)
+        record, starts, ends, label = chunk.spans.take(indexes)
+        label_ids = np.array([labels[name] for name in chunk.spans.labels], np.int64)
         # The history of an imported span is its own row and its article's batch: who imported it, when.
         Span.objects.insert_new(
-            np.column_stack((np.array(ids, np.int64)[record], start, end, label_ids[label])),
+            np.column_stack((np.array(ids, np.int64)[record], starts, ends, label_ids[label])),
             origin=Span.Origin.IMPORT,
             now=self.now,
             created_by_id=self.user_id,

@@ -47,12 +47,12 @@ class SpanQuerySet(models.QuerySet):
         The one way new spans are stored in bulk, for the model's output and for imports alike: no
         model instance per span; the rows are laid out in COPY's binary format by array operations
         (the model's history rows, which name each span's label, go row by row), and PostgreSQL
-        checks them once per statement. ``model`` is the
-        (name, version) of the pipeline that proposed them. With ``history`` (article id ->
-        version), each span also gets its "created" history row at its article's version: the
-        model's proposals, which the quality figures read back. An imported span's creation is on
-        its own row (origin, created_at, created_by) and its article's batch. The caller holds the
-        articles (locked, or created in its own transaction): no check of versions here.
+        checks them once per statement. ``model`` is the (name, version) of the pipeline that
+        proposed them. With ``history`` (article id -> version), each span also gets its "created"
+        history row at its article's version: the model's proposals, which the quality figures read
+        back. An imported span's creation is on its own row (origin, created_at, created_by) and its
+        article's batch. The caller holds the articles (locked, or created in its own transaction):
+        no check of versions here.
         """
         rows = np.asarray(rows, np.int64).reshape(-1, 4)
         if not len(rows):
