@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "articles.site.middleware.DatabaseTimeouts",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +124,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Bounds of one web request's database work (milliseconds): a wait for a row lock, one statement.
+REQUEST_LOCK_TIMEOUT = env_int("REQUEST_LOCK_TIMEOUT", 3000)
+REQUEST_STATEMENT_TIMEOUT = env_int("REQUEST_STATEMENT_TIMEOUT", 20000)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # An editor's new entity is offered across the corpus by a worker, not in the editor's request.

@@ -13,17 +13,16 @@ import sys
 
 import psycopg
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from articles.editing import verbs
 from articles.export import documents, reading, rows
 from articles.ingest.records import normalise
 from articles.models import Article, Export, ImportBatch, Span
-from articles.queue import leases
-from articles.workspace import verbs
+from articles.site import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +75,11 @@ def corpus(make_article, editor, admin) -> list[Article]:
     # A body stored with its CRLF (written before the importer normalised line breaks): a span across it.
     crlf = make_article("Primera línea de Quito\r\nsegunda línea de Lima.\r\n", title="CRLF")
     empty = make_article("Un artículo sin entidades, todavía.", title="Vacío")
-    mallory = get_user_model().objects.create(username="-mallory")
+    mallory = accounts.set_user("-mallory", accounts.EDITOR, "x", validate=False)[0]
     verbs.create_span(crlf, 17, 31, "LOC", mallory)  # "Quito\r\nsegunda"
     verbs.create_span(tweet, TWEET.index("São Paulo"), TWEET.index("São Paulo") + 9, "LOC", editor)
     verbs.relabel_span(Span.objects.get(article=wire, start=WIRE.index("𝒵")), "MISC", editor)
     verbs.mark_reviewed(wire, admin)
-    leases.open_for_review(tweet, editor)
     return [wire, tweet, crlf, empty]
 
 
@@ -244,8 +242,8 @@ def test_the_export_page_counts_what_the_filters_export_and_lists_the_last_expor
     download(as_admin, "/export/spans.csv?status=reviewed")
     download(as_admin, "/export/spans.jsonl?label=LOC")
     call_command("export_spans", "--format", "jsonl", "-o", "/dev/null", stderr=io.StringIO())
-    # session, user, labels and batches (form), two counts, the last exports: the same for any number
-    with django_assert_num_queries(7):
+    # bounds, session, user, labels and batches (form), two counts, the last exports: the same for any number
+    with django_assert_num_queries(8):
         html = as_admin.get("/export/").content.decode()
     assert counted(html) == "4 articles and 14 spans will be exported."
     assert 'name="status" value="reviewed"' in html and 'name="label" value="MISC"' in html

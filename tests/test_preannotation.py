@@ -15,9 +15,9 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from articles import models
+from articles.editing import verbs
 from articles.models import Article, Label, Span, SpanEvent
 from articles.nlp import pipeline, preannotation, store
-from articles.workspace import verbs
 from tests import processes
 from tests.conftest import span_texts
 
@@ -445,9 +445,9 @@ def test_the_article_list_costs_a_fixed_number_of_queries(make_article, as_edito
         make_article(f"Nota {i}.")
     as_editor.get(reverse("articles:list"))
     # The queue's nine (see test_queue) and three for the progress box: waiting, pace, failed.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         as_editor.get(reverse("articles:list"))
     for i in range(5):
         make_article(f"Otra nota {i}.", preannotation_error="the worker ran out of memory")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         as_editor.get(reverse("articles:list"))

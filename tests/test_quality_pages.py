@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from articles.editing import verbs
 from articles.models import QualitySnapshot, Suggestion, TrainingRun
 from articles.quality import figures as quality
-from articles.workspace import verbs
 from tests.test_quality import reviewed_article
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_the_page_serves_cached_figures_and_refreshes_them_in_the_background(
     as_admin.get("/quality/")  # first visit: computed once
     # session, user (an admin is a superuser: no permission query), snapshot, fingerprint: nothing computed;
     # the retrained models and the last training, read on every visit so that a training shows at once
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # the request's database bounds first
         as_admin.get("/quality/")
     assert not DBTaskResult.objects.exists()
 
@@ -120,8 +120,12 @@ def test_accepting_a_suggestion_over_htmx_returns_the_remaining_ones_and_tells_t
     as_editor, make_article, editor
 ):
     suggestion = suggestion_for(make_article, editor)
+    version = suggestion.article.version
     response = as_editor.post(
-        f"/suggestions/{suggestion.pk}/accept", HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=_csrf(as_editor)
+        f"/suggestions/{suggestion.pk}/accept",
+        {"version": version},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=_csrf(as_editor),
     )
     assert response.status_code == 200
     span = suggestion.article.spans.get()

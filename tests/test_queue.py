@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from articles.editing import verbs
 from articles.models import LEASE, Article, ImportBatch
-from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 
@@ -50,15 +50,16 @@ def test_each_row_shows_status_span_count_last_editor_and_who_has_it_open(as_edi
     make_article("Nada que ver aquí.", title="Vacío")
     verbs.create_span(visita, 6, 12, "MISC", other_editor)
     assert rows(as_editor.get("/articles/").content.decode()) == [
-        {"title": "Visita", "status": "pre-annotated open by erin", "spans": "3", "editor": "erin"},
+        {"title": "Visita", "status": "in review open by erin", "spans": "3", "editor": "erin"},
         {"title": "Vacío", "status": "new", "spans": "0", "editor": "—"},
     ]
 
 
 def test_the_query_count_does_not_grow_with_the_articles(as_editor, many, django_assert_num_queries):
-    # session, user, two for permissions, the page, its span counts, the capped count, labels and
-    # batches for the filter form, and the pre-annotation progress (waiting, pace, failed).
-    with django_assert_num_queries(12):
+    # the request's database bounds, session, user, two for permissions, the page, its span counts,
+    # the capped count, labels and batches for the filter form, and the pre-annotation progress
+    # (waiting, pace, failed).
+    with django_assert_num_queries(13):
         page = as_editor.get("/articles/")
     shown = rows(page.content.decode())
     assert len(shown) == 50
@@ -66,7 +67,7 @@ def test_the_query_count_does_not_grow_with_the_articles(as_editor, many, django
     assert [row["editor"] for row in shown[:2]] == ["eddie", "erin"]
     assert "120 articles" in page.content.decode()
     # An HTMX page swap renders only the table: no labels or batches for the form.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         as_editor.get(f"/articles/?after={many[49].pk}", **HTMX)
 
 

@@ -45,6 +45,9 @@ class Snapshot:
         if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                # A request's statements are bounded (site.middleware.DatabaseTimeouts); an export's
+                # COPY streams for as long as the corpus takes, and holds no lock anyone waits for.
+                cursor.execute("SET LOCAL statement_timeout = 0")
 
     def __exit__(self, *exc) -> None:
         self.atomic.__exit__(*exc)

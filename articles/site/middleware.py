@@ -1,8 +1,35 @@
-"""Sign-in for every page, with an answer an HTMX request can show."""
+"""Sign-in for every page, with an answer an HTMX request can show; a bound on every request's
+waits for locks and on its statements."""
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+
+
+class DatabaseTimeouts:
+    """Every request's connection waits at most REQUEST_LOCK_TIMEOUT ms for a row lock and runs no
+    statement longer than REQUEST_STATEMENT_TIMEOUT ms: a change stuck behind another editor's, or a
+    runaway query, fails with its reason (503, see ``site.views.server_error``) instead of holding a
+    worker until the server kills it. Workers and commands (imports, training) are not bounded."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.values = [f"{settings.REQUEST_LOCK_TIMEOUT}ms", f"{settings.REQUEST_STATEMENT_TIMEOUT}ms"]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+                    self.values,
+                )
+        except DatabaseError:
+            pass  # unreachable: the view's own first query answers with the reason (503)
+        return self.get_response(request)
 
 
 class SignInRequired(LoginRequiredMiddleware):

