@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from articles.editing import verbs
 from articles.models import Span, SpanEvent
-from articles.workspace import verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
+from articles.editing import suggestions, verbs
 from articles.models import Suggestion
-from articles.workspace import suggestions, verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_places_already_annotated_are_not_offered_but_a_model_label_can_be_corre
     # The model's LOC at 3–7 may be relabelled; the editor's ORG at 24–28 is the same already.
     assert offers(covered) == [("OTAN", "ORG", "pending")]
     suggestion = Suggestion.objects.get(article=covered)
-    suggestions.accept_suggestion(suggestion, editor)
+    suggestions.accept_suggestion(suggestion, editor, version=None)
     assert span_texts(covered) == [("OTAN", "ORG", "model"), ("OTAN", "ORG", "editor")]
     assert offers(covered) == [("OTAN", "ORG", "accepted")]
 
@@ -77,13 +77,13 @@ def test_accepting_creates_the_span_and_dismissing_never_offers_it_again(make_ar
     first = make_article("Aurora Rivas llegó.")
     second = make_article("Llegó Aurora Rivas.")
     verbs.create_span(source, 6, 18, "PER", editor)
-    suggestions.accept_suggestion(Suggestion.objects.get(article=first), editor)
+    suggestions.accept_suggestion(Suggestion.objects.get(article=first), editor, version=None)
     assert span_texts(first) == [("Aurora Rivas", "PER", "editor")]
     suggestions.dismiss_suggestion(Suggestion.objects.get(article=second), editor)
     verbs.create_span(make_article("Dijo Aurora Rivas."), 5, 17, "PER", editor)
     assert offers(second) == [("Aurora Rivas", "PER", "dismissed")]
     with pytest.raises(ValidationError, match="already accepted or dismissed"):
-        suggestions.accept_suggestion(Suggestion.objects.get(article=second), editor)
+        suggestions.accept_suggestion(Suggestion.objects.get(article=second), editor, version=None)
 
 
 def test_a_suggestion_that_now_overlaps_a_span_is_refused_with_a_clear_message(make_article, editor):
@@ -92,7 +92,7 @@ def test_a_suggestion_that_now_overlaps_a_span_is_refused_with_a_clear_message(m
     verbs.create_span(source, 6, 18, "PER", editor)
     verbs.create_span(other, 0, 6, "LOC", editor)
     with pytest.raises(ValidationError, match="overlaps the LOC span “Aurora”"):
-        suggestions.accept_suggestion(Suggestion.objects.get(article=other), editor)
+        suggestions.accept_suggestion(Suggestion.objects.get(article=other), editor, version=None)
     assert Suggestion.objects.get(article=other).status == "pending"
     assert span_texts(other) == [("Aurora", "LOC", "editor")]
 
@@ -110,7 +110,7 @@ def test_in_production_a_worker_offers_it_after_the_change(make_article, editor,
     target = make_article("Aurora Rivas llegó.")
     span = verbs.create_span(source, 6, 18, "PER", editor)
     assert offers(target) == []
-    queued = DBTaskResult.objects.get(task_path="articles.workspace.propagation.offer_elsewhere")
+    queued = DBTaskResult.objects.get(task_path="articles.editing.propagation.offer_elsewhere")
     assert queued.args_kwargs["args"] == [span.pk, editor.pk, span.label_id]
     assert queued.task.call(*queued.args_kwargs["args"]) == 1
     assert offers(target) == [("Aurora Rivas", "PER", "pending")]
@@ -139,3 +139,45 @@ def test_undo_leaves_decided_suggestions_alone(make_article, editor):
     suggestions.dismiss_suggestion(Suggestion.objects.get(article=target), editor)
     verbs.undo(source, editor)
     assert offers(target) == [("Mijaíl Degtiarev", "PER", "dismissed")]
+
+
+def test_deleting_or_resizing_the_source_withdraws_what_it_offered(make_article, editor):
+    source = make_article("Habló Mijaíl Degtiarev en Jabárovsk. Y Aurora Rivas.")
+    target = make_article("Mijaíl Degtiarev y Aurora Rivas recibieron al visitante.")
+    mijail = verbs.create_span(source, 6, 22, "PER", editor)
+    aurora = verbs.create_span(source, 39, 51, "PER", editor)
+    assert len(offers(target)) == 2
+    verbs.delete_span(mijail, editor)
+    assert offers(target) == [("Aurora Rivas", "PER", "pending")]
+    verbs.resize_span(aurora, 39, 45, editor)  # now "Aurora": the offer of "Aurora Rivas" is gone
+    assert offers(target) == []
+
+
+def test_a_slip_reverted_before_the_worker_runs_is_never_offered(make_article, editor, settings):
+    """Press 4 (MISC) by mistake, then put the label back: the worker's task for MISC, run after,
+    finds the span no longer MISC and offers nothing; only PER is offered."""
+    settings.SUGGESTIONS_IN_BACKGROUND = True
+    source = make_article("Habló Kim Jong Un ayer.", spans=[(6, 17, "PER")])
+    target = make_article("Kim Jong Un respondió.")
+    span = source.spans.get()
+    verbs.relabel_span(span, "MISC", editor)
+    verbs.relabel_span(span, "PER", editor)
+    for queued in DBTaskResult.objects.order_by("enqueued_at"):
+        queued.task.call(*queued.args_kwargs["args"])
+    assert offers(target) == [("Kim Jong Un", "PER", "pending")]
+
+
+def test_articles_annotated_twice_or_reviewed_are_never_offered_anything(make_article, editor):
+    source = make_article("Habló Aurora Rivas.")
+    double = make_article("Aurora Rivas llegó.", double=True)
+    verbs.create_span(source, 6, 18, "PER", editor)
+    assert offers(double) == []
+
+
+def test_each_suggestion_says_where_it_came_from(make_article, editor, as_editor):
+    source = make_article("Habló Aurora Rivas.", title="Entrevista")
+    target = make_article("Aurora Rivas llegó.")
+    verbs.create_span(source, 6, 18, "PER", editor)
+    assert Suggestion.objects.get(article=target).source_article == source
+    html = as_editor.get(f"/articles/{target.pk}/").content.decode()
+    assert "from “Entrevista”, by eddie" in html

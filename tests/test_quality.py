@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from articles.editing import verbs
 from articles.models import Article, ReferenceSpan
 from articles.nlp import pipeline, store
 from articles.quality import figures as quality
-from articles.workspace import verbs
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from articles.editing import verbs
 from articles.models import Annotation, Article, Decision, ImportBatch, ReviewPolicy, SpanEvent
 from articles.queue import leases
 from articles.review import adjudication, versions
 from articles.review.agreement import agreement
 from articles.review.disagreements import MISSING_FIRST, MISSING_SECOND, OTHER_BOUNDARY, OTHER_LABEL, Side, compare
 from articles.site import accounts
-from articles.workspace import verbs
 from tests.conftest import PASSWORD, WAIT, in_thread, span_texts
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@
 import pytest
 from django.db import connection
 
+from articles.editing import verbs
 from articles.ingest.indexing import index_articles
 from articles.models import Article, ArticleSearch, Suggestion
 from articles.models.fields import content_hash
-from articles.workspace import verbs
 from tests.test_imports import jsonl, run, write
 
 pytestmark = pytest.mark.django_db

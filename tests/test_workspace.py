@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from articles.editing import tokens, verbs
 from articles.models import Article, Label, SpanEvent, contrast
 from articles.site.defaults import LABELS
-from articles.workspace import tokens, verbs
 from tests.conftest import span_texts
 
 pytestmark = pytest.mark.django_db
@@ -89,12 +89,16 @@ def test_moving_an_edge_goes_by_whole_tokens():
 # Reading.
 
 
-def test_the_workspace_opens_a_pre_annotated_article_for_review(as_editor, article):
+def test_a_pre_annotated_article_is_in_review_from_its_first_change_not_its_opening(as_editor, article):
     assert article.status == Article.Status.PRE_ANNOTATED
     html = html_text(as_editor.get(f"/articles/{article.pk}/"))
     article.refresh_from_db()
+    assert article.status == Article.Status.PRE_ANNOTATED
+    assert "pre-annotated" in html
+    span = article.spans.first()
+    post(as_editor, url("accept-span", article, span.pk), {"version": article.version})
+    article.refresh_from_db()
     assert article.status == Article.Status.IN_REVIEW
-    assert "in review" in html
 
 
 def test_the_workspace_shows_a_legend_with_hotkeys_and_entities_grouped_by_label(as_editor, article):
@@ -109,7 +113,8 @@ def test_the_workspace_shows_a_legend_with_hotkeys_and_entities_grouped_by_label
     texts = re.findall(group + r' <span class="count">(\d+)</span>', entities)
     assert texts == [("PER", "Vladimir Putin", "1"), ("ORG", "Moscú", "1")]
     assert '<script type="module" src="/static/workspace.js">' in html
-    assert f'href="/articles/next/?after={article.pk}" data-action="next-article"' in html
+    assert 'action="/articles/next/">' in html and f'name="after" value="{article.pk}">' in html
+    assert 'type="submit" data-action="next-article"' in html
 
 
 @pytest.mark.parametrize("count", [3, 300])
@@ -231,16 +236,17 @@ def test_mark_reviewed_records_who_and_when_and_goes_to_the_next_article(as_edit
     first.refresh_from_db()
     response = post(as_editor, url("mark-reviewed", first), {"version": first.version})
     assert response.status_code == 200
-    assert response["HX-Redirect"] == f"/articles/next/?after={first.pk}"
+    assert response["HX-Redirect"] == f"/articles/{second.pk}/"
     first.refresh_from_db()
+    second.refresh_from_db()
     assert (first.status, first.reviewed_by, first.reviewed_at is not None) == ("reviewed", editor, True)
-    assert as_editor.get(response["HX-Redirect"]).url == f"/articles/{second.pk}/"
+    assert second.leased_by == editor
 
 
 def test_next_article_skips_the_article_the_editor_leaves(as_editor, make_article):
     only = make_article("Putin habló.", spans=[(0, 5, "PER")])
-    assert as_editor.get(f"/articles/next/?after={only.pk - 1}").url == f"/articles/{only.pk}/"
-    assert as_editor.get(f"/articles/next/?after={only.pk}").url == "/articles/"
+    assert post(as_editor, "/articles/next/", {"after": only.pk - 1}, htmx=False).url == f"/articles/{only.pk}/"
+    assert post(as_editor, "/articles/next/", {"after": only.pk}, htmx=False).url == "/articles/"
 
 
 # No lost update.

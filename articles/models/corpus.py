@@ -15,7 +15,7 @@ from django.db.models import Exists, F, Func, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from articles.models.fields import content_hash, someone
+from articles.models.fields import content_hash, someone, someone_index
 from articles.models.review import Annotation
 from articles.models.spans import Span
 
@@ -274,6 +274,11 @@ class Article(models.Model):
     # In the double-annotation sample: two editors annotate it, each in a version of their own, and
     # a reviewer adjudicates (see models.review).
     double = models.BooleanField(default=False, db_default=False)
+    # When a reviewer began settling the two versions into the article's own spans (copying what
+    # both agree on), who, and the version that copy made: undo never reaches behind it.
+    adjudication_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    adjudication_started_by = someone(db_index=False)
+    adjudication_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -293,6 +298,7 @@ class Article(models.Model):
             models.Index(fields=["updated_at", "id"], name="article_updated_id"),
             models.Index(fields=["title", "id"], name="article_title_id"),
             models.Index(fields=["preannotated_at"], name="article_preannotated_at"),
+            someone_index("adjudication_started_by", "article_adjudicator"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -296,8 +296,12 @@ class Suggestion(models.Model):
     end = models.PositiveIntegerField()
     label = models.ForeignKey("articles.Label", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    # The span whose creation or relabelling offered it (no foreign key: that span may be gone).
+    # The span whose creation or relabelling offered it (no foreign key: the history keeps its id
+    # after it is gone; its pending suggestions go with it), and that span's article.
     source_span_id = models.BigIntegerField()
+    source_article = models.ForeignKey(
+        "articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -312,7 +316,11 @@ class Suggestion(models.Model):
             models.CheckConstraint(condition=Q(status__in=SuggestionStatus.values), name="suggestion_status_valid"),
             models.UniqueConstraint(fields=["article", "start", "end", "label"], name="suggestion_unique"),
         ]
-        indexes = [models.Index(fields=["article", "status"], name="suggestion_article_status")]
+        indexes = [
+            models.Index(fields=["article", "status"], name="suggestion_article_status"),
+            # A span deleted, relabelled or undone withdraws what it offered.
+            models.Index(fields=["source_span_id"], condition=Q(status="pending"), name="suggestion_pending_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label_id}@{self.start}:{self.end} ({self.status})"

@@ -1,9 +1,11 @@
 """Adjudication, as named verbs: a reviewer settles two finished versions of an article into its own
 spans, which export, quality and training read. Each change is the reviewer's in the history.
 
-It starts from what both versions agree on; each disagreement is then settled by taking one side's
-spans there, or by hand (the reviewer edits the article's spans in the workspace). The article is
-reviewed once every disagreement is settled.
+It begins (``begin``, recorded on the article) by making the article's spans what both versions
+agree on; each disagreement is then settled by taking one side's spans there, or by hand (the
+reviewer edits the article's spans in the workspace, which the gate allows once adjudication has
+begun). The article is reviewed once every disagreement is settled. A reviewer who annotated one
+of the versions never adjudicates it.
 """
 
 from dataclasses import dataclass
@@ -11,13 +13,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from articles.editing import gate, verbs
+from articles.editing.scope import Kind, Scope, copy, lock
 from articles.models import Annotation, Article, Decision, Label, Span
 from articles.review.disagreements import Disagreement, Side, compare, sides
-from articles.workspace import verbs
-from articles.workspace.scope import Kind, Scope, copy, lock
 
 
 @dataclass
@@ -66,11 +69,24 @@ def _replace(scope: Scope, start: int, end: int, wanted: list[Side], user: Abstr
 
 
 def _begin(scope: Scope, found: Versions, user: AbstractBaseUser) -> None:
-    """Before the first decision: the article's spans (still the model's proposals, which the
-    editors changed only in their versions) become what both versions agree on."""
-    if found.decisions or scope.spans.touched_by_editors().exists():
-        return  # begun already, or the reviewer has edited by hand
-    _replace(scope, 0, scope.article.body_length, found.agreed, user)
+    """The article's spans (the model's proposals, which the editors changed only in their versions)
+    become what both versions agree on, as the one change that begins the adjudication: recorded on
+    the article, with the version it makes, which undo never reaches behind."""
+    article = scope.article
+    if article.adjudication_started_at is not None:
+        return
+    _replace(scope, 0, article.body_length, found.agreed, user)
+    scope.bump(user)
+    article.adjudication_started_at, article.adjudication_started_by = timezone.now(), user
+    article.adjudication_version = article.version
+    article.save(update_fields=["adjudication_started_at", "adjudication_started_by", "adjudication_version"])
+
+
+def _locked(article: Article, version: int | None, user: AbstractBaseUser) -> tuple[Scope, Versions]:
+    """The article locked for its adjudicator, and its two finished versions."""
+    gate.check_adjudicator(article, user)
+    scope = lock(article, version, user, adjudicating=True)
+    return scope, versions(scope.article)
 
 
 @transaction.atomic
@@ -78,9 +94,9 @@ def take_side(
     article: Article, start: int, end: int, side: str, user: AbstractBaseUser, *, version: int | None = None
 ) -> Decision:
     """Settles the disagreement at start:end: the article's spans there become one version's (``side``
-    "1" or "2"), or are left for the reviewer to edit by hand ("edited")."""
-    scope = lock(article, version)
-    found = versions(scope.article)
+    "1" or "2"), or are left for the reviewer to edit by hand ("edited"). The first decision begins
+    the adjudication."""
+    scope, found = _locked(article, version, user)
     disagreement = next((d for d in found.disagreements if (d.start, d.end) == (start, end)), None)
     if disagreement is None:
         raise ValidationError(_("There is no disagreement at %(start)s–%(end)s.") % {"start": start, "end": end})
@@ -99,7 +115,9 @@ def take_side(
 def finish(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> Article:
     """The article is reviewed, its spans the adjudicated ones; refused while a disagreement is open."""
     with transaction.atomic():
-        open_ones = versions(lock(article, version).article).unsettled
+        scope, found = _locked(article, version, user)
+        _begin(scope, found, user)  # two versions that agree throughout have nothing to decide
+        open_ones = found.unsettled
         if open_ones:
             raise ValidationError(
                 ngettext(
@@ -109,4 +127,4 @@ def finish(article: Article, user: AbstractBaseUser, *, version: int | None = No
                 )
                 % {"count": len(open_ones)}
             )
-        return verbs.mark_reviewed(article, user, version=version)
+        return verbs.mark_reviewed(article, user, version=scope.version, adjudicated=True)

@@ -16,8 +16,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from articles.editing.tokens import TOKEN
 from articles.models import Annotation, Article, Label, VersionSpan
-from articles.workspace.tokens import TOKEN
 
 NONE = ""  # a token outside every span
 

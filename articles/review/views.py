@@ -3,7 +3,7 @@ the adjudication of one article, where a reviewer compares its two versions and 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from articles.editing import gate
+from articles.editing.refusals import Refusal, message_of, status_of
+from articles.editing.scope import Scope
 from articles.models import Article, ImportBatch, Label, ReviewPolicy
 from articles.review import adjudication, versions
 from articles.site.http import HtmxHttpRequest
-from articles.workspace import verbs
 from articles.workspace.page import rows_of, segments
-from articles.workspace.scope import Scope
 
 RECENT_BATCHES = 20
 
@@ -74,7 +75,14 @@ def review_share(request: HttpRequest) -> HttpResponse:
 
 
 def _get_article_for_reviewer(request: HttpRequest, pk: int) -> Article:
-    return get_object_or_404(Article.objects.select_related("updated_by"), pk=pk, double=True)
+    """An article of the double-annotation sample that this reviewer may adjudicate: 404 for another
+    article, 403 for one of its two editors."""
+    article = get_object_or_404(Article.objects.select_related("updated_by"), pk=pk, double=True)
+    try:
+        gate.check_adjudicator(article, request.user)
+    except Refusal as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    return article
 
 
 def _context(article: Article, found: adjudication.Versions, **extra) -> dict:
@@ -136,10 +144,8 @@ def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         decision = adjudication.take_side(
             article, start, end, request.POST.get("side", ""), request.user, version=version
         )
-    except verbs.StaleVersion as stale:
-        return _refused(request, article, str(stale), 409)
-    except ValidationError as error:
-        return _refused(request, article, " ".join(error.messages), 422)
+    except (Refusal, ValidationError) as refusal:
+        return _refused(request, article, message_of(refusal), status_of(refusal))
     if decision.choice == decision.Choice.EDITED:
         url = reverse("articles:detail", args=[pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -158,12 +164,13 @@ def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @permission_required("articles.adjudicate_article", raise_exception=True)
 def finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = _get_article_for_reviewer(request, pk)
+    version = _posted_int(request, "version")
+    if version is None:
+        return _refused(request, article, _("Finishing needs the version of the article you saw."), 400)
     try:
-        adjudication.finish(article, request.user, version=_posted_int(request, "version"))
-    except verbs.StaleVersion as stale:
-        return _refused(request, article, str(stale), 409)
-    except ValidationError as error:
-        return _refused(request, article, " ".join(error.messages), 422)
+        adjudication.finish(article, request.user, version=version)
+    except (Refusal, ValidationError) as refusal:
+        return _refused(request, article, message_of(refusal), status_of(refusal))
     messages.success(request, _("“%(title)s” is adjudicated and reviewed.") % {"title": article.title})
     following = Article.objects.awaiting_adjudication().order_by("pk").values_list("pk", flat=True).first()
     url = reverse("articles:adjudicate", args=[following]) if following else reverse("articles:review")

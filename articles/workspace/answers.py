@@ -6,27 +6,21 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django_htmx.http import reswap, trigger_client_event
 
+from articles.editing import gate, verbs
+from articles.editing.refusals import BadRequest, Gone, Refusal, message_of, status_of
+from articles.editing.scope import Scope, stored_span
 from articles.models import Annotation, Article, Span, SpanFields, VersionSpan
-from articles.workspace import verbs
 from articles.workspace.page import changed_context, pending_suggestions
-from articles.workspace.scope import Scope, stored_span
 
 
-class Refused(Exception):
-    """A request the workspace answers with a message and a 4xx status, changing nothing."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def article_for_editor(request: HttpRequest, pk: int) -> Article:
+def article_or_404(pk: int) -> Article:
     return get_object_or_404(Article.objects.select_related("updated_by", "reviewed_by"), pk=pk)
 
 
@@ -35,45 +29,21 @@ def posted_int(request: HttpRequest, name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise Refused(
+        raise BadRequest(
             _("The field “%(name)s” must be a whole number; got “%(value)s”.") % {"name": name, "value": value[:40]}
         ) from None
 
 
-def where_of(request: HttpRequest, pk: int) -> Article | Annotation:
-    """What a change by this user to article ``pk`` changes: the article's spans, or, for an article of
-    the double-annotation sample, the user's own version of it (a reviewer, without one, changes the
-    article's spans: that is adjudication by hand)."""
-    double = Article.objects.filter(pk=pk).values_list("double", flat=True).first()
-    if double is None:
-        raise Http404(_("No article %(pk)s.") % {"pk": pk})
-    if not double:
-        return Article(pk=pk)
-    mine = Annotation.objects.filter(article_id=pk, editor=request.user).values_list("pk", "finished_at").first()
-    if mine is not None:
-        version, finished_at = mine
-        if finished_at is not None:
-            raise Refused(_("You finished your version of this article: a reviewer settles it now."), status=409)
-        return Annotation(pk=version, article_id=pk)
-    if request.user.has_perm("articles.adjudicate_article"):
-        return Article(pk=pk)
-    raise Refused(
-        _("Two other editors annotate this article, each in a version of their own: it is not yours to change."),
-        status=403,
-    )
-
-
-def shown(request: HttpRequest, article: Article, *, claiming: bool = False) -> Scope | None:
+def shown(user: AbstractBaseUser, article: Article) -> Scope | None:
     """What the page shows this user: the article's spans, or, in the double-annotation sample, their
-    own version (``claiming``: taken now if a slot is free). None: two other editors have it, and the
-    user may not adjudicate."""
+    own version. None: the article is annotated twice, the user holds no version (they may take a
+    free slot with a POST, see ``claim``), and may not adjudicate it. Reading never claims anything."""
     if not article.double or article.status == Article.Status.REVIEWED:
         return Scope(article)
-    versions = Annotation.objects
-    annotation = (versions.claim if claiming else versions.of)(article, request.user)
+    annotation = Annotation.objects.of(article, user)
     if annotation is not None:
         return Scope(article, annotation)
-    return Scope(article) if request.user.has_perm("articles.adjudicate_article") else None
+    return Scope(article) if user.has_perm(gate.ADJUDICATE) else None
 
 
 def scope_of(where: Article | Annotation) -> Scope:
@@ -95,7 +65,7 @@ def span_of(where: Article | Annotation, span_id: int) -> SpanFields:
     try:
         return stored_span(scope_of(where), span_id)
     except ValidationError as missing:
-        raise Refused(missing.messages[0], status=404) from None
+        raise Gone(missing.messages[0]) from None
 
 
 class Changed(NamedTuple):
@@ -138,9 +108,10 @@ def run_change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
     """
     try:
         if "version" not in request.POST:
-            raise Refused(_("The request does not say which version of the article it changes (field “version”)."))
-        where = where_of(request, pk)
-        result = change(where, posted_int(request, "version"))
+            raise BadRequest(_("The request does not say which version of the article it changes (field “version”)."))
+        version = posted_int(request, "version")
+        where = gate.where(request.user, pk)
+        result = change(where, version)
     except (Article.DoesNotExist, Annotation.DoesNotExist):
         raise Http404(_("No article %(pk)s.") % {"pk": pk}) from None
     except verbs.StaleVersion as stale:
@@ -148,14 +119,13 @@ def run_change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
         alert = " ".join([str(stale), _("The page now shows the article as it is.")])
         response = render_changed(request, scope, None, None, http_status=409, alert=alert)
         return answer(response, scope, saved=False)
-    except (Refused, ValidationError) as refusal:
-        status = refusal.status if isinstance(refusal, Refused) else 422
-        text = str(refusal) if isinstance(refusal, Refused) else " ".join(refusal.messages)
-        context = {"alert": text, "oob": True, "article": Article(pk=pk)}
+    except (Refusal, ValidationError) as refusal:
+        context = {"alert": message_of(refusal), "oob": True, "article": Article(pk=pk)}
         if isinstance(refusal, verbs.Overlaps):
-            article = article_for_editor(request, pk)
+            article = article_or_404(pk)
             context |= {"article": article, "offer": offer(request, article.body, refusal.start, refusal.end)}
-        return answer(render(request, "articles/detail.html#messages", context, status=status), None, saved=False)
+        response = render(request, "articles/detail.html#messages", context, status=status_of(refusal))
+        return answer(response, None, saved=False)
     if isinstance(result, HttpResponse):
         return result
     if not request.htmx:

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from articles.editing import gate
+from articles.editing.scope import Scope
 from articles.models import Article, Label, Span, Suggestion
-from articles.workspace.scope import Scope
 
 # Texts listed per label before "show all": a long article has thousands of entities.
 GROUPS_SHOWN = 30
@@ -202,15 +203,17 @@ def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
 def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list[Suggestion]:
     """The context of ``articles/_suggestions.html``: the article's pending suggestions that still
     fit, each with its sentence. One that now overlaps a span is left out, unless accepting it
-    relabels the untouched model span at exactly its place. An editor's own version of an article is
-    made without them."""
-    if scope.annotation is not None:
-        return []
+    relabels the untouched model span at exactly its place. Only an article that takes suggestions
+    shows them (``gate.suggestions_allowed``): neither version of an article annotated twice, nor
+    a reviewed article."""
     article = scope.article
+    if scope.annotation is not None or not gate.suggestions_allowed(article):
+        return []
     if rows is None:
         rows = rows_of(scope)
     shown = []
-    for suggestion in article.suggestions.pending().select_related("label"):
+    pending = article.suggestions.pending().select_related("label", "source_article", "created_by")
+    for suggestion in pending:
         clashes, i = [], bisect.bisect_left(rows, suggestion.end, key=_start)
         while i > 0 and rows[i - 1][2] > suggestion.start:
             i -= 1

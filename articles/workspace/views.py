@@ -6,24 +6,24 @@ with a redirect, so the page works without JavaScript too.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from articles.editing import suggestions, tokens, verbs
+from articles.editing.refusals import BadRequest, Refusal, message_of, status_of
+from articles.editing.scope import Scope
 from articles.models import Annotation, Article, Span, Suggestion
 from articles.queue import leases
 from articles.site.http import HtmxHttpRequest
-from articles.workspace import suggestions, tokens, verbs
 from articles.workspace.answers import (
     Changed,
-    Refused,
     answer,
-    article_for_editor,
+    article_or_404,
     described,
     place,
     posted_int,
@@ -35,23 +35,38 @@ from articles.workspace.answers import (
     span_ref,
 )
 from articles.workspace.page import pending_suggestions, workspace_context
-from articles.workspace.scope import Scope
 
 
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
 def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    article = article_for_editor(request, pk)
-    scope = shown(request, article, claiming=True)
+    """Shows the article; opening it claims nothing (no lease, no version, no change of status): a
+    change, "Next article" or "Take this article" does, each a POST."""
+    article = article_or_404(pk)
+    scope = shown(request.user, article)
     if scope is None:
-        messages.info(request, _("Two other editors annotate that article, each in a version of their own."))
-        return redirect("articles:list")
-    if article.status != Article.Status.REVIEWED:
-        # Starts the review of a pre-annotated article, and keeps it out of others' "next article".
-        leases.open_for_review(article, request.user)
+        slots = Annotation.objects.filter(article=article).count()
+        if slots >= 2:
+            messages.info(request, _("Two other editors annotate that article, each in a version of their own."))
+            return redirect("articles:list")
+        return render(request, "articles/claim.html", {"article": article})
     context = workspace_context(scope, js_text=_script_text())
     context["suggestions"] = pending_suggestions(scope, context["rows"])
     return render(request, "articles/detail.html", context)
+
+
+@require_POST
+@permission_required("articles.review_article", raise_exception=True)
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    """Takes a free slot of an article annotated twice: the editor's own version, started from the
+    model's proposals."""
+    article = article_or_404(pk)
+    if not article.double or article.status == Article.Status.REVIEWED:
+        return redirect("articles:detail", pk)
+    if Annotation.objects.claim(article, request.user) is None:
+        messages.info(request, _("Two other editors annotate that article, each in a version of their own."))
+        return redirect("articles:list")
+    return redirect("articles:detail", pk)
 
 
 def _script_text() -> dict[str, str]:
@@ -134,6 +149,14 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
         message = ngettext(
             "Accepted %(count)s entity of the model.", "Accepted %(count)s entities of the model.", len(accepted)
         ) % {"count": len(accepted)}
+        if len(accepted) == verbs.ACCEPT_ALL_MAX:
+            left = scope_of(where).spans.untouched_model_output().count()
+            if left:
+                message += " " + ngettext(
+                    "%(count)s more is left: accept all again for it.",
+                    "%(count)s more are left: accept all again for them.",
+                    left,
+                ) % {"count": left}
         return Changed(message, None, accepted[0].article, [place(s) for s in accepted], set())
 
     return run_change(request, pk, change)
@@ -150,7 +173,7 @@ def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
         if "edge" in request.POST:
             edge, by = request.POST["edge"], posted_int(request, "by")
             if edge not in {"start", "end"} or by not in {-1, 1}:
-                raise Refused(_("Resizing needs edge=start or end and by=-1 or 1."))
+                raise BadRequest(_("Resizing needs edge=start or end and by=-1 or 1."))
             start, end = tokens.step(span.article.body, span.start, span.end, edge, by)
         else:
             start, end = tokens.snap(span.article.body, posted_int(request, "start"), posted_int(request, "end"))
@@ -230,8 +253,8 @@ def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
             message = _("Your version of “%(title)s” is finished; a reviewer settles it with the other editor’s.")
         else:
             message = _("“%(title)s” is reviewed.")
-        messages.success(request, message % {"title": article.title})
-        following = f"{reverse('articles:next')}?after={pk}"
+        messages.success(request, message % {"title": article.title or _("(untitled)")})
+        following = leases.next_url(request, after_id=pk)
         return HttpResponseClientRedirect(following) if request.htmx else redirect(following)
 
     return run_change(request, pk, change)
@@ -241,7 +264,7 @@ def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("articles.review_article", raise_exception=True)
 def entity_group(request: HttpRequest, pk: int, label_id: int) -> HttpResponse:
     """Every text of one label in the side list, on demand ("show all")."""
-    scope = shown(request, article_for_editor(request, pk))
+    scope = shown(request.user, article_or_404(pk))
     if scope is None:
         raise Http404(_("No article %(pk)s.") % {"pk": pk})
     context = workspace_context(scope, expanded={label_id})
@@ -252,11 +275,13 @@ def entity_group(request: HttpRequest, pk: int, label_id: int) -> HttpResponse:
 
 
 def _get_suggestion_for_editor(request: HttpRequest, pk: int) -> Suggestion:
+    """A pending suggestion of an article this user may change; whether they may decide it now, the
+    gate says under the article's lock (``suggestions._locked``)."""
     return get_object_or_404(Suggestion.objects.select_related("article", "label"), pk=pk)
 
 
 def _suggestions_response(
-    request: HtmxHttpRequest, article: Article, span: Span | None, error: str = ""
+    request: HtmxHttpRequest, article: Article, span: Span | None, error: str = "", status: int = 200
 ) -> HttpResponse:
     """The suggestions, and for an accepted one the regions its span changed, out of band."""
     if not request.htmx:
@@ -265,8 +290,8 @@ def _suggestions_response(
         return redirect("articles:detail", article.pk)
     scope = Scope(article)
     if span is None:
-        context = {"suggestions": pending_suggestions(scope), "error": error, "oob": True}
-        return answer(render(request, "articles/_suggestions.html", context), None, saved=not error)
+        context = {"suggestions": pending_suggestions(scope), "error": error, "oob": True, "article": article}
+        return answer(render(request, "articles/_suggestions.html", context, status=status), None, saved=not error)
     response = render_changed(request, scope, [place(span)], None)
     return answer(response, scope, saved=True, select=span.pk)
 
@@ -275,12 +300,12 @@ def _suggestions_response(
 @permission_required("articles.review_article", raise_exception=True)
 def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     suggestion = _get_suggestion_for_editor(request, pk)
-    version = request.POST.get("version")
     try:
-        span = suggestions.accept_suggestion(suggestion, request.user, version=int(version) if version else None)
-    except (ValidationError, verbs.StaleVersion) as error:
-        message = error.messages[0] if isinstance(error, ValidationError) else str(error)
-        return _suggestions_response(request, suggestion.article, None, message)
+        if "version" not in request.POST:
+            raise BadRequest(_("The request does not say which version of the article it changes (field “version”)."))
+        span = suggestions.accept_suggestion(suggestion, request.user, version=posted_int(request, "version"))
+    except (Refusal, ValidationError) as refusal:
+        return _refused_suggestion(request, suggestion, refusal)
     suggestion.article.refresh_from_db()
     return _suggestions_response(request, suggestion.article, span)
 
@@ -291,6 +316,13 @@ def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     suggestion = _get_suggestion_for_editor(request, pk)
     try:
         suggestions.dismiss_suggestion(suggestion, request.user)
-    except ValidationError as error:
-        return _suggestions_response(request, suggestion.article, None, error.messages[0])
+    except (Refusal, ValidationError) as refusal:
+        return _refused_suggestion(request, suggestion, refusal)
     return _suggestions_response(request, suggestion.article, None)
+
+
+def _refused_suggestion(request: HtmxHttpRequest, suggestion: Suggestion, refusal: Exception) -> HttpResponse:
+    status = status_of(refusal)
+    if status == 403:  # not theirs: nothing of the article is shown
+        raise PermissionDenied(message_of(refusal))
+    return _suggestions_response(request, suggestion.article, None, message_of(refusal), status)

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from articles.workspace import verbs
+from articles.editing import verbs
 
 
 def test_the_count_follows_the_filters_and_the_csv_downloads(new_page, admin, make_article):

@@ -2,8 +2,8 @@
 
 from playwright.sync_api import expect
 
+from articles.editing import verbs
 from articles.models import Suggestion
-from articles.workspace import verbs
 
 
 def test_y_accepts_and_n_dismisses_the_focused_suggestion(new_page, editor, make_article):

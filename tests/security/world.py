@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from articles.editing import verbs
 from articles.models import (
     Annotation,
     Article,
@@ -20,7 +21,6 @@ from articles.models import (
 )
 from articles.quality import figures as quality
 from articles.site import accounts
-from articles.workspace import verbs
 from tests.conftest import PASSWORD
 from tests.security.attacks import IMG_ONERROR, JAVASCRIPT_LINK, LABEL_NAME, SCRIPT_BREAKOUT, SVG_ONLOAD, USERNAME
 

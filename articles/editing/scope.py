@@ -14,12 +14,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from articles.editing import gate
+from articles.editing.refusals import NotNow
 from articles.models import LEASE, Annotation, Article, Label, Span, SpanEvent, SpanFields, VersionSpan
 
 Kind = SpanEvent.Kind
 
 
-class StaleVersion(Exception):
+class StaleVersion(NotNow):
     """The editor worked on an older version of the article (or of their own version of it) than the
     one stored."""
 
@@ -104,6 +106,10 @@ class Scope:
         article.version += 1
         article.updated_by = user
         fields = ["version", "updated_by", "updated_at"]
+        # The first change of a pre-annotated article starts its review (opening it changes nothing).
+        if user is not None and article.status == Article.Status.PRE_ANNOTATED:
+            article.status = Article.Status.IN_REVIEW
+            fields.append("status")
         # An editor working on the article keeps it (or takes it, when no one else has it open).
         if user is not None and not article.open_by_other_than(user):
             article.leased_by, article.leased_until = user, timezone.now() + LEASE
@@ -141,12 +147,20 @@ class Scope:
             )
 
 
-def lock(where: Article | Annotation, version: int | None) -> Scope:
-    """The scope of ``where`` (only its id is read), locked until the transaction ends; StaleVersion
-    if ``version`` is not its own.
+def lock(
+    where: Article | Annotation,
+    version: int | None,
+    user: AbstractBaseUser | None,
+    *,
+    adjudicating: bool = False,
+) -> Scope:
+    """The scope of ``where`` (only its id is read), locked until the transaction ends, once the gate
+    lets ``user`` change it (``adjudicating``: the article's spans, by a reviewer beginning its
+    adjudication); StaleVersion if ``version`` is not its own.
 
     FOR NO KEY UPDATE: it serialises the changes to these spans, yet lets other transactions insert
     rows that refer to the row (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks).
+    The gate is asked under the lock, so a version finished or an adjudication begun meanwhile counts.
     """
     if isinstance(where, Annotation):
         annotation = (
@@ -156,6 +170,8 @@ def lock(where: Article | Annotation, version: int | None) -> Scope:
     else:
         locked = Article.objects.select_for_update(of=("self",), no_key=True).select_related("updated_by")
         scope = Scope(locked.get(pk=where.pk))
+    if not adjudicating:
+        gate.check(scope.article, scope.annotation, user)
     if version is not None and version != scope.version:
         raise StaleVersion(scope)
     return scope
@@ -175,10 +191,10 @@ def stored_span(scope: Scope, pk: int) -> SpanFields:
     return span
 
 
-def locked_span(span: SpanFields, version: int | None) -> tuple[Scope, SpanFields]:
-    """The span's scope, locked, and the span as stored in it."""
+def locked_span(span: SpanFields, version: int | None, user: AbstractBaseUser | None) -> tuple[Scope, SpanFields]:
+    """The span's scope, locked for ``user``, and the span as stored in it."""
     where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
-    scope = lock(where, version)
+    scope = lock(where, version, user)
     return scope, stored_span(scope, span.pk)
 
 

@@ -12,8 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import OperationalError, transaction
 from django.tasks import task
 
-from articles.models import Article, Span, Suggestion
-from articles.workspace import tokens
+from articles.editing import tokens
+from articles.models import Article, Span, SpanFields, Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,13 @@ PROPAGATION_MIN_LENGTH = 3
 PROPAGATION_MAX_ARTICLES = 500
 
 
-def withdraw(span_id: int, label: str) -> int:
-    """Takes back the pending suggestions an entity offered with this label (its change was undone)."""
-    return Suggestion.objects.pending().filter(source_span_id=span_id, label__name=label).delete()[0]
+def withdraw(span: SpanFields | int) -> int:
+    """Takes back the pending suggestions an article's span offered (it is deleted, relabelled, resized
+    or its change undone), in the caller's transaction. A version's span never offered any."""
+    if isinstance(span, SpanFields) and not isinstance(span, Span):
+        return 0
+    span_id = span if isinstance(span, int) else span.pk
+    return Suggestion.objects.pending().filter(source_span_id=span_id).delete()[0]
 
 
 def offer(span: Span, user: AbstractBaseUser | None) -> None:
@@ -41,12 +45,21 @@ def offer(span: Span, user: AbstractBaseUser | None) -> None:
 
 @task()
 def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = None) -> int:
-    """An editor's new or relabelled entity, offered where its text occurs in other articles."""
-    span = Span.objects.select_related("article", "label").filter(pk=span_id).first()
-    if span is None or label_id not in (None, span.label_id):  # deleted, undone or relabelled meanwhile
-        return 0
+    """An editor's new or relabelled entity, offered where its text occurs in other articles.
+
+    The span's row stays locked while its suggestions are written: an editor deleting, relabelling or
+    undoing it meanwhile waits, then withdraws them; or, first, leaves nothing here to offer."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return offer_elsewhere_now(span, user)
+    with transaction.atomic():
+        span = (
+            Span.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("article", "label")
+            .filter(pk=span_id)
+            .first()
+        )
+        if span is None or label_id not in (None, span.label_id):  # deleted, undone or relabelled meanwhile
+            return 0
+        return offer_elsewhere_now(span, user)
 
 
 def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
@@ -63,8 +76,9 @@ def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
 
 
 def propagate(span: Span, user: AbstractBaseUser | None) -> int:
-    """Offers the span's text with its label wherever else it occurs, as a whole word, in articles not
-    reviewed yet; returns the number of suggestions offered.
+    """Offers the span's text with its label wherever else it occurs, as a whole word, in articles that
+    take suggestions (``gate.suggestions_allowed``: ordinary articles not reviewed yet); returns the
+    number of suggestions offered.
 
     PostgreSQL finds the articles (``LIKE`` through the trigram index on the search table's copies of
     the bodies, see ``ArticleQuerySet.containing``); Python only locates
@@ -76,6 +90,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
         return 0
     candidates = list(
         Article.objects.exclude(status=Article.Status.REVIEWED)
+        .filter(double=False)
         .containing(text)
         # No ordering: the first matches the index yields will do, without sorting every match of a common name.
         .order_by()
@@ -107,6 +122,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
                         end=end,
                         label_id=span.label_id,
                         source_span_id=span.pk,
+                        source_article_id=span.article_id,
                         created_by=user,
                     )
                 )

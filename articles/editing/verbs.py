@@ -2,10 +2,13 @@
 annotation), as named verbs.
 
 Views, commands and tasks call these; nothing else writes an editor's spans. Each verb runs in one
-transaction that first locks the row carrying the version it checks (see ``scope``), so two editors
-saving at once are serialised and neither change is lost. ``where`` is an ``Article`` or an
-``Annotation`` (an editor's version); a span carries its own.
+transaction that first locks the row carrying the version it checks and asks the gate whether the
+user may change it (see ``scope.lock``), so two editors saving at once are serialised and neither
+change is lost. ``where`` is an ``Article`` or an ``Annotation`` (an editor's version), as
+``gate.where`` decides it; a span carries its own.
 """
+
+import bisect
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -13,11 +16,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from articles.editing import propagation, tokens
+from articles.editing.refusals import NotNow
+from articles.editing.scope import Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
 from articles.models import Annotation, Article, Span, SpanEvent, SpanFields
-from articles.workspace import propagation, tokens
-from articles.workspace.scope import Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
+
+# A bulk change holds the article's lock while it writes: bounded, so that another editor's change
+# never waits long behind it. "Label everywhere" refuses beyond its cap (a text that common is a
+# slip, like "de"); "accept all" confirms the first ones in text order and says how many are left.
+EVERYWHERE_MAX = 1_000
+ACCEPT_ALL_MAX = 5_000
 
 
 def _offer(span: SpanFields, user: AbstractBaseUser) -> None:
@@ -62,7 +72,7 @@ def _create_span(
     whole_tokens: bool,
     replace: bool,
 ) -> SpanFields:
-    scope = lock(where, version)
+    scope = lock(where, version, user)
     if whole_tokens:
         start, end = tokens.snap(scope.article.body, start, end)
     replaced = []
@@ -70,6 +80,7 @@ def _create_span(
         for other in scope.spans.filter(start__lt=end, end__gt=start).select_related("label"):
             replaced.append(copy(other))
             scope.event(other, Kind.DELETED, user, copy(other)).save()
+            propagation.withdraw(other)
             other.delete()
     scope.check_bounds(start, end)
     span = scope.new_span(
@@ -88,9 +99,11 @@ def relabel_span(
     """The new label is offered elsewhere once the change is saved (as with ``create_span``). The span
     returned keeps the label it had as ``previous_label_id``."""
     with transaction.atomic():
-        scope, span = locked_span(span, version)
+        scope, span = locked_span(span, version, user)
         before = span.label_id
         span = _relabel(scope, span, label_name, user)
+        if span.label_id != before:
+            propagation.withdraw(span)
     if span.label_id != before:
         _offer(span, user)
     return span
@@ -109,7 +122,7 @@ def _relabel(scope: Scope, span: SpanFields, label_name: str, user: AbstractBase
 
 @transaction.atomic
 def accept_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None = None) -> SpanFields:
-    scope, span = locked_span(span, version)
+    scope, span = locked_span(span, version, user)
     return _relabel(scope, span, span.label.name, user)
 
 
@@ -117,9 +130,10 @@ def accept_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None
 def resize_span(
     span: SpanFields, start: int, end: int, user: AbstractBaseUser, *, version: int | None = None
 ) -> SpanFields:
-    scope, span = locked_span(span, version)
+    scope, span = locked_span(span, version, user)
     scope.check_bounds(start, end, ignore=span.pk)
     before = copy(span)
+    propagation.withdraw(span)  # they offered its old text
     span.start, span.end, span.updated_by = start, end, user
     span.save(update_fields=["start", "end", "updated_by", "updated_at"])
     scope.event(span, Kind.RESIZED, user, before).save()
@@ -129,11 +143,12 @@ def resize_span(
 
 @transaction.atomic
 def delete_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None = None) -> SpanFields:
-    """Returns the span as it was, with its article."""
-    scope, span = locked_span(span, version)
+    """Returns the span as it was, with its article. The suggestions it offered go with it."""
+    scope, span = locked_span(span, version, user)
     gone = copy(span)
     gone.article = scope.article
     scope.event(span, Kind.DELETED, user, gone).save()
+    propagation.withdraw(span)
     span.delete()
     scope.bump(user)
     return gone
@@ -144,23 +159,23 @@ def undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int | 
     several spans: label all occurrences, accept the rest, a replacement); returns the events that
     revert it, none if there is nothing to undo.
 
-    The suggestions the change offered elsewhere and that are still pending are withdrawn; a
-    relabelled entity's previous label is offered again once the undo is saved.
+    The suggestions the change offered elsewhere and that are still pending are withdrawn with it;
+    a relabelled entity's previous label is offered again once the undo is saved.
     """
     events = _undo(where, user, version=version)
     for event in events:
-        undone = event.undoes
-        if undone.kind in (Kind.CREATED, Kind.RELABELLED) and undone.annotation_id is None:
-            propagation.withdraw(undone.span_id, undone.after_label)
-        if undone.kind == Kind.RELABELLED and event.span is not None:
+        if event.undoes.kind == Kind.RELABELLED and event.span is not None:
             _offer(event.span, user)
     return events
 
 
 @transaction.atomic
 def _undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None) -> list[SpanEvent]:
-    scope = lock(where, version)
+    scope = lock(where, version, user)
     mine = scope.events.filter(actor=user, undoes__isnull=True, undone_by__isnull=True)
+    if scope.annotation is None and scope.article.adjudication_version is not None:
+        # What both versions agreed on, copied as adjudication began, is not a change to undo.
+        mine = mine.filter(article_version__gt=scope.article.adjudication_version)
     last = mine.order_by("-id").first()
     if last is None:
         return []
@@ -168,6 +183,10 @@ def _undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int |
     events = [
         _revert(scope, undone, user) for undone in mine.filter(article_version=last.article_version).order_by("-id")
     ]
+    # What the undone changes offered elsewhere goes with them, in this transaction.
+    for event in events:
+        if event.undoes.kind in (Kind.CREATED, Kind.RELABELLED) and scope.annotation is None:
+            propagation.withdraw(event.undoes.span_id)
     scope.bump(user)
     return events
 
@@ -212,10 +231,18 @@ def _revert(scope: Scope, last: SpanEvent, user: AbstractBaseUser) -> SpanEvent:
 
 
 @transaction.atomic
-def mark_reviewed(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None) -> Article:
+def mark_reviewed(
+    where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None, adjudicated: bool = False
+) -> Article:
     """The article is reviewed and leaves the queue; an editor's version is finished instead, and the
-    article waits for the other version and a reviewer's decisions. Returns the article."""
-    scope = lock(where, version)
+    article waits for the other version and a reviewer's decisions. Returns the article.
+
+    The own spans of an article annotated twice are reviewed by finishing its adjudication
+    (``adjudicated``, from ``review.adjudication.finish``, which checks every disagreement is settled).
+    """
+    scope = lock(where, version, user)
+    if scope.annotation is None and scope.article.double and not adjudicated:
+        raise NotNow(_("This article was annotated twice: finish its adjudication on the adjudication page."))
     if scope.annotation is not None:
         scope.annotation.finished_at = timezone.now()
         scope.annotation.version += 1
@@ -239,38 +266,55 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
 
     An untouched model span of exactly that text with another label is relabelled (recorded as
     relabelled); other places that overlap an existing span are skipped; each new span is recorded
-    as created. Returns the spans created and relabelled.
+    as created. Returns the spans created and relabelled. Refused beyond ``EVERYWHERE_MAX``
+    occurrences. Linear in the article: the occurrences come in text order, and each is looked up
+    among the spans (sorted, apart from one another) by bisection.
     """
-    scope, span = locked_span(span, version)
+    scope, span = locked_span(span, version, user)
     body = scope.article.body
-    others = list(scope.spans.exclude(pk=span.pk).select_related("label"))
-    taken = [(span.start, span.end)] + [(other.start, other.end) for other in others]
-    at = {(other.start, other.end): other for other in others}
-    new, relabelled = [], []
-    for start, end in tokens.whole_occurrences(body, body[span.start : span.end]):
-        model = at.get((start, end))
-        if (
-            model
-            and model.origin == Span.Origin.MODEL
-            and model.updated_by_id is None
-            and model.label_id != span.label_id
-        ):
-            before = copy(model)
-            model.label, model.updated_by, model.updated_at = span.label, user, timezone.now()
-            relabelled.append((model, before))
-            continue
-        if any(start < e and s < end for s, e in taken):
-            continue
-        new.append(
-            scope.new_span(
-                start=start, end=end, label=span.label, origin=Span.Origin.EDITOR, created_by=user, updated_by=user
+    text = body[span.start : span.end]
+    places = []
+    for place in tokens.whole_occurrences(body, text):
+        places.append(place)
+        if len(places) > EVERYWHERE_MAX:
+            raise ValidationError(
+                _(
+                    "“%(text)s” occurs more than %(max)s times in this article: label everywhere changes at "
+                    "most %(max)s places at once. Label them by hand, or choose a longer text."
+                )
+                % {"text": text[:80], "max": f"{EVERYWHERE_MAX:,}"}
             )
-        )
-        taken.append((start, end))
+    others = list(scope.spans.exclude(pk=span.pk).order_by("start").select_related("label"))
+    starts = [other.start for other in others]
+    new, relabelled = [], []
+    for start, end in places:
+        if (start, end) == (span.start, span.end):
+            continue
+        # The last span starting before ``end`` is the only one that can overlap start:end.
+        at = bisect.bisect_left(starts, end) - 1
+        other = others[at] if at >= 0 and others[at].end > start else None
+        if other is None:
+            new.append(
+                scope.new_span(
+                    start=start, end=end, label=span.label, origin=Span.Origin.EDITOR, created_by=user, updated_by=user
+                )
+            )
+        elif (
+            (other.start, other.end) == (start, end)
+            and other.origin == Span.Origin.MODEL
+            and other.updated_by_id is None
+            and other.label_id != span.label_id
+        ):
+            relabelled.append((other, copy(other)))
     if not new and not relabelled:
         return []
+    now = timezone.now()
+    for model, _before in relabelled:
+        model.label, model.updated_by, model.updated_at = span.label, user, now
     scope.model.objects.bulk_create(new)
-    scope.model.objects.bulk_update([model for model, _ in relabelled], ["label", "updated_by", "updated_at"])
+    scope.model.objects.filter(pk__in=[model.pk for model, _ in relabelled]).update(
+        label=span.label, updated_by=user, updated_at=now
+    )
     SpanEvent.objects.bulk_create(
         [scope.event(s, Kind.CREATED, user) for s in new]
         + [scope.event(model, Kind.RELABELLED, user, before) for model, before in relabelled]
@@ -281,9 +325,10 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
 
 @transaction.atomic
 def accept_all(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None) -> list[SpanFields]:
-    """Confirms every untouched model span here as it is (each recorded as accepted); returns them."""
-    scope = lock(where, version)
-    spans = list(scope.spans.untouched_model_output().select_related("label"))
+    """Confirms the untouched model spans here as they are (each recorded as accepted), the first
+    ``ACCEPT_ALL_MAX`` in text order; returns them."""
+    scope = lock(where, version, user)
+    spans = list(scope.spans.untouched_model_output().order_by("start").select_related("label")[:ACCEPT_ALL_MAX])
     if not spans:
         return []
     for span in spans:
