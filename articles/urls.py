@@ -17,6 +17,7 @@ urlpatterns = [
     path("articles/next/", queue.next_article, name="next"),
     path("articles/preannotation/", queue.preannotation_progress, name="preannotation_progress"),
     path("articles/<int:pk>/", workspace.article_detail, name="detail"),
+    path("articles/<int:pk>/claim", workspace.claim, name="claim"),
     path("articles/<int:pk>/spans/", workspace.create_span, name="create-span"),
     path("articles/<int:pk>/spans/<int:span_id>/label", workspace.relabel_span, name="relabel-span"),
     path("articles/<int:pk>/spans/<int:span_id>/accept", workspace.accept_span, name="accept-span"),

@@ -82,6 +82,13 @@ def _client(user: AbstractBaseUser | None) -> Client:
     return client
 
 
+def post_as_page(client: Client, url: str, data: dict | None = None, **extra):
+    """A POST the way a page sends it: with the CSRF token, in the header hx-headers sets."""
+    client.get("/accounts/login/")  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
+    return client.post(url, data or {}, HTTP_X_CSRFTOKEN=token, **extra)
+
+
 @pytest.fixture
 def as_admin(admin) -> Client:
     return _client(admin)

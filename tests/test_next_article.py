@@ -1,4 +1,5 @@
-"""Next article: the next article needing review that no other editor has open, held by a lease."""
+"""Next article: the next article needing review that no other editor has open, held by a lease.
+Taking work is a POST; opening an article's page claims nothing."""
 
 import threading
 from datetime import timedelta
@@ -8,11 +9,11 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from articles.editing import verbs
 from articles.models import LEASE, Article
 from articles.queue import leases
 from articles.site import accounts
-from articles.workspace import verbs
-from tests.conftest import PASSWORD, WAIT, in_thread
+from tests.conftest import PASSWORD, WAIT, in_thread, post_as_page
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,13 @@ def held() -> dict[int, str]:
     }
 
 
+def nxt(client: Client, after: object = None, **extra):
+    return post_as_page(client, "/articles/next/", {"after": after} if after is not None else {}, **extra)
+
+
 def test_next_article_opens_the_first_article_needing_review_and_leases_it(as_editor, editor, queue):
     before = timezone.now()
-    response = as_editor.get("/articles/next/")
+    response = nxt(as_editor)
     assert (response.status_code, response.url) == (302, f"/articles/{queue[0].pk}/")
     article = Article.objects.get(pk=queue[0].pk)
     assert article.leased_by == editor
@@ -44,23 +49,23 @@ def test_next_article_opens_the_first_article_needing_review_and_leases_it(as_ed
 
 
 def test_another_editor_gets_another_article(as_editor, other_editor, queue):
-    as_editor.get("/articles/next/")
+    nxt(as_editor)
     other = leases.lease_next(other_editor)
     assert other.pk == queue[1].pk
     assert held() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
 
 
 def test_asking_again_gives_the_same_article_back(as_editor, queue):
-    assert as_editor.get("/articles/next/").url == as_editor.get("/articles/next/").url == f"/articles/{queue[0].pk}/"
+    assert nxt(as_editor).url == nxt(as_editor).url == f"/articles/{queue[0].pk}/"
 
 
 def test_leaving_an_article_gives_it_back_and_moves_on_wrapping_around(as_editor, other_editor, queue):
     leases.lease_next(other_editor)  # erin holds the first
-    assert as_editor.get("/articles/next/").url == f"/articles/{queue[1].pk}/"
-    assert as_editor.get(f"/articles/next/?after={queue[1].pk}").url == f"/articles/{queue[2].pk}/"
+    assert nxt(as_editor).url == f"/articles/{queue[1].pk}/"
+    assert nxt(as_editor, queue[1].pk).url == f"/articles/{queue[2].pk}/"
     assert held() == {queue[0].pk: "erin", queue[2].pk: "eddie"}
     # From the last one it wraps to the start, skipping erin's.
-    assert as_editor.get(f"/articles/next/?after={queue[2].pk}").url == f"/articles/{queue[1].pk}/"
+    assert nxt(as_editor, queue[2].pk).url == f"/articles/{queue[1].pk}/"
 
 
 def test_an_expired_lease_frees_the_article(editor, other_editor, queue):
@@ -84,38 +89,46 @@ def test_working_on_an_article_renews_the_lease_but_never_takes_another_editors(
     assert Article.objects.get(pk=queue[0].pk).leased_until > timezone.now() + LEASE - timedelta(minutes=1)
     verbs.create_span(queue[0], 9, 10, "MISC", other_editor)  # erin edits too: allowed, not taken
     assert held() == {queue[0].pk: "eddie"}
-    # Opening a free article takes it; opening one someone else holds does not.
-    assert leases.open_for_review(Article.objects.get(pk=queue[1].pk), other_editor).leased_by == other_editor
-    assert leases.open_for_review(Article.objects.get(pk=queue[0].pk), other_editor).leased_by_id == editor.pk
+    # Changing a free article takes it, and starts its review.
+    verbs.create_span(queue[1], 0, 8, "MISC", other_editor)
     assert Article.objects.get(pk=queue[1].pk).status == Article.Status.IN_REVIEW
     assert held() == {queue[0].pk: "eddie", queue[1].pk: "erin"}
+
+
+def test_opening_an_article_claims_nothing(as_editor, queue):
+    """A link on another site, or a preview, must not take work: a GET changes no lease, no status."""
+    html = as_editor.get(f"/articles/{queue[1].pk}/").content.decode()
+    assert "Nota 1" in html
+    article = Article.objects.get(pk=queue[1].pk)
+    assert (article.status, article.leased_by, article.version) == (Article.Status.PRE_ANNOTATED, None, 1)
+    assert held() == {}
 
 
 def test_when_nothing_is_left_it_says_so_on_the_list(as_editor, editor, other_editor, queue):
     for _ in queue[1:]:
         leases.lease_next(accounts.set_user(f"ed{_.pk}", accounts.EDITOR, PASSWORD, validate=False)[0])
     leases.lease_next(other_editor)
-    response = as_editor.get("/articles/next/", follow=True)
+    response = nxt(as_editor, follow=True)
     assert response.redirect_chain == [("/articles/", 302)]
     html = response.content.decode()
     assert 'role="status">All caught up: no other article needs review right now' in html
 
 
 def test_an_htmx_request_is_redirected_by_htmx(as_editor, queue):
-    response = as_editor.get("/articles/next/", HTTP_HX_REQUEST="true")
+    response = nxt(as_editor, HTTP_HX_REQUEST="true")
     assert (response.status_code, response["HX-Redirect"]) == (200, f"/articles/{queue[0].pk}/")
 
 
 def test_a_bad_after_is_400_and_leases_nothing(as_editor, queue):
-    response = as_editor.get("/articles/next/?after=abc")
+    response = nxt(as_editor, "abc")
     assert response.status_code == 400
     assert "“after” must be the id of the article you leave (a whole number); got “abc”." in response.content.decode()
     assert held() == {}
 
 
 def test_next_article_is_for_editors_only(as_outsider, anonymous, queue):
-    assert as_outsider.get("/articles/next/").status_code == 403
-    assert anonymous.get("/articles/next/").url.startswith("/accounts/login/")
+    assert nxt(as_outsider).status_code == 403
+    assert nxt(anonymous).url.startswith("/accounts/login/")
     assert held() == {}
 
 
@@ -165,8 +178,8 @@ def test_editors_asking_at_the_same_moment_each_get_a_different_article(make_art
     assert held() == {pk: name for name, pk in got.items()}
 
 
-def test_next_article_answers_only_get(editor, queue):
+def test_next_article_answers_only_post(editor, queue):
     client = Client()  # no CSRF check, so that the method check is what answers
     client.force_login(editor)
-    assert client.post("/articles/next/").status_code == 405
+    assert client.get("/articles/next/").status_code == 405
     assert held() == {}

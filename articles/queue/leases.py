@@ -1,31 +1,19 @@
-"""Who has which article: "next article" leases one to an editor, opening or changing it renews the lease.
+"""Who has which article: "next article" leases one to an editor, changing it renews the lease.
 
 A lease keeps an article out of other editors' "next article" for ``LEASE``; anyone may still open
 it from the list. Leases are never edits: they change neither the version nor ``updated_at``.
 """
 
+from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from articles.models import Annotation, Article
-
-
-def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
-    """Opening a pre-annotated article starts its review; the editor takes or renews its lease.
-
-    Two single-row updates, each atomic by itself: neither needs the other to have happened.
-    """
-    if article.status == Article.Status.PRE_ANNOTATED:
-        updated = Article.objects.filter(pk=article.pk, status=Article.Status.PRE_ANNOTATED).update(
-            status=Article.Status.IN_REVIEW, updated_at=timezone.now()
-        )
-        if updated:
-            article.refresh_from_db()
-    if not article.double:  # under double annotation each editor has a version of their own
-        article.renew_lease(user)
-    return article
 
 
 @transaction.atomic
@@ -67,3 +55,15 @@ def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Articl
     elif article is not None:
         article.renew_lease(user)
     return article
+
+
+def next_url(request: HttpRequest, *, after_id: int | None = None) -> str:
+    """Leases the user the next article needing review (``lease_next``) and answers where to
+    go: that article, or the list with a message when none is left."""
+    article = lease_next(request.user, after_id=after_id)
+    if article is None:
+        messages.info(
+            request, _("All caught up: no other article needs review right now, or other editors have them open.")
+        )
+        return reverse("articles:list")
+    return reverse("articles:detail", args=[article.pk])

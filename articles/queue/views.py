@@ -2,15 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from articles.models import Article, Span
@@ -83,25 +80,17 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-@never_cache
-@require_GET
+@require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def next_article(request: HtmxHttpRequest) -> HttpResponse:
-    """Opens the next article needing review that no other editor has open (see leases.lease_next);
-    ``?after=ID`` is the article the editor leaves."""
-    after = request.GET.get("after")
+    """Takes the next article needing review that no other editor has open: a POST, as it claims
+    work; ``after`` is the article the editor leaves."""
+    after = request.POST.get("after") or None
     if after is not None and not after.isdigit():
         return bad_request(
             _("“after” must be the id of the article you leave (a whole number); got “%(value)s”.") % {"value": after}
         )
-    article = leases.lease_next(request.user, after_id=int(after) if after else None)
-    if article is None:
-        messages.info(
-            request, _("All caught up: no other article needs review right now, or other editors have them open.")
-        )
-        url = reverse("articles:list")
-    else:
-        url = reverse("articles:detail", args=[article.pk])
+    url = leases.next_url(request, after_id=int(after) if after else None)
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 

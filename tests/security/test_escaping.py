@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.html import escape
 
 from articles.models import ImportBatch
+from tests.conftest import post_as_page
 from tests.security.attacks import (
     IMG_ONERROR,
     JAVASCRIPT_URL_ATTRIBUTE,
@@ -193,7 +194,6 @@ def test_unknown_filter_names_are_reflected_as_text(as_admin, world):
     "path",
     [
         f"/export/spans.csv?label={SVG_ONLOAD}",
-        f"/articles/next/?after={SVG_ONLOAD}",
         "/articles/{pk}/history/?page=" + SVG_ONLOAD,
     ],
 )
@@ -202,6 +202,12 @@ def test_refusals_that_repeat_the_input_are_plain_text(as_admin, world, path):
     assert response.status_code == 400 and SVG_ONLOAD in response.content.decode()
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_refused_next_article_repeats_its_input_as_plain_text(as_admin, world):
+    response = post_as_page(as_admin, "/articles/next/", {"after": SVG_ONLOAD})
+    assert response.status_code == 400 and SVG_ONLOAD in response.content.decode()
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "spacy"])

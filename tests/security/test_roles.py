@@ -59,8 +59,9 @@ NO_VERSION = "a change without the article's version is refused (400) once the r
 EXPECTATIONS: dict[str, Expect] = {
     "": Expect("GET", LOGIN, Redirect("/articles/"), Redirect("/articles/"), Redirect("/articles/"), "a redirect"),
     "articles/": editors("GET", 200),
-    "articles/next/": editors("GET", Redirect("/articles/")),
+    "articles/next/": editors("POST", Redirect("/articles/"), "takes work: a POST, never a link"),
     "articles/<int:pk>/": editors("GET", 200),
+    "articles/<int:pk>/claim": editors("POST", Redirect("/articles/"), "takes a slot of an article annotated twice"),
     "articles/<int:pk>/history/": admins("GET", 200, "the audit trail: permission articles.view_spanevent"),
     "articles/preannotation/": editors("GET", 200),
     "articles/<int:pk>/spans/": editors("POST", 400, NO_VERSION),
