@@ -64,6 +64,8 @@ class AnnotationQuerySet(models.QuerySet):
                 with transaction.atomic():
                     annotation = self.create(article=article, editor=user, slot=slot)
                     annotation.copy_spans()
+                    # The first version taken starts the article's review.
+                    type(article).objects.filter(pk=article.pk, status="pre_annotated").update(status="in_review")
                     return annotation
             except IntegrityError:
                 continue  # another editor took this slot (or this editor got one) meanwhile

@@ -332,7 +332,7 @@ def test_reviewing_goes_to_the_next_article(new_page, editor, make_article):
     second = make_article("Kim calló.", spans=[(0, 3, "PER")])
     page = new_page(editor, f"/articles/{first.pk}/")
     first.refresh_from_db()
-    assert first.status == "in_review"  # opening it started its review
+    assert first.status == "pre_annotated"  # opening it claimed nothing
     page.click("[data-action=mark-reviewed]")
     page.wait_for_url(f"**/articles/{second.pk}/")
     first.refresh_from_db()
