@@ -7,6 +7,7 @@ refuse to start without a strong SECRET_KEY.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -108,8 +109,11 @@ TEMPLATES = [
 # DATABASE_URL selects a real server; unset, annotator.embedded_db starts PostgreSQL from a wheel
 # on first connection, with its data under var/. Health checks: a kept connection that a restart of
 # PostgreSQL broke is replaced at the next request instead of failing it.
+DATABASES: dict[str, dict[str, Any]]
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dict(dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True))
+    }
 else:
     DATABASES = {
         "default": {

