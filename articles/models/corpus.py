@@ -5,9 +5,10 @@ to give friendly messages, PostgreSQL enforces the rules.
 """
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connection, models
@@ -16,8 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.models.fields import content_hash, someone
-from articles.models.review import Annotation
-from articles.models.spans import Span
 
 # How long "next article" keeps an article for the editor who got it; opening or changing the
 # article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
@@ -34,7 +33,7 @@ SEARCH_CONFIG = "spanish"
 UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
-class LabelQuerySet(models.QuerySet):
+class LabelQuerySet(models.QuerySet["Label"]):
     def ensure(self, names: Iterable[str]) -> list[str]:
         """Creates the labels that do not exist yet (a new model's, an import's); returns their names."""
         existing = set(self.values_list("name", flat=True))
@@ -140,7 +139,7 @@ class ImportBatch(models.Model):
         return self.name
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(models.QuerySet["Article"]):
     def pending_preannotation(self) -> "ArticleQuerySet":
         """Never pre-annotated, not set aside by a failure, and not from an import that said no to
         pre-annotation: every sweep reads this, so a batch's "no" holds for every later task."""
@@ -149,7 +148,7 @@ class ArticleQuerySet(models.QuerySet):
     def failed_preannotation(self) -> "ArticleQuerySet":
         return self.exclude(preannotation_error="")
 
-    def preannotated_since(self, moment) -> "ArticleQuerySet":
+    def preannotated_since(self, moment: datetime) -> "ArticleQuerySet":
         return self.filter(preannotated_at__gte=moment)
 
     def needs_review(self) -> "ArticleQuerySet":
@@ -186,14 +185,18 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def with_label(self, label: "Label") -> "ArticleQuerySet":
+        from articles.models.spans import Span  # spans import this module, for Article
+
         return self.filter(Exists(Span.objects.filter(article=OuterRef("pk"), label=label)))
 
-    def free_for(self, user: AbstractBaseUser) -> "ArticleQuerySet":
+    def free_for(self, user: User) -> "ArticleQuerySet":
         """Articles no other editor holds a live lease on."""
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
 
     def awaiting_adjudication(self) -> "ArticleQuerySet":
         """Articles of the double-annotation sample whose two versions are finished, not reviewed yet."""
+        from articles.models.review import Annotation  # review imports this module, for Article
+
         from_versions = Annotation.objects.finished().filter(article=OuterRef("pk"))
         return (
             self.filter(double=True)
@@ -306,7 +309,7 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, update_fields=None, **kwargs) -> None:
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
         # A body never changes after import: only a save that writes it (the first) derives these.
         if update_fields is None or "body" in update_fields:
             self.body_length = len(self.body)
@@ -314,14 +317,14 @@ class Article(models.Model):
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
-    def lease_holder(self) -> AbstractBaseUser | None:
+    def lease_holder(self) -> User | None:
         """The editor who has the article open, while the lease lasts."""
         return self.leased_by if self.leased_until and self.leased_until > timezone.now() else None
 
-    def open_by_other_than(self, user: AbstractBaseUser) -> bool:
+    def open_by_other_than(self, user: User) -> bool:
         return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
 
-    def renew_lease(self, user: AbstractBaseUser) -> bool:
+    def renew_lease(self, user: User) -> bool:
         """Keeps the article out of other editors' "next article" for LEASE from now, unless another
         editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
         until = timezone.now() + LEASE
@@ -330,7 +333,7 @@ class Article(models.Model):
             self.leased_by, self.leased_until = user, until
         return bool(renewed)
 
-    def release_lease(self, user: AbstractBaseUser | None = None) -> bool:
+    def release_lease(self, user: User | None = None) -> bool:
         """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
         leases = Article.objects.filter(pk=self.pk, leased_by__isnull=False)
         if user is not None:
@@ -341,7 +344,7 @@ class Article(models.Model):
         return bool(released)
 
 
-class ArticleSearchQuerySet(models.QuerySet):
+class ArticleSearchQuerySet(models.QuerySet["ArticleSearch"]):
     def pending(self) -> "ArticleSearchQuerySet":
         """Rows of articles whose document and body copy are not built yet."""
         return self.filter(document__isnull=True)
@@ -352,7 +355,8 @@ class ArticleSearchQuerySet(models.QuerySet):
         several workers share the work without waiting for one another."""
         with connection.cursor() as cursor:
             cursor.execute(BUILD_SEARCH, [limit])
-            return cursor.rowcount
+            built: int = cursor.rowcount
+            return built
 
 
 # The document as migration 0006's trigger built it: title (weight A) and body (B), Spanish.

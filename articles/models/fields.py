@@ -3,16 +3,20 @@
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.postgres.fields import IntegerRangeField
 from django.db import models
 from django.db.models import Func, Q
+from django.db.models.expressions import Combinable
 
 
 def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def someone(db_index: bool = True, db_constraint: bool = True) -> models.ForeignKey:
+def someone(
+    db_index: bool = True, db_constraint: bool = True
+) -> "models.ForeignKey[User | Combinable | None, User | None]":
     """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
 
     ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that

@@ -6,11 +6,12 @@ checked by PostgreSQL per version (see the migration that adds them).
 """
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from articles.models.corpus import Article
 from articles.models.fields import someone
 from articles.models.spans import Span, SpanFields
 
@@ -40,15 +41,15 @@ class ReviewPolicy(models.Model):
         return cls.objects.get_or_create(pk=1)[0]
 
 
-class AnnotationQuerySet(models.QuerySet):
+class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def finished(self) -> "AnnotationQuerySet":
         return self.filter(finished_at__isnull=False)
 
-    def of(self, article, user: AbstractBaseUser) -> "Annotation | None":
+    def of(self, article: Article, user: User) -> "Annotation | None":
         """The user's version of the article, if they have one."""
         return self.filter(article=article, editor=user).first()
 
-    def claim(self, article, user: AbstractBaseUser) -> "Annotation | None":
+    def claim(self, article: Article, user: User) -> "Annotation | None":
         """The editor's version of an article of the double-annotation sample: theirs if they have one,
         else a free slot's, started as a copy of the article's spans (the model's pre-annotation);
         None if two other editors have it. Two editors claiming the last slot at once: the unique

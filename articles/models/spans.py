@@ -5,25 +5,31 @@ spans_valid triggers); history rows are never updated (a trigger refuses it). Se
 """
 
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Buffer, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Self, TypeVar
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from articles.models.corpus import Article
 from articles.models.fields import someone, someone_index
 
+# An article's spans or an editor's version's: both keep SpanFields' columns.
+_Spans = TypeVar("_Spans", bound="SpanFields")
 
-class SpanQuerySet(models.QuerySet):
-    def touched_by_editors(self) -> "SpanQuerySet":
+
+class SpanQuerySet(models.QuerySet[_Spans]):
+    def touched_by_editors(self) -> Self:
         """Spans an editor created, relabelled, resized or accepted, and imported ones."""
         return self.exclude(origin=Span.Origin.MODEL, updated_by__isnull=True)
 
-    def untouched_model_output(self) -> "SpanQuerySet":
+    def untouched_model_output(self) -> Self:
         return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
 
     def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
@@ -60,15 +66,15 @@ class SpanQuerySet(models.QuerySet):
         name, version = model
         fixed = (origin, name, version, created_by_id, now, now)
         with connection.cursor() as cursor:
-            ids = None
+            ids: list[int] = []
             if history is not None:
                 # The spans' ids first, from their sequence, so that their history can name them, and
                 # the labels' names the history rows carry, in one round trip.
                 cursor.execute(IDS_AND_LABELS, [len(rows)])
                 ids, label_ids, label_names = cursor.fetchone()
                 names = dict(zip(label_ids, label_names, strict=True))
-            with cursor.cursor.copy(COPY_SPANS[ids is not None]) as copy:
-                for data in binary_copy(rows if ids is None else np.column_stack((ids, rows)), fixed):
+            with cursor.cursor.copy(COPY_SPANS[history is not None]) as copy:
+                for data in binary_copy(rows if history is None else np.column_stack((ids, rows)), fixed):
                     copy.write(data)
             if history is not None:
                 described = f"{name} {version}" if name else ""
@@ -101,7 +107,7 @@ _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _COPY_PIECE = 16_384
 
 
-def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[bytes]:
+def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[Buffer]:
     """The rows in COPY's binary format, header and trailer included, in pieces of 16,384 rows (so
     that PostgreSQL stores one while the next is laid out): each row's integer columns from ``rows``
     (an id if given, then article, start, end, label), then the same ``fixed`` values for every row:
@@ -168,8 +174,10 @@ class SpanFields(models.Model):
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # And a label, who created it, and who changed it last: empty while a model span is as the model
-    # proposed it, set by any editor action on it.
+    # Each kind of span declares its article and label, and who created it and who changed it last
+    # (empty while a model span is as the model proposed it), with its own related names and indexes.
+    article: models.ForeignKey[Article | Combinable, Article]
+    label_id: int
 
     objects = SpanQuerySet.as_manager()
 
@@ -272,7 +280,7 @@ class SpanEvent(models.Model):
         return f"{self.kind} span {self.span_id}"
 
 
-class SuggestionQuerySet(models.QuerySet):
+class SuggestionQuerySet(models.QuerySet["Suggestion"]):
     def pending(self) -> "SuggestionQuerySet":
         return self.filter(status=Suggestion.Status.PENDING)
 
