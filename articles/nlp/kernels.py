@@ -20,11 +20,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy
 from django.conf import settings
 from spacy.language import Language
-from thinc.api import NumpyOps, use_ops
+from thinc.api import Model, NumpyOps, use_ops
 from threadpoolctl import threadpool_info, threadpool_limits
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,16 @@ PROBE_SECONDS = 0.05
 MARGIN = 1.2
 
 
+class BlasInfo(TypedDict, total=False):
+    """A library as threadpoolctl describes it: the keys read here."""
+
+    user_api: str
+    internal_api: str
+    version: str | None
+    architecture: str | None
+    num_threads: int
+
+
 @dataclass(frozen=True)
 class Choice:
     library: str  # "numpy" or "blis"
@@ -44,14 +55,16 @@ class Choice:
     numpy_gflops: float | None = None
 
 
-def numpy_blas() -> dict | None:
+def numpy_blas() -> BlasInfo | None:
     """The BLAS library numpy calls, as threadpoolctl describes it (internal_api, version, architecture)."""
     numpy.dot(numpy.ones((2, 2)), numpy.ones((2, 2)))  # some BLAS builds load lazily
-    found = [info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"]
+    found: list[BlasInfo] = [
+        info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"
+    ]
     return found[0] if found else None
 
 
-def describe_blas(info: dict) -> str:
+def describe_blas(info: BlasInfo) -> str:
     return f"{info['internal_api']} {info['version']} ({info.get('architecture') or 'architecture unknown'})"
 
 
@@ -112,7 +125,7 @@ def _decide() -> Choice:
     return choice
 
 
-def pick(info: dict, blis_rate: float, numpy_rate: float) -> Choice:
+def pick(info: BlasInfo, blis_rate: float, numpy_rate: float) -> Choice:
     """The faster of the two, measured on one thread; blis unless numpy's BLAS wins by MARGIN."""
     measured = f"numpy's {describe_blas(info)} {numpy_rate:.0f} GFLOP/s, blis {blis_rate:.0f} GFLOP/s on one thread"
     if numpy_rate < MARGIN * blis_rate:
@@ -137,12 +150,13 @@ def ops_in(nlp: Language) -> str:
     spaCy builds a parser's output layer on the default ops whatever the block says; its per-state
     product runs in spaCy's own C code, on blis.
     """
-    found = Counter(
-        f"{type(node.ops).__name__}(use_blis={getattr(node.ops, 'use_blis', None)})"
-        for _, pipe in nlp.pipeline
-        if getattr(pipe, "model", None) is not None  # rule-based components have none
-        for node in pipe.model.walk()
-    )
+    found: Counter[str] = Counter()
+    for _, pipe in nlp.pipeline:
+        model: Model[Any, Any] | None = getattr(pipe, "model", None)  # rule-based components have none
+        if model is not None:
+            found.update(
+                f"{type(node.ops).__name__}(use_blis={getattr(node.ops, 'use_blis', None)})" for node in model.walk()
+            )
     return ", ".join(f"{ops} ({count} layer{'s' if count > 1 else ''})" for ops, count in found.most_common())
 
 

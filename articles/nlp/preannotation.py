@@ -186,7 +186,7 @@ def _process(batch: list[Article], model: tuple[str, str], include_reviewed: boo
 
 
 @task(takes_context=True)
-def preannotate_articles(context: TaskContext, article_ids: list[int]) -> dict:
+def preannotate_articles(context: TaskContext[[list[int]], dict[str, int]], article_ids: list[int]) -> dict[str, int]:
     with _alive(context.task_result.id), _second_lane():
         requeue_abandoned(but=context.task_result.id)
         chunk = Article.objects.filter(pk__in=article_ids).pending_preannotation()
@@ -242,7 +242,9 @@ def requeue_abandoned(but: str | None = None) -> int:
     """
     requeued = 0
     # A session's advisory locks are its own to take again: leave out the task this session runs.
-    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path).exclude(pk=but)
+    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path)
+    if but is not None:
+        running = running.exclude(pk=but)
     for task_id in running.values_list("id", flat=True):
         with connection.cursor() as cursor:
             cursor.execute(

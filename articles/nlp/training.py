@@ -16,12 +16,13 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import batched
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.tasks import task
@@ -62,15 +63,18 @@ class Outcome:
 
     @property
     def old(self) -> dict[str, Any]:
-        return self.model.scores["old"]
+        old: dict[str, Any] = self.model.scores["old"]
+        return old
 
     @property
     def new(self) -> dict[str, Any]:
-        return self.model.scores["new"]
+        new: dict[str, Any] = self.model.scores["new"]
+        return new
 
     @property
     def few_held_out_spans(self) -> bool:
-        return sum(self.model.dev_spans.values()) < FEW_HELD_OUT_SPANS
+        spans: int = sum(self.model.dev_spans.values())
+        return spans < FEW_HELD_OUT_SPANS
 
 
 type Annotated = tuple[str, list[tuple[int, int, str]]]
@@ -205,7 +209,7 @@ def train(
     seed: int = 0,
     force: bool = False,
     min_articles: int | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     run: TrainingRun | None = None,
     progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Outcome:
@@ -226,11 +230,28 @@ def train(
     return outcome
 
 
-def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcome:
+class _Recognizer(Protocol):
+    """What training asks of an entity recogniser, which spaCy's types call a plain callable."""
+
+    def add_label(self, label: str) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    def from_bytes(self, data: bytes) -> Self: ...
+
+
+def _train(
+    run: TrainingRun,
+    iterations: int,
+    seed: int,
+    force: bool,
+    min_articles: int | None,
+    user: User | None,
+    progress: Callable[[Progress], None],
+) -> Outcome:
     import spacy  # see the module's docstring
+    from thinc.api import fix_random_seed
 
     # Dropout and the new label's weights draw from numpy's generator: seeded, a run can be repeated.
-    spacy.util.fix_random_seed(seed)
+    fix_random_seed(seed)
     state = Progress(phase="scoring", iterations=iterations)
 
     def tell(**changes: Any) -> None:
@@ -247,11 +268,15 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
     tell(old_f=old["f"])
 
     train_set = examples(model, the_plan.train_docs, set(the_plan.skipped))
-    ner_names = [name for name in pipeline.ner_pipes(model) if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+    recognizers = {
+        name: cast(_Recognizer, model.get_pipe(name))
+        for name in pipeline.ner_pipes(model)
+        if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}
+    }
     learnt = label_counts(the_plan.train_docs)
-    for name in ner_names:
+    for recognizer in recognizers.values():
         for label in sorted(set(learnt) - set(the_plan.skipped)):
-            model.get_pipe(name).add_label(label)
+            recognizer.add_label(label)
     optimizer = model.resume_training()
     optimizer.learn_rate = LEARN_RATE
     rng = random.Random(seed)  # noqa: S311 (reproducible shuffling, not a secret)
@@ -261,7 +286,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
         for iteration in range(1, iterations + 1):
             rng.shuffle(train_set)
             losses: dict[str, float] = {}
-            for batch in spacy.util.minibatch(train_set, size=BATCH_SIZE):
+            for batch in batched(train_set, BATCH_SIZE):
                 model.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
             # Scored and kept with the averaged weights (steadier than the last update's).
             with model.use_params(optimizer.averages):
@@ -271,7 +296,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
                         scores["f"],
                         iteration,
                         scores,
-                        {name: model.get_pipe(name).to_bytes() for name in ner_names},
+                        {name: recognizer.to_bytes() for name, recognizer in recognizers.items()},
                     )
             loss = float(sum(losses.values()))
             tell(iteration=iteration, loss=loss, f=scores["f"], curve=[*state.curve, [iteration, loss, scores["f"]]])
@@ -280,7 +305,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
     assert best is not None  # noqa: S101 (iterations >= 1)
     _, best_iteration, new, weights = best
     for name, data in weights.items():
-        model.get_pipe(name).from_bytes(data)
+        recognizers[name].from_bytes(data)
 
     tell(phase="saving")
     version = (TrainedModel.objects.aggregate(last=Max("version"))["last"] or 0) + 1
@@ -343,7 +368,7 @@ def pending_for_reannotation() -> list[int]:
     return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
 
 
-def queue(user: AbstractBaseUser | None, force: bool = False) -> TrainingRun:
+def queue(user: User | None, force: bool = False) -> TrainingRun:
     """Queues a training for a worker; TrainingRefused while another is queued or running."""
     with transaction.atomic():
         run = training_runs.begin(user, queued=True)

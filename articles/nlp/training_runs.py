@@ -7,7 +7,7 @@ progress must be visible to the page's requests while the training goes on.
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -60,7 +60,7 @@ def live() -> TrainingRun | None:
     return TrainingRun.objects.filter(status__in=TrainingRun.LIVE).select_related("created_by").first()
 
 
-def begin(user: AbstractBaseUser | None, *, queued: bool) -> TrainingRun:
+def begin(user: User | None, *, queued: bool) -> TrainingRun:
     """A new run, or TrainingRefused saying who started the one that is queued or running."""
     if (other := live()) is not None:
         raise TrainingRefused(describe(other), other)
