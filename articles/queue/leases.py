@@ -4,7 +4,7 @@ A lease keeps an article out of other editors' "next article" for ``LEASE``; any
 it from the list. Leases are never edits: they change neither the version nor ``updated_at``.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles.models import Annotation, Article
 
 
-def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
+def open_for_review(article: Article, user: User) -> Article:
     """Opening a pre-annotated article starts its review; the editor takes or renews its lease.
 
     Two single-row updates, each atomic by itself: neither needs the other to have happened.
@@ -29,7 +29,7 @@ def open_for_review(article: Article, user: AbstractBaseUser) -> Article:
 
 
 @transaction.atomic
-def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Article | None:
+def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
     """Leases to ``user`` the next article needing review that no other editor has open: the first
     after ``after_id`` in queue order (oldest first), wrapping around, never ``after_id`` itself
     (the editor is leaving it). None when there is none. The editor gives back any article they

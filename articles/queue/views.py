@@ -1,6 +1,7 @@
 """The article list (the queue, with its filters and pre-annotation's progress) and "next article"."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -17,7 +18,7 @@ from articles.models import Article, Span
 from articles.nlp import preannotation
 from articles.queue import leases
 from articles.queue.forms import DEFAULT_ORDERING, QueueFilters
-from articles.site.http import HtmxHttpRequest, bad_request
+from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest, bad_request
 
 PAGE_SIZE = 50
 # The queue counts matching articles exactly up to here, then says "more than": counting every
@@ -37,7 +38,7 @@ class QueuePage:
         return self.total >= COUNT_CAP
 
 
-def _queue_page(filters: dict) -> QueuePage:
+def _queue_page(filters: dict[str, Any]) -> QueuePage:
     articles = Article.objects.all()
     if filters["status"]:
         articles = articles.filter(status=filters["status"])
@@ -57,7 +58,8 @@ def _queue_page(filters: dict) -> QueuePage:
         rows.reverse()
     counts = Span.objects.count_by_article([article.pk for article in rows])
     for article in rows:
-        article.span_count = counts.get(article.pk, 0)
+        # Counted for the page in one query; an attribute of this row only, not a column.
+        article.span_count = counts.get(article.pk, 0)  # type: ignore[attr-defined]
     return QueuePage(
         articles=rows,
         total=articles.count_up_to(COUNT_CAP),
@@ -86,7 +88,7 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
-def next_article(request: HtmxHttpRequest) -> HttpResponse:
+def next_article(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Opens the next article needing review that no other editor has open (see leases.lease_next);
     ``?after=ID`` is the article the editor leaves."""
     after = request.GET.get("after")
