@@ -65,7 +65,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
+def _scores(pred: dict[str, Any] | None, gold: dict[str, Any] | None) -> dict[str, Any]:
     """Precision, recall and F1 for exact and overlap matching from the pred and gold counts."""
     pred = pred or {"n": 0, "exact": 0, "overlap": 0}
     gold = gold or {"n": 0, "exact": 0, "overlap": 0}
@@ -77,7 +77,7 @@ def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
     return out
 
 
-def _sql(sql: str, params: dict | None = None) -> Any:
+def _sql(sql: str, params: dict[str, Any] | None = None) -> Any:
     """One statement returning one JSON value, with memory enough to sort and hash in RAM (PostgreSQL's
     default work_mem of 4 MB spills the 10,000-article comparison to disk and doubles its time)."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -88,9 +88,9 @@ def _sql(sql: str, params: dict | None = None) -> Any:
 
 def compare(scope: dict[str, str]) -> dict[str, Any]:
     raw = _sql(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES), _VALUES)
-    overall: dict[str, dict] = {}
-    labels: dict[str, dict[str, dict]] = {}
-    series: dict[tuple[str, str], dict[str, dict]] = {}
+    overall: dict[str, dict[str, Any]] = {}
+    labels: dict[str, dict[str, dict[str, Any]]] = {}
+    series: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for row in raw["counts"]:
         if row["no_label"] and row["no_model"]:
             overall[row["side"]] = row
@@ -133,7 +133,8 @@ def effort() -> dict[str, Any]:
     users = get_user_model()._meta
     sql = _EFFORT.format(users=connection.ops.quote_name(users.db_table), username=users.get_field("username").column)
     kinds = {kind: kind for kind in SpanEvent.Kind.values}
-    return _sql(sql, {**_VALUES, **kinds, "cap": GAP_CAP, "top": TOP_ARTICLES})
+    figures: dict[str, Any] = _sql(sql, {**_VALUES, **kinds, "cap": GAP_CAP, "top": TOP_ARTICLES})
+    return figures
 
 
 def compute() -> dict[str, Any]:
