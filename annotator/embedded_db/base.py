@@ -1,9 +1,7 @@
 """PostgreSQL from a PyPI wheel, started on first connection, for a checkout with no DATABASE_URL.
 
-Every process of the checkout (web server, workers, tests, management commands) connects through
-this backend and shares one server whose data lives in ``settings_dict["PGDATA"]``. The wheel keeps
-a list of the processes using the server and stops it when the last one exits. The server listens on
-a Unix socket only, so it never collides with another PostgreSQL on the machine.
+Every process of the checkout shares one server, data in ``settings_dict["PGDATA"]``, which stops
+when the last of them exits. It listens on a Unix socket only, beside any other PostgreSQL.
 """
 
 import atexit
@@ -29,9 +27,8 @@ def _socket_dir(pgdata: str, dbname: str) -> str:
 
     Path(pgdata).parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop")
-    # Registered after the wheel's own exit handler, so it runs first: a process that died without
-    # running its exit handlers (SIGKILL, SIGTERM) stays on the wheel's list of users and would keep
-    # the server up forever. Forget the dead ones so the last live process stops the server.
+    # Registered after the wheel's exit handler, so it runs first: a process killed without running
+    # its handlers stays on the wheel's list of users and would keep the server up forever.
     atexit.register(_forget_dead_users, server)
     host = server.get_postmaster_info().socket_dir
     with psycopg.connect(host=str(host), user="postgres", dbname="postgres", autocommit=True) as conn:
