@@ -1,7 +1,7 @@
 """Articles and what they come with: labels, import batches, search documents, reference highlights.
 
-A body never changes after import (a trigger refuses it); the Python checks in the verbs exist only
-to give friendly messages, PostgreSQL enforces the rules.
+PostgreSQL enforces the rules (a trigger refuses a changed body); checks in Python only make the
+messages friendly.
 """
 
 from collections.abc import Iterable
@@ -18,24 +18,22 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models.fields import content_hash, someone
 
-# How long "next article" keeps an article for the editor who got it; opening or changing the
-# article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
+# Short, so that an article abandoned in a closed tab soon goes back to the queue.
 LEASE = timedelta(minutes=10)
 
-# Full-text search uses PostgreSQL's Spanish configuration over a stored tsvector with a GIN index
-# (ArticleSearch): the articles are Spanish first; its stemmer lets "elecciones" find "elección"
-# and drops accents, so "moscu" finds "Moscú"; names stay whole words. pg_trgm would also find word
-# fragments, but its index is several times larger over long bodies and slower for common words.
+# The articles are Spanish first: the stemmer lets "elecciones" find "elección", and drops accents.
+# pg_trgm would also find word fragments, but its index is several times larger over long bodies
+# and slower for common words.
 SEARCH_CONFIG = "spanish"
 
 
-# The colour of a label created on the fly (a new model's, an import's): an admin picks a real one.
+# Of a label created on the fly (a new model's, an import's), until an admin picks one.
 UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
 class LabelQuerySet(models.QuerySet["Label"]):
     def ensure(self, names: Iterable[str]) -> list[str]:
-        """Creates the labels that do not exist yet (a new model's, an import's); returns their names."""
+        """Creates the missing ones; returns their names."""
         existing = set(self.values_list("name", flat=True))
         order = self.aggregate(last=Max("order"))["last"] or 0
         missing = sorted(set(names) - existing)
@@ -45,7 +43,6 @@ class LabelQuerySet(models.QuerySet["Label"]):
         return missing
 
     def ids(self) -> dict[str, int]:
-        """Every label's id by name."""
         return dict(self.values_list("name", "pk"))
 
 
@@ -82,7 +79,7 @@ def _luminance(color: str) -> float:
 
 
 def contrast(a: str, b: str) -> float:
-    """The WCAG 2 contrast ratio of two #rrggbb colours (1 to 21; AA asks 4.5 for text)."""
+    """The WCAG 2 contrast ratio of two #rrggbb colours, 1 to 21."""
     light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
 
@@ -96,11 +93,8 @@ class ImportBatchStatus(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    """One upload or one run of import_articles: what the queue filters by and the summary reports.
-
-    An upload is checked (the preview), then imported once the admin confirms; both steps run in
-    the background. Its files wait in a private folder under var/ until then.
-    """
+    """One upload or run of import_articles. An upload is checked (the preview), then imported once
+    the admin confirms, both in the background."""
 
     Status = ImportBatchStatus
 
@@ -113,7 +107,7 @@ class ImportBatch(models.Model):
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
-    # Gold data: the files' spans are the editors' final ones and the articles are reviewed.
+    # Gold data: the articles arrive reviewed, their spans the editors' final ones.
     reviewed = models.BooleanField(default=False)
     # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -141,8 +135,8 @@ class ImportBatch(models.Model):
 
 class ArticleQuerySet(models.QuerySet["Article"]):
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """Never pre-annotated, not set aside by a failure, and not from an import that said no to
-        pre-annotation: every sweep reads this, so a batch's "no" holds for every later task."""
+        """Not pre-annotated, not failed, not from a batch that said no: every sweep reads this, so a
+        batch's "no" holds for later tasks too."""
         return self.filter(status=Article.Status.NEW, preannotation_error="").exclude(batch__preannotate=False)
 
     def failed_preannotation(self) -> "ArticleQuerySet":
@@ -164,13 +158,11 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         ).select_related("updated_by", "leased_by")
 
     def matching(self, text: str) -> "ArticleQuerySet":
-        """Articles whose title or body match a web-style query: words, "a phrase", -excluded, or.
-
-        Through the built documents' index; an article whose document is not built yet is matched
-        on its own title and body, parsed for this query (see ArticleSearch)."""
+        """Title or body match a web-style query (words, "a phrase", -excluded, or); an article whose
+        search document is not built yet is matched on its own title and body."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # Every article has its search row (an inner join), so PostgreSQL reads the built rows that
-        # match through the document index and the pending ones through their own partial index.
+        # An inner join (every article has its row): built rows come through the document index,
+        # pending ones through their own partial index.
         return (
             self.filter(search__isnull=False)
             .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
@@ -178,8 +170,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         )
 
     def containing(self, text: str) -> "ArticleQuerySet":
-        """Articles whose body contains ``text``: through the trigram index of the built body
-        copies, and in the bodies themselves of articles whose copy is not built yet."""
+        """Through the trigram index of the built body copies, or the body itself until it is built."""
         return self.filter(search__isnull=False).filter(
             Q(search__body__contains=text) | Q(search__document__isnull=True, body__contains=text)
         )
@@ -194,7 +185,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
 
     def awaiting_adjudication(self) -> "ArticleQuerySet":
-        """Articles of the double-annotation sample whose two versions are finished, not reviewed yet."""
+        """Double-annotated articles whose two versions are finished, not reviewed yet."""
         from articles.models.review import Annotation  # review imports this module, for Article
 
         from_versions = Annotation.objects.finished().filter(article=OuterRef("pk"))
@@ -209,12 +200,9 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         return self.order_by().values("pk")[:limit].count()
 
     def seek(self, ordering: str, *, after: int | None = None, before: int | None = None) -> "ArticleQuerySet":
-        """Keyset pagination: the articles right after (or before) article ``after`` (``before``) in
-        ``ordering``, a field name with an optional "-", ties broken by id.
-
-        Unlike OFFSET, the cost does not grow with the page number: an index on (field, id) starts
-        right at the anchor article, whose sort value is read in the same query.
-        """
+        """Keyset pagination: the articles right after article ``after`` (or before ``before``) in
+        ``ordering``, a field with an optional "-", ties broken by id. Unlike OFFSET, the cost does
+        not grow with the page: the (field, id) index starts right at the anchor."""
         field = ordering.removeprefix("-")
         # Ascending ids come next when reading an ascending order forwards or a descending one backwards.
         upwards = ordering.startswith("-") == (before is not None)
@@ -245,8 +233,8 @@ class Article(models.Model):
     Status = ArticleStatus
 
     title = models.CharField(max_length=300)
-    # Stored uncompressed (STORAGE EXTERNAL, see the migrations): compressing 3,000 characters cost an
-    # import more than writing them, and reads of a body slice it without inflating it whole.
+    # STORAGE EXTERNAL (the migrations): compressing cost imports more than writing, and reads slice
+    # an uncompressed body without inflating it whole.
     body = models.TextField()
     body_length = models.PositiveIntegerField(editable=False)
     # Unique by a constraint, not by ``unique=True``, which adds a second index for LIKE on hashes.
@@ -256,13 +244,12 @@ class Article(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
-    # When the model last stored its spans here, and why it could not, if it could not (the reason
-    # stays until a retry succeeds; such an article no longer counts as pending). Empty by default
-    # in the database too: bulk loads in SQL need not name it.
+    # Why the model could not pre-annotate it, until a retry succeeds; not pending meanwhile. A
+    # database default too, so that bulk loads in SQL need not name it.
     preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     preannotation_error = models.TextField(blank=True, editable=False, default="", db_default="")
-    # Optimistic concurrency: every change to the article or its spans increments it, and a change
-    # made on an older version is refused.
+    # Optimistic concurrency: every change to the article or its spans increments it; a change made
+    # on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
@@ -270,12 +257,11 @@ class Article(models.Model):
     updated_by = someone()
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = someone()
-    # The editor "next article" gave this article to, until when (see LEASE): no one else gets it
-    # from "next article" meanwhile. Anyone may still open it from the list.
+    # Whom "next article" gave it to, until when: no one else gets it from there meanwhile, though
+    # anyone may open it from the list.
     leased_by = someone()
     leased_until = models.DateTimeField(null=True, blank=True)
-    # In the double-annotation sample: two editors annotate it, each in a version of their own, and
-    # a reviewer adjudicates (see models.review).
+    # In the double-annotation sample (models.review).
     double = models.BooleanField(default=False, db_default=False)
 
     objects = ArticleQuerySet.as_manager()
@@ -325,8 +311,7 @@ class Article(models.Model):
         return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
 
     def renew_lease(self, user: User) -> bool:
-        """Keeps the article out of other editors' "next article" for LEASE from now, unless another
-        editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
+        """False if another editor holds it. A lease is not an edit: version and updated_at stay."""
         until = timezone.now() + LEASE
         renewed = Article.objects.filter(pk=self.pk).free_for(user).update(leased_by=user, leased_until=until)
         if renewed:
@@ -334,7 +319,7 @@ class Article(models.Model):
         return bool(renewed)
 
     def release_lease(self, user: User | None = None) -> bool:
-        """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
+        """``user``'s lease on it, or anyone's when None."""
         leases = Article.objects.filter(pk=self.pk, leased_by__isnull=False)
         if user is not None:
             leases = leases.filter(leased_by=user)
@@ -346,20 +331,18 @@ class Article(models.Model):
 
 class ArticleSearchQuerySet(models.QuerySet["ArticleSearch"]):
     def pending(self) -> "ArticleSearchQuerySet":
-        """Rows of articles whose document and body copy are not built yet."""
         return self.filter(document__isnull=True)
 
     def build(self, limit: int) -> int:
-        """Builds the document and body copy of up to ``limit`` pending rows, in one statement;
-        returns how many. Rows another transaction is building are skipped, so builders in
-        several workers share the work without waiting for one another."""
+        """Up to ``limit`` pending rows, in one statement; returns how many. Workers building at once
+        skip one another's rows rather than wait for them."""
         with connection.cursor() as cursor:
             cursor.execute(BUILD_SEARCH, [limit])
             built: int = cursor.rowcount
             return built
 
 
-# The document as migration 0006's trigger built it: title (weight A) and body (B), Spanish.
+# Title (weight A) and body (B), as migration 0006's trigger builds it.
 BUILD_SEARCH = f"""
 WITH todo AS (
     SELECT article_id FROM articles_articlesearch WHERE document IS NULL
@@ -375,22 +358,16 @@ WHERE s.article_id = todo.article_id
 
 
 class ArticleSearch(models.Model):
-    """What searching the corpus reads: the article's full-text document, and a copy of its body
-    under a trigram index, for propagation's substring search.
+    """What searching reads: the article's full-text document, and a copy of its body under a
+    trigram index for propagation's substring search.
 
-    A statement trigger gives every new article a pending row (both columns empty) as the article is
-    written; ``build()``, run by a worker after an import (``articles.ingest.indexing``), fills it in.
-    Parsing 3,000 characters into a Spanish document and indexing their trigrams costs PostgreSQL
-    about a millisecond per article, several times what writing the article and its spans costs an
-    import, so an import leaves it to a worker. Until then search and propagation read a pending
-    article's own title and body (``ArticleQuerySet.matching`` and ``containing``): they find it
-    all the same, only slower. A changed title updates a built document (a row trigger).
+    A statement trigger gives each new article a pending row; a worker fills it in after an import
+    (``build()``), as parsing and indexing a body costs PostgreSQL several times what storing the
+    article does (docs/benchmarks.md). Until then searches read the article's own title and body:
+    the same answers, slower. A row trigger updates a built document when the title changes.
 
-    A table of its own, written once per article: an article's row is written again on every span
-    change and every pre-annotated batch, and PostgreSQL indexes each new version of a row in all of
-    its table's indexes, so a trigram index there would index the whole body again on each of those
-    writes. Loading an article (every span change locks and reads one) and bulk imports (RETURNING)
-    never carry these along either.
+    A table of its own: an article's row is written again on every span change, and PostgreSQL
+    indexes each new version of a row in all of its table's indexes, the whole body again each time.
     """
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
@@ -403,7 +380,7 @@ class ArticleSearch(models.Model):
         indexes = [
             # Both over built rows only: a pending row costs its article's import no index entry.
             GinIndex(fields=["document"], name="articlesearch_document", condition=Q(document__isnull=False)),
-            # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
+            # Propagation finds an entity's text in other articles through it, not by a scan.
             GinIndex(
                 OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm", condition=Q(body__isnull=False)
             ),

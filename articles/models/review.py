@@ -1,8 +1,7 @@
 """Team review: a sample of articles annotated by two editors independently, each in a version of
 their own, then adjudicated by a reviewer into the article's spans.
 
-A version's spans obey the same rules as an article's (inside the body, apart from one another),
-checked by PostgreSQL per version (see the migration that adds them).
+PostgreSQL checks a version's spans as it checks an article's: inside the body, apart.
 """
 
 from django.conf import settings
@@ -29,7 +28,6 @@ class ReviewPolicy(models.Model):
         verbose_name_plural = "review policy"
         constraints = [
             models.CheckConstraint(condition=SHARE_RANGE, name="reviewpolicy_share_percent"),
-            # One row: its id is always 1.
             models.CheckConstraint(condition=Q(id=1), name="reviewpolicy_one_row"),
         ]
 
@@ -50,10 +48,9 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
         return self.filter(article=article, editor=user).first()
 
     def claim(self, article: Article, user: User) -> "Annotation | None":
-        """The editor's version of an article of the double-annotation sample: theirs if they have one,
-        else a free slot's, started as a copy of the article's spans (the model's pre-annotation);
-        None if two other editors have it. Two editors claiming the last slot at once: the unique
-        slot lets one of them have it."""
+        """The editor's version: theirs, else a free slot's, started as a copy of the article's spans;
+        None if two others have it. Of two editors claiming the last slot at once, the unique slot
+        lets one have it."""
         mine = self.of(article, user)
         if mine is not None:
             return mine

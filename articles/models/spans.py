@@ -33,7 +33,7 @@ class SpanQuerySet(models.QuerySet[_Spans]):
         return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
 
     def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
-        """Span counts of these articles in one aggregate query (a page of the queue)."""
+        """In one query, for a page of the queue."""
         rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
         return {row["article_id"]: row["n"] for row in rows}
 
@@ -47,18 +47,15 @@ class SpanQuerySet(models.QuerySet[_Spans]):
         model: tuple[str, str] = ("", ""),
         history: Mapping[int, int] | None = None,
     ) -> int:
-        """Stores new spans given as rows of (article id, start, end, label id), an array of four
-        columns or tuples, with PostgreSQL's COPY; returns how many.
+        """Stores new spans, rows of (article id, start, end, label id), with COPY; returns how many.
 
-        The one way new spans are stored in bulk, for the model's output and for imports alike: no
-        model instance per span; the rows are laid out in COPY's binary format by array operations
-        (the model's history rows, which name each span's label, go row by row), and PostgreSQL
-        checks them once per statement. ``model`` is the (name, version) of the pipeline that
-        proposed them. With ``history`` (article id -> version), each span also gets its "created"
-        history row at its article's version: the model's proposals, which the quality figures read
-        back. An imported span's creation is on its own row (origin, created_at, created_by) and its
-        article's batch. The caller holds the articles (locked, or created in its own transaction):
-        no check of versions here.
+        The one bulk path, for the model's output and imports alike: no instance per span, the rows
+        laid out in COPY's binary format by array operations, checked by PostgreSQL once per
+        statement. With ``history`` (article id -> version) each span also gets its "created" row
+        at that version, which the quality figures read back as the model's proposal; those rows go
+        one by one, as each names its span's label. An imported span's own columns record its
+        creation. The caller holds the articles (locked, or created in its transaction): versions
+        are not checked here.
         """
         rows = np.asarray(rows, np.int64).reshape(-1, 4)
         if not len(rows):
@@ -108,11 +105,9 @@ _COPY_PIECE = 16_384
 
 
 def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[Buffer]:
-    """The rows in COPY's binary format, header and trailer included, in pieces of 16,384 rows (so
-    that PostgreSQL stores one while the next is laid out): each row's integer columns from ``rows``
-    (an id if given, then article, start, end, label), then the same ``fixed`` values for every row:
-    origin, model name and version, who created the spans and the two timestamps. Each piece is laid
-    out as one array of records, not row by row."""
+    """The rows in COPY's binary format, a piece at a time so that PostgreSQL stores one while the
+    next is laid out: each row's integers from ``rows`` (an id if given, article, start, end, label),
+    then the same ``fixed`` values (origin, model name and version, creator, the two timestamps)."""
     widths = (8, *_SPAN_KEY_WIDTHS) if rows.shape[1] == len(_SPAN_KEY_WIDTHS) + 1 else _SPAN_KEY_WIDTHS
     origin, name, version, created_by, created_at, updated_at = fixed
     tail = b"".join(struct.pack(">i", len(text)) + text for text in (s.encode() for s in (origin, name, version)))
@@ -196,9 +191,9 @@ class Span(SpanFields):
     """A span of the article: the editors' answer once it is reviewed, what export, quality and
     training read."""
 
-    # No row-by-row foreign keys: the spans_valid triggers check an inserting statement's articles,
-    # labels and users at once (a row check per span cost more than storing the span), and the
-    # parents' delete triggers refuse to leave a span behind. Indexed by span_article_start.
+    # No row-by-row foreign keys, which cost more than storing the span: the spans_valid triggers
+    # check a statement's articles, labels and users at once, and the parents' delete triggers refuse
+    # to leave a span behind. Indexed by span_article_start.
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False, db_constraint=False
     )
@@ -254,7 +249,6 @@ class SpanEvent(models.Model):
     annotation = models.ForeignKey(
         "articles.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
     )
-    # The event this one undoes, if any.
     undoes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
     before_start = models.PositiveIntegerField(null=True)
     before_end = models.PositiveIntegerField(null=True)
@@ -292,10 +286,8 @@ class SuggestionStatus(models.TextChoices):
 
 
 class Suggestion(models.Model):
-    """Text an editor labelled elsewhere, offered in an article not reviewed yet: one key accepts or dismisses it.
-
-    A dismissed suggestion stays, so the same text is never offered again at the same place.
-    """
+    """Text an editor labelled elsewhere, offered in an article not reviewed yet. A dismissed one
+    stays, so that the same text is never offered again at the same place."""
 
     Status = SuggestionStatus
 
