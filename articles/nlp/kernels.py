@@ -1,12 +1,10 @@
 """Which library multiplies spaCy's matrices in this process: blis, or numpy's BLAS.
 
-thinc multiplies with blis, whose wheels pick their kernels at run time by CPU family. On a CPU the
-blis snapshot does not know (AMD Zen 5, family 0x1A, is one) it falls back to its generic kernels, a
-third as fast as the optimised ones; ``BLIS_ARCH_TYPE`` does not override that. numpy's OpenBLAS has
-optimised kernels for such CPUs. So, once per process and before the pipeline is built (a thinc model
-keeps the ops it was created with), both are timed on a matrix product of the entity recogniser's
-size, and the models are built on the faster. Entities are the same either way (tests/test_kernels.py).
-``SPACY_BLAS`` (setting and environment variable) forces one: ``blis`` or ``numpy``; ``auto`` times.
+blis picks its kernels by CPU family, and on a CPU it does not know (AMD Zen 5) falls back to slow
+generic ones, whatever ``BLIS_ARCH_TYPE`` says; numpy's OpenBLAS knows such CPUs. So both are timed
+once per process, before the pipeline is built (a thinc model keeps the ops it was created with),
+and the models are built on the faster, with the same entities. ``SPACY_BLAS`` forces one. Figures:
+docs/benchmarks.md, "Speed of the model".
 """
 
 import functools
@@ -56,7 +54,7 @@ class Choice:
 
 
 def numpy_blas() -> BlasInfo | None:
-    """The BLAS library numpy calls, as threadpoolctl describes it (internal_api, version, architecture)."""
+    """The BLAS library numpy calls, as threadpoolctl describes it."""
     numpy.dot(numpy.ones((2, 2)), numpy.ones((2, 2)))  # some BLAS builds load lazily
     found: list[BlasInfo] = [
         info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"
@@ -69,10 +67,8 @@ def describe_blas(info: BlasInfo) -> str:
 
 
 def gflops(ops: NumpyOps, seconds: float) -> float:
-    """Single-precision GFLOP/s of ``ops.gemm`` over ``seconds`` of this process's CPU time.
-
-    CPU time, not wall time: on a shared machine other processes' work must not count.
-    """
+    """Single-precision GFLOP/s of ``ops.gemm`` over ``seconds`` of this process's CPU time, which
+    other processes' work does not inflate."""
     rows, inputs, outputs = SHAPE
     rng = numpy.random.default_rng(0)
     x = rng.standard_normal((rows, inputs), dtype=numpy.float32)
@@ -86,11 +82,8 @@ def gflops(ops: NumpyOps, seconds: float) -> float:
 
 
 def one_thread() -> None:
-    """Keeps numpy's BLAS on one thread for the rest of the process.
-
-    A process pre-annotates on one core (workers scale by processes); OpenBLAS's second thread, spinning
-    while it waits for the other work on a busy machine, tripled the CPU time of the same entities.
-    """
+    """For the rest of the process: workers scale by processes, and OpenBLAS's second thread spins
+    while it waits on a busy machine (docs/benchmarks.md)."""
     threadpool_limits(limits=1, user_api="blas")
 
 
@@ -135,7 +128,7 @@ def pick(info: BlasInfo, blis_rate: float, numpy_rate: float) -> Choice:
 
 @contextmanager
 def use_fast_ops() -> Iterator[Choice]:
-    """Models created inside the block multiply with the faster library (see the module's docstring)."""
+    """Models created inside the block multiply with the faster library."""
     choice = chosen()
     if choice.library == "blis":
         yield choice  # thinc's default ops: blis, whatever kernel it selected
@@ -145,11 +138,8 @@ def use_fast_ops() -> Iterator[Choice]:
 
 
 def ops_in(nlp: Language) -> str:
-    """The ops the layers of the pipeline's enabled components were built with, and how many layers each.
-
-    spaCy builds a parser's output layer on the default ops whatever the block says; its per-state
-    product runs in spaCy's own C code, on blis.
-    """
+    """The ops the enabled components' layers were built with, and how many layers each. A parser's
+    output layer is always on the default ops: spaCy's own C code runs it, on blis."""
     found: Counter[str] = Counter()
     for _, pipe in nlp.pipeline:
         model: Model[Any, Any] | None = getattr(pipe, "model", None)  # rule-based components have none

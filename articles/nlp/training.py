@@ -1,11 +1,10 @@
 """Fine-tuning the pre-annotation pipeline's entity recogniser on the editors' reviewed articles.
 
-The reviewed articles are split by article (seeded, so a run can be repeated): the new model learns
-from one part, iteration after iteration, and is scored on the other after each; training stops when
-the held-out score stops improving, and keeps its best iteration. Both it and the model it started
-from are scored on the same held-out articles, which it never learnt from, and it becomes the active
-model (``pipeline.active`` then uses it) only if it scores better there, or when forced. What the
-settings below were chosen from, with the figures: docs/quality.md and docs/benchmarks.md.
+The reviewed articles are split, seeded so that a run can be repeated: the new model learns from one
+part and is scored on the other after each iteration, stopping when that score stops improving and
+keeping its best iteration. It becomes the active model only if it scores better than the one it
+started from on the same held-out articles, or when forced. Why the settings below:
+docs/quality.md and docs/benchmarks.md.
 
 spaCy is imported when training starts: the web server imports this module to queue ``train_model``.
 """
@@ -44,10 +43,9 @@ DEV_FRACTION = 0.2
 MIN_HELD_OUT = 2
 # Fewer held-out spans than this give a rough score: said so with the figures.
 FEW_HELD_OUT_SPANS = 100
-# A label with fewer reviewed spans than this is not learnt (its spans are neither taught nor taught against).
+# A label with fewer reviewed spans is not learnt: neither taught nor taught against.
 MIN_LABEL_SPANS = 10
-# At most this many passes: on 800 news stories, 10 take about 4 of the 5 minutes of one core a
-# training may cost, and later passes moved the score by less than the noise (docs/benchmarks.md).
+# Later passes moved the score by less than the noise, and cost time a training does not have.
 ITERATIONS = 10
 # Iterations without a better held-out score before training stops.
 PATIENCE = 3
@@ -81,7 +79,6 @@ type Annotated = tuple[str, list[tuple[int, int, str]]]
 
 
 def reviewed_corpus() -> dict[int, Annotated]:
-    """Every reviewed article's body and final spans, by article id."""
     corpus: dict[int, Annotated] = {
         pk: (body, [])
         for pk, body in Article.objects.filter(status=Article.Status.REVIEWED).order_by("id").values_list("id", "body")
@@ -213,10 +210,8 @@ def train(
     run: TrainingRun | None = None,
     progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Outcome:
-    """Trains, scores, saves and (if better) activates a new model; ``run`` is the queued run a task carries.
-
-    Refused (TrainingRefused) while another training is queued or running, or with too few articles.
-    """
+    """Trains, scores, saves and, if better, activates a new model; ``run``: the queued run a task
+    carries. TrainingRefused while another training is live, or with too few articles."""
     if run is None:
         run = training_runs.begin(user, queued=False)
     else:
@@ -380,7 +375,7 @@ def queue(user: User | None, force: bool = False) -> TrainingRun:
 def train_model(run_id: int | None = None, force: bool = False, user_id: int | None = None) -> dict[str, object]:
     """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again.
 
-    ``user_id`` without ``run_id``: a task queued before trainings had runs.
+    ``user_id`` without ``run_id``: a task queued by a version of the app without training runs.
     """
     run = TrainingRun.objects.filter(pk=run_id).first() if run_id else None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
