@@ -257,8 +257,7 @@ class Article(models.Model):
     updated_by = someone()
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = someone()
-    # Whom "next article" gave it to, until when: no one else gets it from there meanwhile, though
-    # anyone may open it from the list.
+    # Whom "next article" gave it to, until when (queue.leases).
     leased_by = someone()
     leased_until = models.DateTimeField(null=True, blank=True)
     # In the double-annotation sample (models.review).
@@ -363,8 +362,7 @@ class ArticleSearch(models.Model):
 
     A statement trigger gives each new article a pending row; a worker fills it in after an import
     (``build()``), as parsing and indexing a body costs PostgreSQL several times what storing the
-    article does (docs/benchmarks.md). Until then searches read the article's own title and body:
-    the same answers, slower. A row trigger updates a built document when the title changes.
+    article does (docs/benchmarks.md). A row trigger updates a built document when the title changes.
 
     A table of its own: an article's row is written again on every span change, and PostgreSQL
     indexes each new version of a row in all of its table's indexes, the whole body again each time.

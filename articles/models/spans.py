@@ -1,7 +1,7 @@
 """Entity spans, the append-only history of their changes, and suggestions offered across articles.
 
-An article's spans stay inside its body and apart from one another by PostgreSQL's own checks (the
-spans_valid triggers); history rows are never updated (a trigger refuses it). See the migrations.
+PostgreSQL's triggers (the migrations) keep an article's spans inside its body and apart from one
+another, checked per statement, and refuse to update history rows.
 """
 
 import struct
@@ -49,13 +49,11 @@ class SpanQuerySet(models.QuerySet[_Spans]):
     ) -> int:
         """Stores new spans, rows of (article id, start, end, label id), with COPY; returns how many.
 
-        The one bulk path, for the model's output and imports alike: no instance per span, the rows
-        laid out in COPY's binary format by array operations, checked by PostgreSQL once per
-        statement. With ``history`` (article id -> version) each span also gets its "created" row
-        at that version, which the quality figures read back as the model's proposal; those rows go
-        one by one, as each names its span's label. An imported span's own columns record its
-        creation. The caller holds the articles (locked, or created in its transaction): versions
-        are not checked here.
+        The one bulk path, for the model's output and imports: the rows are laid out in COPY's
+        binary format by array operations and checked by PostgreSQL once per statement. With
+        ``history`` (article id -> version) each span also gets its "created" row at that version,
+        the model's proposal the quality figures read back; those rows go one by one, as each names
+        its label. The caller holds the articles: versions are not checked here.
         """
         rows = np.asarray(rows, np.int64).reshape(-1, 4)
         if not len(rows):
@@ -211,7 +209,6 @@ class Span(SpanFields):
             someone_index("created_by", "span_created_by"),
             someone_index("updated_by", "span_updated_by"),
         ]
-        # Spans of an article never overlap: checked per statement by the spans_valid triggers.
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
             models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
@@ -228,7 +225,7 @@ class SpanEventKind(models.TextChoices):
 
 
 class SpanEvent(models.Model):
-    """One change to one span. Rows are only ever inserted (a trigger refuses updates)."""
+    """One change to one span."""
 
     Kind = SpanEventKind
 
