@@ -82,8 +82,6 @@ class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
 
 @admin.register(Span)
 class SpanAdmin(ReadOnlyAdmin[Span]):
-    """Spans change only through the verbs, which write their history: read-only here."""
-
     list_display = ["id", "article_id", "start", "end", "label", "origin", "updated_by"]
     list_filter = ["origin", "label"]
     list_select_related = ["label", "updated_by"]
@@ -91,8 +89,6 @@ class SpanAdmin(ReadOnlyAdmin[Span]):
 
 @admin.register(SpanEvent)
 class SpanEventAdmin(ReadOnlyAdmin[SpanEvent]):
-    """The audit trail: readable, never editable."""
-
     list_display = ["at", "article_id", "span_id", "kind", "actor", "before_label", "after_label"]
     list_filter = ["kind"]
     list_select_related = ["actor"]

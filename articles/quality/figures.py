@@ -1,15 +1,13 @@
-"""How good the model's proposals are, measured against what editors kept, and what review cost them.
+"""How good the model's proposals are against what editors kept, and what review cost them.
 
-The model's proposal for an article is recoverable from the history: the ``created`` events without
-an actor of its latest pre-annotation run (``nlp.store`` writes them, all with the same
-article version). The editors' answer is the article's spans once it is reviewed. Everything is
-computed by PostgreSQL in a few set-based statements; Python only divides.
+The model's proposal is the actor-less ``created`` history of an article's latest pre-annotation
+(``nlp.store`` writes it at one article version); the editors' answer is the article's spans once
+reviewed. PostgreSQL computes everything in a few set-based statements; Python only divides.
 
-Matching: *exact* means same start, end and label; *overlap* means the ranges share a character and
-the labels agree. A model span is correct if it matches an editor's span; an editor's span is found
-if a model span matches it. Corrections are classified per overlapping pair: another label
-(``wrong_label``), the same label with other edges (``wrong_boundary``); an editor's span overlapping
-no model span was ``missed``, a model span overlapping no editor's span was ``spurious``.
+*Exact*: same start, end and label; *overlap*: the ranges share a character and the labels agree.
+Corrections, per overlapping pair: ``wrong_label``, or same label with other edges
+(``wrong_boundary``); an editor's span overlapping no model span was ``missed``, a model span
+overlapping no editor's ``spurious``.
 """
 
 from datetime import timedelta
@@ -78,8 +76,8 @@ def _scores(pred: dict[str, Any] | None, gold: dict[str, Any] | None) -> dict[st
 
 
 def _sql(sql: str, params: dict[str, Any] | None = None) -> Any:
-    """One statement returning one JSON value, with memory enough to sort and hash in RAM (PostgreSQL's
-    default work_mem of 4 MB spills the 10,000-article comparison to disk and doubles its time)."""
+    """One statement returning one JSON value, with work_mem enough to sort and hash in memory: the
+    default spills the comparison to disk (docs/benchmarks.md, "Quality")."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, params)
@@ -171,7 +169,6 @@ def fingerprint() -> str:
 
 
 def refresh() -> QualitySnapshot:
-    """Recomputes the figures and stores them for the quality page."""
     mark = fingerprint()
     figures = compute()
     snapshot, _ = QualitySnapshot.objects.update_or_create(

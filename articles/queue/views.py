@@ -21,8 +21,8 @@ from articles.queue.forms import DEFAULT_ORDERING, QueueFilters
 from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest, bad_request
 
 PAGE_SIZE = 50
-# The queue counts matching articles exactly up to here, then says "more than": counting every
-# match of a filter over 100,000 articles would cost many times the page itself.
+# Counted exactly up to here, then "more than": counting every match of a filter over a large corpus
+# costs many times the page itself.
 COUNT_CAP = 1_000
 
 
