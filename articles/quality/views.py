@@ -48,8 +48,7 @@ def _quality_context(computed: dict[str, Any]) -> dict[str, Any]:
 
 
 def _agreement_context(agreement: dict[str, Any] | None) -> dict[str, Any]:
-    """Two editors' agreement on the articles both annotated (figures computed before it was measured
-    have none)."""
+    """Two editors' agreement on the articles both annotated; older cached figures lack it."""
     if not agreement:
         return {"agreement": None}
     days = [row["day"] for row in agreement["over_time"]]
