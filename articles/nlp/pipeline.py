@@ -135,7 +135,7 @@ def _model_labels(nlp: Language) -> set[str]:
 
 
 def label_mapping(nlp: Language) -> dict[str, str]:
-    """How this pipeline's labels are named in the project: OntoNotes' onto ours, others as they are."""
+    """How the project names this pipeline's labels (see LABEL_MAP)."""
     return LABEL_MAP if "PERSON" in _model_labels(nlp) else {}
 
 

@@ -1,5 +1,4 @@
-"""Pre-annotation, in the background through Django's Tasks API (workers: ``manage.py db_worker``)
-and in process (``manage.py preannotate``): the same code either way.
+"""Pre-annotation, by workers through Django's Tasks API or in process, the same code either way.
 
 Articles are claimed a batch at a time with ``SELECT ... FOR UPDATE SKIP LOCKED``, each batch in one
 transaction: any number of workers split the work without doing an article twice, and a worker
@@ -190,8 +189,8 @@ def preannotate_articles(context: TaskContext[[list[int]], dict[str, int]], arti
         # Then whatever else waits: a dead worker's batch, an article an editor held for a moment,
         # the chunks of tasks still queued.
         outcome.add(preannotate(Article.objects.pending_preannotation()))
-        # Last, those of the chunk another process held: wait for it, and take what it let go
-        # undone. Waiting last, when the other process has most likely finished, costs no idle time.
+        # Last, the chunk's articles another process held: waiting for them now, when it has most
+        # likely finished, costs no idle time.
         outcome.add(preannotate(chunk, skip_locked=False))
     return {"articles": outcome.articles, "spans": outcome.spans, "failed": len(outcome.failed)}
 

@@ -157,8 +157,6 @@ def _prf(right: int, found: int, expected: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one training learns from and is scored on."""
-
     corpus: dict[int, Annotated]
     train_ids: list[int]
     dev_ids: list[int]
@@ -181,7 +179,7 @@ def articles_needed(min_articles: int | None = None) -> int:
 
 
 def plan(seed: int, min_articles: int | None) -> Plan:
-    """The split and the labels to learn, or TrainingRefused saying how many more reviewed articles it needs."""
+    """The split and the labels to learn; TrainingRefused says how many more reviewed articles it needs."""
     minimum = articles_needed(min_articles)
     corpus = reviewed_corpus()
     if len(corpus) < minimum:
@@ -350,7 +348,7 @@ def activate(trained: TrainedModel | None) -> None:
     """
     if trained is not None:
         pipeline.read(trained.path)
-    # Lock the rows so two activations at once cannot both find none active (the unique constraint would refuse one).
+    # Locked, so that two activations at once do not both find none active and trip the unique constraint.
     list(TrainedModel.objects.select_for_update().filter(active=True))
     TrainedModel.objects.filter(active=True).update(active=False)
     if trained is not None:
@@ -359,12 +357,12 @@ def activate(trained: TrainedModel | None) -> None:
 
 
 def pending_for_reannotation() -> list[int]:
-    """Articles pre-annotated but not opened by an editor yet: the new model's output replaces the old one's."""
+    """Pre-annotated but not opened yet: the new model's output replaces the old one's."""
     return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
 
 
 def queue(user: User | None, force: bool = False) -> TrainingRun:
-    """Queues a training for a worker; TrainingRefused while another is queued or running."""
+    """TrainingRefused while another is queued or running."""
     with transaction.atomic():
         run = training_runs.begin(user, queued=True)
         train_model.enqueue(run_id=run.pk, force=force)
