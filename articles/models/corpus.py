@@ -1,13 +1,14 @@
 """Articles and what they come with: labels, import batches, search documents, reference highlights.
 
-A body never changes after import (a trigger refuses it); the Python checks in the verbs exist only
-to give friendly messages, PostgreSQL enforces the rules.
+PostgreSQL enforces the rules (a trigger refuses a changed body); checks in Python only make the
+messages friendly.
 """
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connection, models
@@ -16,27 +17,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.models.fields import content_hash, someone, someone_index
-from articles.models.review import Annotation
-from articles.models.spans import Span
 
-# How long "next article" keeps an article for the editor who got it; opening or changing the
-# article renews it. Short, so that an article abandoned in a closed tab goes back to the queue soon.
+# Short, so that an article abandoned in a closed tab soon goes back to the queue.
 LEASE = timedelta(minutes=10)
 
-# Full-text search uses PostgreSQL's Spanish configuration over a stored tsvector with a GIN index
-# (ArticleSearch): the articles are Spanish first; its stemmer lets "elecciones" find "elección"
-# and drops accents, so "moscu" finds "Moscú"; names stay whole words. pg_trgm would also find word
-# fragments, but its index is several times larger over long bodies and slower for common words.
+# The articles are Spanish first: the stemmer lets "elecciones" find "elección", and drops accents.
+# pg_trgm would also find word fragments, but its index is several times larger over long bodies
+# and slower for common words.
 SEARCH_CONFIG = "spanish"
 
 
-# The colour of a label created on the fly (a new model's, an import's): an admin picks a real one.
+# Of a label created on the fly (a new model's, an import's), until an admin picks one.
 UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
-class LabelQuerySet(models.QuerySet):
+class LabelQuerySet(models.QuerySet["Label"]):
     def ensure(self, names: Iterable[str]) -> list[str]:
-        """Creates the labels that do not exist yet (a new model's, an import's); returns their names."""
+        """Creates the missing ones; returns their names."""
         existing = set(self.values_list("name", flat=True))
         order = self.aggregate(last=Max("order"))["last"] or 0
         missing = sorted(set(names) - existing)
@@ -46,7 +43,6 @@ class LabelQuerySet(models.QuerySet):
         return missing
 
     def ids(self) -> dict[str, int]:
-        """Every label's id by name."""
         return dict(self.values_list("name", "pk"))
 
 
@@ -83,7 +79,7 @@ def _luminance(color: str) -> float:
 
 
 def contrast(a: str, b: str) -> float:
-    """The WCAG 2 contrast ratio of two #rrggbb colours (1 to 21; AA asks 4.5 for text)."""
+    """The WCAG 2 contrast ratio of two #rrggbb colours, 1 to 21."""
     light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
 
@@ -97,11 +93,8 @@ class ImportBatchStatus(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    """One upload or one run of import_articles: what the queue filters by and the summary reports.
-
-    An upload is checked (the preview), then imported once the admin confirms; both steps run in
-    the background. Its files wait in a private folder under var/ until then.
-    """
+    """One upload or run of import_articles. An upload is checked (the preview), then imported once
+    the admin confirms, both in the background."""
 
     Status = ImportBatchStatus
 
@@ -114,7 +107,7 @@ class ImportBatch(models.Model):
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
-    # Gold data: the files' spans are the editors' final ones and the articles are reviewed.
+    # Gold data: the articles arrive reviewed, their spans the editors' final ones.
     reviewed = models.BooleanField(default=False)
     # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -140,16 +133,16 @@ class ImportBatch(models.Model):
         return self.name
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(models.QuerySet["Article"]):
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """Never pre-annotated, not set aside by a failure, and not from an import that said no to
-        pre-annotation: every sweep reads this, so a batch's "no" holds for every later task."""
+        """Not pre-annotated, not failed, not from a batch that said no: every sweep reads this, so a
+        batch's "no" holds for later tasks too."""
         return self.filter(status=Article.Status.NEW, preannotation_error="").exclude(batch__preannotate=False)
 
     def failed_preannotation(self) -> "ArticleQuerySet":
         return self.exclude(preannotation_error="")
 
-    def preannotated_since(self, moment) -> "ArticleQuerySet":
+    def preannotated_since(self, moment: datetime) -> "ArticleQuerySet":
         return self.filter(preannotated_at__gte=moment)
 
     def needs_review(self) -> "ArticleQuerySet":
@@ -165,13 +158,11 @@ class ArticleQuerySet(models.QuerySet):
         ).select_related("updated_by", "leased_by")
 
     def matching(self, text: str) -> "ArticleQuerySet":
-        """Articles whose title or body match a web-style query: words, "a phrase", -excluded, or.
-
-        Through the built documents' index; an article whose document is not built yet is matched
-        on its own title and body, parsed for this query (see ArticleSearch)."""
+        """Title or body match a web-style query (words, "a phrase", -excluded, or); an article whose
+        search document is not built yet is matched on its own title and body."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # Every article has its search row (an inner join), so PostgreSQL reads the built rows that
-        # match through the document index and the pending ones through their own partial index.
+        # An inner join (every article has its row): built rows come through the document index,
+        # pending ones through their own partial index.
         return (
             self.filter(search__isnull=False)
             .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
@@ -179,21 +170,24 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def containing(self, text: str) -> "ArticleQuerySet":
-        """Articles whose body contains ``text``: through the trigram index of the built body
-        copies, and in the bodies themselves of articles whose copy is not built yet."""
+        """Through the trigram index of the built body copies, or the body itself until it is built."""
         return self.filter(search__isnull=False).filter(
             Q(search__body__contains=text) | Q(search__document__isnull=True, body__contains=text)
         )
 
     def with_label(self, label: "Label") -> "ArticleQuerySet":
+        from articles.models.spans import Span  # spans import this module, for Article
+
         return self.filter(Exists(Span.objects.filter(article=OuterRef("pk"), label=label)))
 
-    def free_for(self, user: AbstractBaseUser) -> "ArticleQuerySet":
+    def free_for(self, user: User) -> "ArticleQuerySet":
         """Articles no other editor holds a live lease on."""
         return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user))
 
     def awaiting_adjudication(self) -> "ArticleQuerySet":
-        """Articles of the double-annotation sample whose two versions are finished, not reviewed yet."""
+        """Double-annotated articles whose two versions are finished, not reviewed yet."""
+        from articles.models.review import Annotation  # review imports this module, for Article
+
         from_versions = Annotation.objects.finished().filter(article=OuterRef("pk"))
         return (
             self.filter(double=True)
@@ -206,12 +200,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by().values("pk")[:limit].count()
 
     def seek(self, ordering: str, *, after: int | None = None, before: int | None = None) -> "ArticleQuerySet":
-        """Keyset pagination: the articles right after (or before) article ``after`` (``before``) in
-        ``ordering``, a field name with an optional "-", ties broken by id.
-
-        Unlike OFFSET, the cost does not grow with the page number: an index on (field, id) starts
-        right at the anchor article, whose sort value is read in the same query.
-        """
+        """Keyset pagination: the articles right after article ``after`` (or before ``before``) in
+        ``ordering``, a field with an optional "-", ties broken by id. Unlike OFFSET, the cost does
+        not grow with the page: the (field, id) index starts right at the anchor."""
         field = ordering.removeprefix("-")
         # Ascending ids come next when reading an ascending order forwards or a descending one backwards.
         upwards = ordering.startswith("-") == (before is not None)
@@ -242,8 +233,8 @@ class Article(models.Model):
     Status = ArticleStatus
 
     title = models.CharField(max_length=300)
-    # Stored uncompressed (STORAGE EXTERNAL, see the migrations): compressing 3,000 characters cost an
-    # import more than writing them, and reads of a body slice it without inflating it whole.
+    # STORAGE EXTERNAL (the migrations): compressing cost imports more than writing, and reads slice
+    # an uncompressed body without inflating it whole.
     body = models.TextField()
     body_length = models.PositiveIntegerField(editable=False)
     # Unique by a constraint, not by ``unique=True``, which adds a second index for LIKE on hashes.
@@ -253,13 +244,12 @@ class Article(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
-    # When the model last stored its spans here, and why it could not, if it could not (the reason
-    # stays until a retry succeeds; such an article no longer counts as pending). Empty by default
-    # in the database too: bulk loads in SQL need not name it.
+    # Why the model could not pre-annotate it, until a retry succeeds; not pending meanwhile. A
+    # database default too, so that bulk loads in SQL need not name it.
     preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     preannotation_error = models.TextField(blank=True, editable=False, default="", db_default="")
-    # Optimistic concurrency: every change to the article or its spans increments it, and a change
-    # made on an older version is refused.
+    # Optimistic concurrency: every change to the article or its spans increments it; a change made
+    # on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
@@ -267,12 +257,10 @@ class Article(models.Model):
     updated_by = someone()
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = someone()
-    # The editor "next article" gave this article to, until when (see LEASE): no one else gets it
-    # from "next article" meanwhile. Anyone may still open it from the list.
+    # Whom "next article" gave it to, until when (queue.leases).
     leased_by = someone()
     leased_until = models.DateTimeField(null=True, blank=True)
-    # In the double-annotation sample: two editors annotate it, each in a version of their own, and
-    # a reviewer adjudicates (see models.review).
+    # In the double-annotation sample (models.review).
     double = models.BooleanField(default=False, db_default=False)
     # When a reviewer began settling the two versions into the article's own spans (copying what
     # both agree on), who, and the version that copy made: undo never reaches behind it.
@@ -312,7 +300,7 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, update_fields=None, **kwargs) -> None:
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
         # A body never changes after import: only a save that writes it (the first) derives these.
         if update_fields is None or "body" in update_fields:
             self.body_length = len(self.body)
@@ -320,24 +308,23 @@ class Article(models.Model):
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
-    def lease_holder(self) -> AbstractBaseUser | None:
+    def lease_holder(self) -> User | None:
         """The editor who has the article open, while the lease lasts."""
         return self.leased_by if self.leased_until and self.leased_until > timezone.now() else None
 
-    def open_by_other_than(self, user: AbstractBaseUser) -> bool:
+    def open_by_other_than(self, user: User) -> bool:
         return bool(self.leased_until and self.leased_until > timezone.now() and self.leased_by_id != user.pk)
 
-    def renew_lease(self, user: AbstractBaseUser) -> bool:
-        """Keeps the article out of other editors' "next article" for LEASE from now, unless another
-        editor holds it; False then. A lease is not an edit: neither version nor updated_at change."""
+    def renew_lease(self, user: User) -> bool:
+        """False if another editor holds it. A lease is not an edit: version and updated_at stay."""
         until = timezone.now() + LEASE
         renewed = Article.objects.filter(pk=self.pk).free_for(user).update(leased_by=user, leased_until=until)
         if renewed:
             self.leased_by, self.leased_until = user, until
         return bool(renewed)
 
-    def release_lease(self, user: AbstractBaseUser | None = None) -> bool:
-        """Gives the article back to the queue: ``user``'s lease on it, or anyone's when None."""
+    def release_lease(self, user: User | None = None) -> bool:
+        """``user``'s lease on it, or anyone's when None."""
         leases = Article.objects.filter(pk=self.pk, leased_by__isnull=False)
         if user is not None:
             leases = leases.filter(leased_by=user)
@@ -347,21 +334,20 @@ class Article(models.Model):
         return bool(released)
 
 
-class ArticleSearchQuerySet(models.QuerySet):
+class ArticleSearchQuerySet(models.QuerySet["ArticleSearch"]):
     def pending(self) -> "ArticleSearchQuerySet":
-        """Rows of articles whose document and body copy are not built yet."""
         return self.filter(document__isnull=True)
 
     def build(self, limit: int) -> int:
-        """Builds the document and body copy of up to ``limit`` pending rows, in one statement;
-        returns how many. Rows another transaction is building are skipped, so builders in
-        several workers share the work without waiting for one another."""
+        """Up to ``limit`` pending rows, in one statement; returns how many. Workers building at once
+        skip one another's rows rather than wait for them."""
         with connection.cursor() as cursor:
             cursor.execute(BUILD_SEARCH, [limit])
-            return cursor.rowcount
+            built: int = cursor.rowcount
+            return built
 
 
-# The document as migration 0006's trigger built it: title (weight A) and body (B), Spanish.
+# Title (weight A) and body (B), as migration 0006's trigger builds it.
 BUILD_SEARCH = f"""
 WITH todo AS (
     SELECT article_id FROM articles_articlesearch WHERE document IS NULL
@@ -377,22 +363,15 @@ WHERE s.article_id = todo.article_id
 
 
 class ArticleSearch(models.Model):
-    """What searching the corpus reads: the article's full-text document, and a copy of its body
-    under a trigram index, for propagation's substring search.
+    """What searching reads: the article's full-text document, and a copy of its body under a
+    trigram index for propagation's substring search.
 
-    A statement trigger gives every new article a pending row (both columns empty) as the article is
-    written; ``build()``, run by a worker after an import (``articles.ingest.indexing``), fills it in.
-    Parsing 3,000 characters into a Spanish document and indexing their trigrams costs PostgreSQL
-    about a millisecond per article, several times what writing the article and its spans costs an
-    import, so an import leaves it to a worker. Until then search and propagation read a pending
-    article's own title and body (``ArticleQuerySet.matching`` and ``containing``): they find it
-    all the same, only slower. A changed title updates a built document (a row trigger).
+    A statement trigger gives each new article a pending row; a worker fills it in after an import
+    (``build()``), as parsing and indexing a body costs PostgreSQL several times what storing the
+    article does (docs/benchmarks.md). A row trigger updates a built document when the title changes.
 
-    A table of its own, written once per article: an article's row is written again on every span
-    change and every pre-annotated batch, and PostgreSQL indexes each new version of a row in all of
-    its table's indexes, so a trigram index there would index the whole body again on each of those
-    writes. Loading an article (every span change locks and reads one) and bulk imports (RETURNING)
-    never carry these along either.
+    A table of its own: an article's row is written again on every span change, and PostgreSQL
+    indexes each new version of a row in all of its table's indexes, the whole body again each time.
     """
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
@@ -405,7 +384,7 @@ class ArticleSearch(models.Model):
         indexes = [
             # Both over built rows only: a pending row costs its article's import no index entry.
             GinIndex(fields=["document"], name="articlesearch_document", condition=Q(document__isnull=False)),
-            # Propagation finds an editor's entity text in other articles through pg_trgm, not a scan.
+            # Propagation finds an entity's text in other articles through it, not by a scan.
             GinIndex(
                 OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm", condition=Q(body__isnull=False)
             ),

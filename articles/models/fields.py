@@ -3,21 +3,24 @@
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.contrib.postgres.fields import IntegerRangeField
 from django.db import models
 from django.db.models import Func, Q
+from django.db.models.expressions import Combinable
 
 
 def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def someone(db_index: bool = True, db_constraint: bool = True) -> models.ForeignKey:
-    """Who did something (created, changed, reviewed...): kept when the user is deleted, as empty.
+def someone(
+    db_index: bool = True, db_constraint: bool = True
+) -> "models.ForeignKey[User | Combinable | None, User | None]":
+    """Who did something; emptied when the user is deleted.
 
-    ``db_index=False`` where most rows have nobody (the model's spans): index only the rows that
-    have someone, with ``someone_index``. ``db_constraint=False`` where a trigger checks the users
-    of a whole statement instead of a foreign key checking row by row (spans).
+    ``db_index=False`` where most rows have nobody: ``someone_index`` indexes the others.
+    ``db_constraint=False`` where a trigger checks a whole statement's users, not a key row by row.
     """
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -31,14 +34,12 @@ def someone(db_index: bool = True, db_constraint: bool = True) -> models.Foreign
 
 
 def someone_index(field: str, name: str) -> models.Index:
-    """An index over the rows where ``field`` names someone: what looking up a user's rows, and
-    emptying them when the user is deleted, need, without an entry per row of nobody's."""
+    """Finds a user's rows (to empty them when the user is deleted) without an entry per row of nobody's."""
     return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
 
 
 class IntRange(Func):
-    """``int4range(start, end)``: half-open, like a Python slice. (The first migration's constraint
-    against overlapping spans names it.)"""
+    """``int4range(start, end)``, half-open like a slice; the first migration's constraint names it."""
 
     function = "int4range"
     output_field = IntegerRangeField()

@@ -1,16 +1,16 @@
 """Team review: a sample of articles annotated by two editors independently, each in a version of
 their own, then adjudicated by a reviewer into the article's spans.
 
-A version's spans obey the same rules as an article's (inside the body, apart from one another),
-checked by PostgreSQL per version (see the migration that adds them).
+PostgreSQL checks a version's spans as it checks an article's: inside the body, apart.
 """
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from articles.models.corpus import Article
 from articles.models.fields import someone
 from articles.models.spans import Span, SpanFields
 
@@ -28,7 +28,6 @@ class ReviewPolicy(models.Model):
         verbose_name_plural = "review policy"
         constraints = [
             models.CheckConstraint(condition=SHARE_RANGE, name="reviewpolicy_share_percent"),
-            # One row: its id is always 1.
             models.CheckConstraint(condition=Q(id=1), name="reviewpolicy_one_row"),
         ]
 
@@ -40,19 +39,18 @@ class ReviewPolicy(models.Model):
         return cls.objects.get_or_create(pk=1)[0]
 
 
-class AnnotationQuerySet(models.QuerySet):
+class AnnotationQuerySet(models.QuerySet["Annotation"]):
     def finished(self) -> "AnnotationQuerySet":
         return self.filter(finished_at__isnull=False)
 
-    def of(self, article, user: AbstractBaseUser) -> "Annotation | None":
+    def of(self, article: Article, user: User) -> "Annotation | None":
         """The user's version of the article, if they have one."""
         return self.filter(article=article, editor=user).first()
 
-    def claim(self, article, user: AbstractBaseUser) -> "Annotation | None":
-        """The editor's version of an article of the double-annotation sample: theirs if they have one,
-        else a free slot's, started as a copy of the article's spans (the model's pre-annotation);
-        None if two other editors have it. Two editors claiming the last slot at once: the unique
-        slot lets one of them have it."""
+    def claim(self, article: Article, user: User) -> "Annotation | None":
+        """The editor's version: theirs, else a free slot's, started as a copy of the article's spans;
+        None if two others have it. Of two editors claiming the last slot at once, the unique slot
+        lets one have it."""
         mine = self.of(article, user)
         if mine is not None:
             return mine

@@ -15,10 +15,8 @@ class ExportFormat(models.TextChoices):
 
 
 class Export(models.Model):
-    """One run of an export, from the export page or the command: who, what, and how it ended.
-
-    The counts stay empty while it runs; a row whose ``finished_at`` stays empty was interrupted.
-    """
+    """One export, from the page or the command. The counts stay empty while it runs; one never
+    finished was interrupted."""
 
     Format = ExportFormat
 
@@ -45,16 +43,13 @@ class Export(models.Model):
 
 
 class TrainedModel(models.Model):
-    """A pipeline fine-tuned on reviewed articles, with its scores beside the model it was trained from.
-
-    At most one is active; pre-annotation uses it instead of ``settings.SPACY_MODEL``.
-    """
+    """A pipeline fine-tuned on reviewed articles, scored beside the one it started from. The active
+    one, if any, replaces ``settings.SPACY_MODEL``."""
 
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField(unique=True)
     path = models.CharField(max_length=500)
     base = models.CharField(max_length=500, help_text="The pipeline it was fine-tuned from.")
-    # The articles its score was learnt from before the decision, and those held out to score it.
     train_articles = models.PositiveIntegerField()
     dev_articles = models.PositiveIntegerField()
     # {"old": {"p":, "r":, "f":, "per_label": {...}}, "new": {...}} on the held-out articles.
@@ -88,11 +83,8 @@ LIVE_TRAINING = [TrainingStatus.QUEUED, TrainingStatus.RUNNING]
 
 
 class TrainingRun(models.Model):
-    """One retraining, from the quality page or the command: who started it, how far it got, how it ended.
-
-    At most one is queued or running (PostgreSQL refuses a second). Its progress is written in autocommit,
-    row by row, so that the quality page sees each iteration while the training goes on.
-    """
+    """One retraining. At most one is queued or running (PostgreSQL refuses a second); its progress
+    is written in autocommit, so that the quality page sees each iteration as it ends."""
 
     Status = TrainingStatus
     LIVE = LIVE_TRAINING

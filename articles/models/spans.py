@@ -1,33 +1,39 @@
 """Entity spans, the append-only history of their changes, and suggestions offered across articles.
 
-An article's spans stay inside its body and apart from one another by PostgreSQL's own checks (the
-spans_valid triggers); history rows are never updated (a trigger refuses it). See the migrations.
+PostgreSQL's triggers (the migrations) keep an article's spans inside its body and apart from one
+another, checked per statement, and refuse to update history rows.
 """
 
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Buffer, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Self, TypeVar
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from articles.models.corpus import Article
 from articles.models.fields import someone, someone_index
 
+# An article's spans or an editor's version's: both keep SpanFields' columns.
+_Spans = TypeVar("_Spans", bound="SpanFields")
 
-class SpanQuerySet(models.QuerySet):
-    def touched_by_editors(self) -> "SpanQuerySet":
+
+class SpanQuerySet(models.QuerySet[_Spans]):
+    def touched_by_editors(self) -> Self:
         """Spans an editor created, relabelled, resized or accepted, and imported ones."""
         return self.exclude(origin=Span.Origin.MODEL, updated_by__isnull=True)
 
-    def untouched_model_output(self) -> "SpanQuerySet":
+    def untouched_model_output(self) -> Self:
         return self.filter(origin=Span.Origin.MODEL, updated_by__isnull=True)
 
     def count_by_article(self, article_ids: list[int]) -> dict[int, int]:
-        """Span counts of these articles in one aggregate query (a page of the queue)."""
+        """In one query, for a page of the queue."""
         rows = self.filter(article_id__in=article_ids).order_by().values("article_id").annotate(n=models.Count("pk"))
         return {row["article_id"]: row["n"] for row in rows}
 
@@ -41,18 +47,13 @@ class SpanQuerySet(models.QuerySet):
         model: tuple[str, str] = ("", ""),
         history: Mapping[int, int] | None = None,
     ) -> int:
-        """Stores new spans given as rows of (article id, start, end, label id), an array of four
-        columns or tuples, with PostgreSQL's COPY; returns how many.
+        """Stores new spans, rows of (article id, start, end, label id), with COPY; returns how many.
 
-        The one way new spans are stored in bulk, for the model's output and for imports alike: no
-        model instance per span; the rows are laid out in COPY's binary format by array operations
-        (the model's history rows, which name each span's label, go row by row), and PostgreSQL
-        checks them once per statement. ``model`` is the (name, version) of the pipeline that
-        proposed them. With ``history`` (article id -> version), each span also gets its "created"
-        history row at its article's version: the model's proposals, which the quality figures read
-        back. An imported span's creation is on its own row (origin, created_at, created_by) and its
-        article's batch. The caller holds the articles (locked, or created in its own transaction):
-        no check of versions here.
+        The one bulk path, for the model's output and imports: the rows are laid out in COPY's
+        binary format by array operations and checked by PostgreSQL once per statement. With
+        ``history`` (article id -> version) each span also gets its "created" row at that version,
+        the model's proposal the quality figures read back; those rows go one by one, as each names
+        its label. The caller holds the articles: versions are not checked here.
         """
         rows = np.asarray(rows, np.int64).reshape(-1, 4)
         if not len(rows):
@@ -60,15 +61,15 @@ class SpanQuerySet(models.QuerySet):
         name, version = model
         fixed = (origin, name, version, created_by_id, now, now)
         with connection.cursor() as cursor:
-            ids = None
+            ids: list[int] = []
             if history is not None:
                 # The spans' ids first, from their sequence, so that their history can name them, and
                 # the labels' names the history rows carry, in one round trip.
                 cursor.execute(IDS_AND_LABELS, [len(rows)])
                 ids, label_ids, label_names = cursor.fetchone()
                 names = dict(zip(label_ids, label_names, strict=True))
-            with cursor.cursor.copy(COPY_SPANS[ids is not None]) as copy:
-                for data in binary_copy(rows if ids is None else np.column_stack((ids, rows)), fixed):
+            with cursor.cursor.copy(COPY_SPANS[history is not None]) as copy:
+                for data in binary_copy(rows if history is None else np.column_stack((ids, rows)), fixed):
                     copy.write(data)
             if history is not None:
                 described = f"{name} {version}" if name else ""
@@ -101,12 +102,10 @@ _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _COPY_PIECE = 16_384
 
 
-def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[bytes]:
-    """The rows in COPY's binary format, header and trailer included, in pieces of 16,384 rows (so
-    that PostgreSQL stores one while the next is laid out): each row's integer columns from ``rows``
-    (an id if given, then article, start, end, label), then the same ``fixed`` values for every row:
-    origin, model name and version, who created the spans and the two timestamps. Each piece is laid
-    out as one array of records, not row by row."""
+def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[Buffer]:
+    """The rows in COPY's binary format, a piece at a time so that PostgreSQL stores one while the
+    next is laid out: each row's integers from ``rows`` (an id if given, article, start, end, label),
+    then the same ``fixed`` values (origin, model name and version, creator, the two timestamps)."""
     widths = (8, *_SPAN_KEY_WIDTHS) if rows.shape[1] == len(_SPAN_KEY_WIDTHS) + 1 else _SPAN_KEY_WIDTHS
     origin, name, version, created_by, created_at, updated_at = fixed
     tail = b"".join(struct.pack(">i", len(text)) + text for text in (s.encode() for s in (origin, name, version)))
@@ -168,8 +167,10 @@ class SpanFields(models.Model):
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # And a label, who created it, and who changed it last: empty while a model span is as the model
-    # proposed it, set by any editor action on it.
+    # Each kind of span declares its article and label, and who created it and who changed it last
+    # (empty while a model span is as the model proposed it), with its own related names and indexes.
+    article: models.ForeignKey[Article | Combinable, Article]
+    label_id: int
 
     objects = SpanQuerySet.as_manager()
 
@@ -188,9 +189,9 @@ class Span(SpanFields):
     """A span of the article: the editors' answer once it is reviewed, what export, quality and
     training read."""
 
-    # No row-by-row foreign keys: the spans_valid triggers check an inserting statement's articles,
-    # labels and users at once (a row check per span cost more than storing the span), and the
-    # parents' delete triggers refuse to leave a span behind. Indexed by span_article_start.
+    # No row-by-row foreign keys, which cost more than storing the span: the spans_valid triggers
+    # check a statement's articles, labels and users at once, and the parents' delete triggers refuse
+    # to leave a span behind. Indexed by span_article_start.
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False, db_constraint=False
     )
@@ -208,7 +209,6 @@ class Span(SpanFields):
             someone_index("created_by", "span_created_by"),
             someone_index("updated_by", "span_updated_by"),
         ]
-        # Spans of an article never overlap: checked per statement by the spans_valid triggers.
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_start_before_end"),
             models.CheckConstraint(condition=Q(origin__in=SpanOrigin.values), name="span_origin_valid"),
@@ -225,7 +225,7 @@ class SpanEventKind(models.TextChoices):
 
 
 class SpanEvent(models.Model):
-    """One change to one span. Rows are only ever inserted (a trigger refuses updates)."""
+    """One change to one span."""
 
     Kind = SpanEventKind
 
@@ -246,7 +246,6 @@ class SpanEvent(models.Model):
     annotation = models.ForeignKey(
         "articles.Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="events", db_index=False
     )
-    # The event this one undoes, if any.
     undoes = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by")
     before_start = models.PositiveIntegerField(null=True)
     before_end = models.PositiveIntegerField(null=True)
@@ -272,7 +271,7 @@ class SpanEvent(models.Model):
         return f"{self.kind} span {self.span_id}"
 
 
-class SuggestionQuerySet(models.QuerySet):
+class SuggestionQuerySet(models.QuerySet["Suggestion"]):
     def pending(self) -> "SuggestionQuerySet":
         return self.filter(status=Suggestion.Status.PENDING)
 
@@ -284,10 +283,8 @@ class SuggestionStatus(models.TextChoices):
 
 
 class Suggestion(models.Model):
-    """Text an editor labelled elsewhere, offered in an article not reviewed yet: one key accepts or dismisses it.
-
-    A dismissed suggestion stays, so the same text is never offered again at the same place.
-    """
+    """Text an editor labelled elsewhere, offered in an article not reviewed yet. A dismissed one
+    stays, so that the same text is never offered again at the same place."""
 
     Status = SuggestionStatus
 

@@ -1,12 +1,10 @@
 """Which library multiplies spaCy's matrices in this process: blis, or numpy's BLAS.
 
-thinc multiplies with blis, whose wheels pick their kernels at run time by CPU family. On a CPU the
-blis snapshot does not know (AMD Zen 5, family 0x1A, is one) it falls back to its generic kernels, a
-third as fast as the optimised ones; ``BLIS_ARCH_TYPE`` does not override that. numpy's OpenBLAS has
-optimised kernels for such CPUs. So, once per process and before the pipeline is built (a thinc model
-keeps the ops it was created with), both are timed on a matrix product of the entity recogniser's
-size, and the models are built on the faster. Entities are the same either way (tests/test_kernels.py).
-``SPACY_BLAS`` (setting and environment variable) forces one: ``blis`` or ``numpy``; ``auto`` times.
+blis picks its kernels by CPU family, and on a CPU it does not know (AMD Zen 5) falls back to slow
+generic ones, whatever ``BLIS_ARCH_TYPE`` says; numpy's OpenBLAS knows such CPUs. So both are timed
+once per process, before the pipeline is built (a thinc model keeps the ops it was created with),
+and the models are built on the faster, with the same entities. ``SPACY_BLAS`` forces one. Figures:
+docs/benchmarks.md, "Speed of the model".
 """
 
 import functools
@@ -20,11 +18,12 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy
 from django.conf import settings
 from spacy.language import Language
-from thinc.api import NumpyOps, use_ops
+from thinc.api import Model, NumpyOps, use_ops
 from threadpoolctl import threadpool_info, threadpool_limits
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,16 @@ PROBE_SECONDS = 0.05
 MARGIN = 1.2
 
 
+class BlasInfo(TypedDict, total=False):
+    """A library as threadpoolctl describes it: the keys read here."""
+
+    user_api: str
+    internal_api: str
+    version: str | None
+    architecture: str | None
+    num_threads: int
+
+
 @dataclass(frozen=True)
 class Choice:
     library: str  # "numpy" or "blis"
@@ -44,22 +53,22 @@ class Choice:
     numpy_gflops: float | None = None
 
 
-def numpy_blas() -> dict | None:
-    """The BLAS library numpy calls, as threadpoolctl describes it (internal_api, version, architecture)."""
+def numpy_blas() -> BlasInfo | None:
+    """The BLAS library numpy calls, as threadpoolctl describes it."""
     numpy.dot(numpy.ones((2, 2)), numpy.ones((2, 2)))  # some BLAS builds load lazily
-    found = [info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"]
+    found: list[BlasInfo] = [
+        info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"
+    ]
     return found[0] if found else None
 
 
-def describe_blas(info: dict) -> str:
+def describe_blas(info: BlasInfo) -> str:
     return f"{info['internal_api']} {info['version']} ({info.get('architecture') or 'architecture unknown'})"
 
 
 def gflops(ops: NumpyOps, seconds: float) -> float:
-    """Single-precision GFLOP/s of ``ops.gemm`` over ``seconds`` of this process's CPU time.
-
-    CPU time, not wall time: on a shared machine other processes' work must not count.
-    """
+    """Single-precision GFLOP/s of ``ops.gemm`` over ``seconds`` of this process's CPU time, which
+    other processes' work does not inflate."""
     rows, inputs, outputs = SHAPE
     rng = numpy.random.default_rng(0)
     x = rng.standard_normal((rows, inputs), dtype=numpy.float32)
@@ -73,11 +82,8 @@ def gflops(ops: NumpyOps, seconds: float) -> float:
 
 
 def one_thread() -> None:
-    """Keeps numpy's BLAS on one thread for the rest of the process.
-
-    A process pre-annotates on one core (workers scale by processes); OpenBLAS's second thread, spinning
-    while it waits for the other work on a busy machine, tripled the CPU time of the same entities.
-    """
+    """For the rest of the process: workers scale by processes, and OpenBLAS's second thread spins
+    while it waits on a busy machine (docs/benchmarks.md)."""
     threadpool_limits(limits=1, user_api="blas")
 
 
@@ -112,7 +118,7 @@ def _decide() -> Choice:
     return choice
 
 
-def pick(info: dict, blis_rate: float, numpy_rate: float) -> Choice:
+def pick(info: BlasInfo, blis_rate: float, numpy_rate: float) -> Choice:
     """The faster of the two, measured on one thread; blis unless numpy's BLAS wins by MARGIN."""
     measured = f"numpy's {describe_blas(info)} {numpy_rate:.0f} GFLOP/s, blis {blis_rate:.0f} GFLOP/s on one thread"
     if numpy_rate < MARGIN * blis_rate:
@@ -122,7 +128,7 @@ def pick(info: dict, blis_rate: float, numpy_rate: float) -> Choice:
 
 @contextmanager
 def use_fast_ops() -> Iterator[Choice]:
-    """Models created inside the block multiply with the faster library (see the module's docstring)."""
+    """Models created inside the block multiply with the faster library."""
     choice = chosen()
     if choice.library == "blis":
         yield choice  # thinc's default ops: blis, whatever kernel it selected
@@ -132,17 +138,15 @@ def use_fast_ops() -> Iterator[Choice]:
 
 
 def ops_in(nlp: Language) -> str:
-    """The ops the layers of the pipeline's enabled components were built with, and how many layers each.
-
-    spaCy builds a parser's output layer on the default ops whatever the block says; its per-state
-    product runs in spaCy's own C code, on blis.
-    """
-    found = Counter(
-        f"{type(node.ops).__name__}(use_blis={getattr(node.ops, 'use_blis', None)})"
-        for _, pipe in nlp.pipeline
-        if getattr(pipe, "model", None) is not None  # rule-based components have none
-        for node in pipe.model.walk()
-    )
+    """The ops the enabled components' layers were built with, and how many layers each. A parser's
+    output layer is always on the default ops: spaCy's own C code runs it, on blis."""
+    found: Counter[str] = Counter()
+    for _, pipe in nlp.pipeline:
+        model: Model[Any, Any] | None = getattr(pipe, "model", None)  # rule-based components have none
+        if model is not None:
+            found.update(
+                f"{type(node.ops).__name__}(use_blis={getattr(node.ops, 'use_blis', None)})" for node in model.walk()
+            )
     return ", ".join(f"{ops} ({count} layer{'s' if count > 1 else ''})" for ops, count in found.most_common())
 
 

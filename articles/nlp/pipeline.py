@@ -1,8 +1,8 @@
 """spaCy, loaded once per process with only the components that named-entity recognition needs.
 
-spaCy itself is imported when a pipeline is first read: the web server, exports and most commands
-import this module (through the pre-annotation tasks they queue) without ever running the model, and
-importing spaCy costs them a second and more than 50 MB each.
+spaCy itself is imported when a pipeline is first read: most processes import this module (through
+the tasks they queue) without running the model, and importing spaCy would cost each of them time
+and memory (docs/benchmarks.md, "Exporting").
 """
 
 from __future__ import annotations
@@ -60,10 +60,8 @@ def active() -> Language:
 
 
 def ner_pipes(nlp: Language) -> list[str]:
-    """What sets doc.ents, plus the shared embedding layers those components listen to.
-
-    es_core_news_sm's ner has its own embedding, so it runs alone, about twice as fast as the whole pipeline.
-    """
+    """What sets doc.ents, plus the shared embedding layers it listens to (es_core_news_sm's ner has
+    its own, so it runs alone)."""
     wanted = {name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns}
     wanted |= {name for name, pipe in nlp.pipeline if wanted & set(getattr(pipe, "listening_components", ()))}
     return [name for name in nlp.pipe_names if name in wanted]
@@ -88,9 +86,8 @@ def read(name_or_path: str) -> Language:
     return nlp
 
 
-# Models trained on OntoNotes (the English and many other pipelines) name their entities differently;
-# their labels land on the project's. Any other model's labels are taken as they are (a retrained
-# model's EVENT stays EVENT), and a label the project lacks is created.
+# OntoNotes' labels (the English and many other pipelines) onto the project's; other models' labels
+# stay as they are (a retrained model's EVENT stays EVENT).
 LABEL_MAP = {
     "PERSON": "PER",
     "GPE": "LOC",
@@ -138,7 +135,7 @@ def _model_labels(nlp: Language) -> set[str]:
 
 
 def label_mapping(nlp: Language) -> dict[str, str]:
-    """How this pipeline's labels are named in the project: OntoNotes' onto ours, others as they are."""
+    """How the project names this pipeline's labels (see LABEL_MAP)."""
     return LABEL_MAP if "PERSON" in _model_labels(nlp) else {}
 
 

@@ -1,10 +1,8 @@
-"""Pre-annotation, in the background through Django's Tasks API (workers: ``manage.py db_worker``)
-and in process (``manage.py preannotate``): the same code either way.
+"""Pre-annotation, by workers through Django's Tasks API or in process, the same code either way.
 
-Articles are claimed a batch at a time with ``SELECT ... FOR UPDATE SKIP LOCKED`` and each batch is
-processed in one transaction: any number of workers, on any number of machines, split the work
-without doing an article twice, and a worker killed mid-batch leaves its batch as it was (PostgreSQL
-rolls the transaction back and frees the rows) for another to claim.
+Articles are claimed a batch at a time with ``SELECT ... FOR UPDATE SKIP LOCKED``, each batch in one
+transaction: any number of workers split the work without doing an article twice, and a worker
+killed mid-batch leaves its batch as it was (PostgreSQL rolls back and frees the rows) for another.
 """
 
 import logging
@@ -81,9 +79,8 @@ _second = threading.local()
 
 @contextmanager
 def _second_lane() -> Iterator[ThreadPoolExecutor]:
-    """The thread of the second lane, with its own connection, for every ``preannotate()`` inside;
-    the connection is closed at the end. A task's passes share one: a new connection costs PostgreSQL
-    about 6 ms of CPU, warming its caches, a sixth of what storing a batch of spans costs it."""
+    """The second lane's thread and connection, shared by every ``preannotate()`` inside and closed
+    at the end: each new connection costs PostgreSQL CPU to warm its caches (docs/benchmarks.md)."""
     if pool := getattr(_second, "pool", None):
         yield pool
         return
@@ -144,15 +141,13 @@ class _Lanes:
 
 
 def _batch_settings() -> None:
-    """Settings of a batch's transaction, for it alone.
+    """Settings of a batch's transaction alone.
 
-    The model's output can always be computed again: a batch need not wait for its commit to reach
-    the disk (``synchronous_commit``). Should the server crash, the last batches are lost whole (spans
-    and status together) and their articles are pending again; nothing is ever half-stored.
+    ``synchronous_commit`` off: the model's output can be computed again, and a crash loses the last
+    batches whole (spans and status together), their articles pending again.
 
-    A batch reads its own articles' spans and history, a few rows each, through the indexes. While
-    workers fill the tables faster than autovacuum analyses them (the first minutes after an import),
-    the planner's statistics would have it scan whole tables instead (``enable_seqscan``).
+    ``enable_seqscan`` off: a batch reads a few rows per article through the indexes, but while
+    workers fill the tables faster than autovacuum analyses them, the planner would scan them whole.
     """
     with connection.cursor() as cursor:
         # set_config(..., true): SET LOCAL, both in one statement.
@@ -186,7 +181,7 @@ def _process(batch: list[Article], model: tuple[str, str], include_reviewed: boo
 
 
 @task(takes_context=True)
-def preannotate_articles(context: TaskContext, article_ids: list[int]) -> dict:
+def preannotate_articles(context: TaskContext[[list[int]], dict[str, int]], article_ids: list[int]) -> dict[str, int]:
     with _alive(context.task_result.id), _second_lane():
         requeue_abandoned(but=context.task_result.id)
         chunk = Article.objects.filter(pk__in=article_ids).pending_preannotation()
@@ -194,17 +189,15 @@ def preannotate_articles(context: TaskContext, article_ids: list[int]) -> dict:
         # Then whatever else waits: a dead worker's batch, an article an editor held for a moment,
         # the chunks of tasks still queued.
         outcome.add(preannotate(Article.objects.pending_preannotation()))
-        # Last, those of the chunk another process held: wait for it, and take what it let go
-        # undone. Waiting last, when the other process has most likely finished, costs no idle time.
+        # Last, the chunk's articles another process held: waiting for them now, when it has most
+        # likely finished, costs no idle time.
         outcome.add(preannotate(chunk, skip_locked=False))
     return {"articles": outcome.articles, "spans": outcome.spans, "failed": len(outcome.failed)}
 
 
 def queue_preannotation(article_ids: Iterable[int]) -> int:
-    """Queues pre-annotation of these articles for the workers, in chunks; returns the number of tasks.
-
-    Importers call it in their transaction: the tasks become visible with the articles, or not at all.
-    """
+    """Returns the number of tasks. Importers call it in their transaction: the tasks become visible
+    with the articles, or not at all."""
     chunks = [list(chunk) for chunk in batched(article_ids, QUEUE_CHUNK)]
     if chunks:
         requeue_abandoned()
@@ -215,7 +208,7 @@ def queue_preannotation(article_ids: Iterable[int]) -> int:
 
 @transaction.atomic
 def retry_preannotation(article_ids: Iterable[int]) -> list[int]:
-    """Makes failed articles pending again and queues them; returns their ids."""
+    """Returns the ids of those that had failed."""
     ids = store.clear_preannotation_failures(article_ids)
     queue_preannotation(ids)
     return ids
@@ -242,7 +235,9 @@ def requeue_abandoned(but: str | None = None) -> int:
     """
     requeued = 0
     # A session's advisory locks are its own to take again: leave out the task this session runs.
-    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path).exclude(pk=but)
+    running = DBTaskResult.objects.running().filter(task_path=preannotate_articles.module_path)
+    if but is not None:
+        running = running.exclude(pk=but)
     for task_id in running.values_list("id", flat=True):
         with connection.cursor() as cursor:
             cursor.execute(

@@ -22,12 +22,11 @@ def store_model_output(
     outputs: Mapping[int, Sequence[ModelSpan]], model_name: str, model_version: str, *, include_reviewed: bool = False
 ) -> int:
     """Replaces these articles' untouched model spans with the model's new output, in a few queries
-    whatever the number of articles and spans.
+    whatever their number; returns how many it stored.
 
     Editors' work always wins: spans created, changed or accepted by an editor, imported spans, and
-    the places where an editor deleted a model span stay as they are; a model span that overlaps any
-    of them is dropped. Reviewed articles are left alone unless ``include_reviewed``. Returns the
-    number of model spans stored.
+    the places where an editor deleted a model span stay; a model span overlapping any is dropped.
+    Reviewed articles are left alone unless ``include_reviewed``.
     """
     # Locked in id order, as every other verb locks one row: no deadlock with editors or workers.
     articles = list(
@@ -85,14 +84,13 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 @transaction.atomic
 def mark_preannotation_failed(failures: Mapping[int, str]) -> None:
-    """Sets these articles aside with the reason the model could not process them."""
     for article_id, reason in failures.items():
         Article.objects.filter(pk=article_id).update(preannotation_error=reason, updated_at=timezone.now())
 
 
 @transaction.atomic
 def clear_preannotation_failures(article_ids: Iterable[int]) -> list[int]:
-    """Makes failed articles pending again (for a retry); returns those that had failed."""
+    """Returns those that had failed."""
     ids = list(Article.objects.filter(pk__in=list(article_ids)).failed_preannotation().values_list("pk", flat=True))
     Article.objects.filter(pk__in=ids).update(preannotation_error="", updated_at=timezone.now())
     return ids

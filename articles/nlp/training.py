@@ -1,11 +1,10 @@
 """Fine-tuning the pre-annotation pipeline's entity recogniser on the editors' reviewed articles.
 
-The reviewed articles are split by article (seeded, so a run can be repeated): the new model learns
-from one part, iteration after iteration, and is scored on the other after each; training stops when
-the held-out score stops improving, and keeps its best iteration. Both it and the model it started
-from are scored on the same held-out articles, which it never learnt from, and it becomes the active
-model (``pipeline.active`` then uses it) only if it scores better there, or when forced. What the
-settings below were chosen from, with the figures: docs/quality.md and docs/benchmarks.md.
+The reviewed articles are split, seeded so that a run can be repeated: the new model learns from one
+part and is scored on the other after each iteration, stopping when that score stops improving and
+keeping its best iteration. It becomes the active model only if it scores better than the one it
+started from on the same held-out articles, or when forced. Why the settings below:
+docs/quality.md and docs/benchmarks.md.
 
 spaCy is imported when training starts: the web server imports this module to queue ``train_model``.
 """
@@ -16,12 +15,13 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import batched
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, Self, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.tasks import task
@@ -43,10 +43,9 @@ DEV_FRACTION = 0.2
 MIN_HELD_OUT = 2
 # Fewer held-out spans than this give a rough score: said so with the figures.
 FEW_HELD_OUT_SPANS = 100
-# A label with fewer reviewed spans than this is not learnt (its spans are neither taught nor taught against).
+# A label with fewer reviewed spans is not learnt: neither taught nor taught against.
 MIN_LABEL_SPANS = 10
-# At most this many passes: on 800 news stories, 10 take about 4 of the 5 minutes of one core a
-# training may cost, and later passes moved the score by less than the noise (docs/benchmarks.md).
+# Later passes moved the score by less than the noise, and cost time a training does not have.
 ITERATIONS = 10
 # Iterations without a better held-out score before training stops.
 PATIENCE = 3
@@ -62,22 +61,24 @@ class Outcome:
 
     @property
     def old(self) -> dict[str, Any]:
-        return self.model.scores["old"]
+        old: dict[str, Any] = self.model.scores["old"]
+        return old
 
     @property
     def new(self) -> dict[str, Any]:
-        return self.model.scores["new"]
+        new: dict[str, Any] = self.model.scores["new"]
+        return new
 
     @property
     def few_held_out_spans(self) -> bool:
-        return sum(self.model.dev_spans.values()) < FEW_HELD_OUT_SPANS
+        spans: int = sum(self.model.dev_spans.values())
+        return spans < FEW_HELD_OUT_SPANS
 
 
 type Annotated = tuple[str, list[tuple[int, int, str]]]
 
 
 def reviewed_corpus() -> dict[int, Annotated]:
-    """Every reviewed article's body and final spans, by article id."""
     corpus: dict[int, Annotated] = {
         pk: (body, [])
         for pk, body in Article.objects.filter(status=Article.Status.REVIEWED).order_by("id").values_list("id", "body")
@@ -156,8 +157,6 @@ def _prf(right: int, found: int, expected: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one training learns from and is scored on."""
-
     corpus: dict[int, Annotated]
     train_ids: list[int]
     dev_ids: list[int]
@@ -180,7 +179,7 @@ def articles_needed(min_articles: int | None = None) -> int:
 
 
 def plan(seed: int, min_articles: int | None) -> Plan:
-    """The split and the labels to learn, or TrainingRefused saying how many more reviewed articles it needs."""
+    """The split and the labels to learn; TrainingRefused says how many more reviewed articles it needs."""
     minimum = articles_needed(min_articles)
     corpus = reviewed_corpus()
     if len(corpus) < minimum:
@@ -205,14 +204,12 @@ def train(
     seed: int = 0,
     force: bool = False,
     min_articles: int | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     run: TrainingRun | None = None,
     progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Outcome:
-    """Trains, scores, saves and (if better) activates a new model; ``run`` is the queued run a task carries.
-
-    Refused (TrainingRefused) while another training is queued or running, or with too few articles.
-    """
+    """Trains, scores, saves and, if better, activates a new model; ``run``: the queued run a task
+    carries. TrainingRefused while another training is live, or with too few articles."""
     if run is None:
         run = training_runs.begin(user, queued=False)
     else:
@@ -226,11 +223,28 @@ def train(
     return outcome
 
 
-def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcome:
+class _Recognizer(Protocol):
+    """What training asks of an entity recogniser, which spaCy's types call a plain callable."""
+
+    def add_label(self, label: str) -> int: ...
+    def to_bytes(self) -> bytes: ...
+    def from_bytes(self, data: bytes) -> Self: ...
+
+
+def _train(
+    run: TrainingRun,
+    iterations: int,
+    seed: int,
+    force: bool,
+    min_articles: int | None,
+    user: User | None,
+    progress: Callable[[Progress], None],
+) -> Outcome:
     import spacy  # see the module's docstring
+    from thinc.api import fix_random_seed
 
     # Dropout and the new label's weights draw from numpy's generator: seeded, a run can be repeated.
-    spacy.util.fix_random_seed(seed)
+    fix_random_seed(seed)
     state = Progress(phase="scoring", iterations=iterations)
 
     def tell(**changes: Any) -> None:
@@ -247,11 +261,15 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
     tell(old_f=old["f"])
 
     train_set = examples(model, the_plan.train_docs, set(the_plan.skipped))
-    ner_names = [name for name in pipeline.ner_pipes(model) if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+    recognizers = {
+        name: cast(_Recognizer, model.get_pipe(name))
+        for name in pipeline.ner_pipes(model)
+        if model.get_pipe_meta(name).factory in {"ner", "beam_ner"}
+    }
     learnt = label_counts(the_plan.train_docs)
-    for name in ner_names:
+    for recognizer in recognizers.values():
         for label in sorted(set(learnt) - set(the_plan.skipped)):
-            model.get_pipe(name).add_label(label)
+            recognizer.add_label(label)
     optimizer = model.resume_training()
     optimizer.learn_rate = LEARN_RATE
     rng = random.Random(seed)  # noqa: S311 (reproducible shuffling, not a secret)
@@ -261,7 +279,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
         for iteration in range(1, iterations + 1):
             rng.shuffle(train_set)
             losses: dict[str, float] = {}
-            for batch in spacy.util.minibatch(train_set, size=BATCH_SIZE):
+            for batch in batched(train_set, BATCH_SIZE):
                 model.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
             # Scored and kept with the averaged weights (steadier than the last update's).
             with model.use_params(optimizer.averages):
@@ -271,7 +289,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
                         scores["f"],
                         iteration,
                         scores,
-                        {name: model.get_pipe(name).to_bytes() for name in ner_names},
+                        {name: recognizer.to_bytes() for name, recognizer in recognizers.items()},
                     )
             loss = float(sum(losses.values()))
             tell(iteration=iteration, loss=loss, f=scores["f"], curve=[*state.curve, [iteration, loss, scores["f"]]])
@@ -280,7 +298,7 @@ def _train(run, iterations, seed, force, min_articles, user, progress) -> Outcom
     assert best is not None  # noqa: S101 (iterations >= 1)
     _, best_iteration, new, weights = best
     for name, data in weights.items():
-        model.get_pipe(name).from_bytes(data)
+        recognizers[name].from_bytes(data)
 
     tell(phase="saving")
     version = (TrainedModel.objects.aggregate(last=Max("version"))["last"] or 0) + 1
@@ -330,7 +348,7 @@ def activate(trained: TrainedModel | None) -> None:
     """
     if trained is not None:
         pipeline.read(trained.path)
-    # Lock the rows so two activations at once cannot both find none active (the unique constraint would refuse one).
+    # Locked, so that two activations at once do not both find none active and trip the unique constraint.
     list(TrainedModel.objects.select_for_update().filter(active=True))
     TrainedModel.objects.filter(active=True).update(active=False)
     if trained is not None:
@@ -339,12 +357,12 @@ def activate(trained: TrainedModel | None) -> None:
 
 
 def pending_for_reannotation() -> list[int]:
-    """Articles pre-annotated but not opened by an editor yet: the new model's output replaces the old one's."""
+    """Pre-annotated but not opened yet: the new model's output replaces the old one's."""
     return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
 
 
-def queue(user: AbstractBaseUser | None, force: bool = False) -> TrainingRun:
-    """Queues a training for a worker; TrainingRefused while another is queued or running."""
+def queue(user: User | None, force: bool = False) -> TrainingRun:
+    """TrainingRefused while another is queued or running."""
     with transaction.atomic():
         run = training_runs.begin(user, queued=True)
         train_model.enqueue(run_id=run.pk, force=force)
@@ -355,7 +373,7 @@ def queue(user: AbstractBaseUser | None, force: bool = False) -> TrainingRun:
 def train_model(run_id: int | None = None, force: bool = False, user_id: int | None = None) -> dict[str, object]:
     """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again.
 
-    ``user_id`` without ``run_id``: a task queued before trainings had runs.
+    ``user_id`` without ``run_id``: a task queued by a version of the app without training runs.
     """
     run = TrainingRun.objects.filter(pk=run_id).first() if run_id else None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None

@@ -7,14 +7,14 @@ progress must be visible to the page's requests while the training goes on.
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import TrainingRun
 
-# A running training writes a heartbeat with every step (an iteration takes seconds to a minute); one
-# silent for this long died with its process, and no longer holds the place of the next one.
+# A running training's heartbeat comes with every step, seconds to a minute apart: one silent this
+# long died with its process.
 STALE_AFTER = timedelta(minutes=15)
 
 
@@ -28,8 +28,6 @@ class TrainingRefused(Exception):
 
 @dataclass
 class Progress:
-    """Where a training is: what it does now, its iteration, the loss and held-out F1 of each one so far."""
-
     phase: str = "queued"
     iteration: int = 0
     iterations: int = 0
@@ -60,7 +58,7 @@ def live() -> TrainingRun | None:
     return TrainingRun.objects.filter(status__in=TrainingRun.LIVE).select_related("created_by").first()
 
 
-def begin(user: AbstractBaseUser | None, *, queued: bool) -> TrainingRun:
+def begin(user: User | None, *, queued: bool) -> TrainingRun:
     """A new run, or TrainingRefused saying who started the one that is queued or running."""
     if (other := live()) is not None:
         raise TrainingRefused(describe(other), other)
@@ -95,10 +93,8 @@ def finish(run: TrainingRun, *, model_id: int | None = None, error: str = "") ->
 
 
 def latest() -> TrainingRun | None:
-    """What the quality page shows: the last run (a live one is always the last: no other can start meanwhile).
-
-    One query, nothing written: a run that died shows as interrupted (``is_stale``) until the next start marks it.
-    """
+    """The last run, which a live one always is. Nothing is written: a dead run shows as stale until
+    the next start marks it failed."""
     return TrainingRun.objects.select_related("created_by", "model").first()
 
 

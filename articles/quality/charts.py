@@ -3,7 +3,7 @@
 Colours are SVG presentation attributes (not style attributes), so the strict CSP allows them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -52,7 +52,7 @@ def grouped_bars(title: str, rows: Sequence[tuple[str, Sequence[float | None]]],
     return _svg(title, LABEL_WIDTH + PLOT_WIDTH + 50, height, parts)
 
 
-def lines(title: str, xs: Sequence[str], series: dict[str, Sequence[float | None]]) -> SafeString:
+def lines(title: str, xs: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> SafeString:
     """One line per series (a model version, a label) over the x values (days, versions), 0 to 100 %."""
     width, height, left, top, plot_h = 520, 220, 40, 24, 150
     step = (width - left - 20) / max(len(xs) - 1, 1)

@@ -1,15 +1,13 @@
-"""How good the model's proposals are, measured against what editors kept, and what review cost them.
+"""How good the model's proposals are against what editors kept, and what review cost them.
 
-The model's proposal for an article is recoverable from the history: the ``created`` events without
-an actor of its latest pre-annotation run (``nlp.store`` writes them, all with the same
-article version). The editors' answer is the article's spans once it is reviewed. Everything is
-computed by PostgreSQL in a few set-based statements; Python only divides.
+The model's proposal is the actor-less ``created`` history of an article's latest pre-annotation
+(``nlp.store`` writes it at one article version); the editors' answer is the article's spans once
+reviewed. PostgreSQL computes everything in a few set-based statements; Python only divides.
 
-Matching: *exact* means same start, end and label; *overlap* means the ranges share a character and
-the labels agree. A model span is correct if it matches an editor's span; an editor's span is found
-if a model span matches it. Corrections are classified per overlapping pair: another label
-(``wrong_label``), the same label with other edges (``wrong_boundary``); an editor's span overlapping
-no model span was ``missed``, a model span overlapping no editor's span was ``spurious``.
+*Exact*: same start, end and label; *overlap*: the ranges share a character and the labels agree.
+Corrections, per overlapping pair: ``wrong_label``, or same label with other edges
+(``wrong_boundary``); an editor's span overlapping no model span was ``missed``, a model span
+overlapping no editor's ``spurious``.
 """
 
 from datetime import timedelta
@@ -65,7 +63,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
+def _scores(pred: dict[str, Any] | None, gold: dict[str, Any] | None) -> dict[str, Any]:
     """Precision, recall and F1 for exact and overlap matching from the pred and gold counts."""
     pred = pred or {"n": 0, "exact": 0, "overlap": 0}
     gold = gold or {"n": 0, "exact": 0, "overlap": 0}
@@ -77,9 +75,9 @@ def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
     return out
 
 
-def _sql(sql: str, params: dict | None = None) -> Any:
-    """One statement returning one JSON value, with memory enough to sort and hash in RAM (PostgreSQL's
-    default work_mem of 4 MB spills the 10,000-article comparison to disk and doubles its time)."""
+def _sql(sql: str, params: dict[str, Any] | None = None) -> Any:
+    """One statement returning one JSON value, with work_mem enough to sort and hash in memory: the
+    default spills the comparison to disk (docs/benchmarks.md, "Quality")."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, params)
@@ -88,9 +86,9 @@ def _sql(sql: str, params: dict | None = None) -> Any:
 
 def compare(scope: dict[str, str]) -> dict[str, Any]:
     raw = _sql(_COMPARE.format(**scope, top=TOP_CORRECTIONS, examples=EXAMPLES), _VALUES)
-    overall: dict[str, dict] = {}
-    labels: dict[str, dict[str, dict]] = {}
-    series: dict[tuple[str, str], dict[str, dict]] = {}
+    overall: dict[str, dict[str, Any]] = {}
+    labels: dict[str, dict[str, dict[str, Any]]] = {}
+    series: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for row in raw["counts"]:
         if row["no_label"] and row["no_model"]:
             overall[row["side"]] = row
@@ -133,7 +131,8 @@ def effort() -> dict[str, Any]:
     users = get_user_model()._meta
     sql = _EFFORT.format(users=connection.ops.quote_name(users.db_table), username=users.get_field("username").column)
     kinds = {kind: kind for kind in SpanEvent.Kind.values}
-    return _sql(sql, {**_VALUES, **kinds, "cap": GAP_CAP, "top": TOP_ARTICLES})
+    figures: dict[str, Any] = _sql(sql, {**_VALUES, **kinds, "cap": GAP_CAP, "top": TOP_ARTICLES})
+    return figures
 
 
 def compute() -> dict[str, Any]:
@@ -170,7 +169,6 @@ def fingerprint() -> str:
 
 
 def refresh() -> QualitySnapshot:
-    """Recomputes the figures and stores them for the quality page."""
     mark = fingerprint()
     figures = compute()
     snapshot, _ = QualitySnapshot.objects.update_or_create(

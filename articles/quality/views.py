@@ -1,5 +1,7 @@
 """The quality page: the model against the editors, their effort, the retrained models; and retraining."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
@@ -11,13 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 from articles.models import Article, TrainingRun
 from articles.nlp import training, training_runs
 from articles.quality import charts, figures
+from articles.site.http import AuthenticatedHttpRequest
 
 
-def _quality_context(computed: dict) -> dict:
+def _quality_context(computed: dict[str, Any]) -> dict[str, Any]:
     model, reference = computed["model"], computed["reference"]
     series = [_("precision"), _("recall"), "F1"]
 
-    def bars(rows: list[dict], match: str) -> list[tuple[str, list[float | None]]]:
+    def bars(rows: list[dict[str, Any]], match: str) -> list[tuple[str, list[float | None]]]:
         return [(row["label"] or "—", [row[match]["p"], row[match]["r"], row[match]["f"]]) for row in rows]
 
     rows = [{"label": _("overall"), **model["overall"]}, *model["labels"]]
@@ -44,9 +47,8 @@ def _quality_context(computed: dict) -> dict:
     }
 
 
-def _agreement_context(agreement: dict | None) -> dict:
-    """Two editors' agreement on the articles both annotated (figures computed before it was measured
-    have none)."""
+def _agreement_context(agreement: dict[str, Any] | None) -> dict[str, Any]:
+    """Two editors' agreement on the articles both annotated; older cached figures lack it."""
     if not agreement:
         return {"agreement": None}
     days = [row["day"] for row in agreement["over_time"]]
@@ -62,7 +64,7 @@ def _agreement_context(agreement: dict | None) -> dict:
     }
 
 
-def _training_context() -> dict:
+def _training_context() -> dict[str, Any]:
     """The retrained models and the training under way: read on every visit, not cached with the figures."""
     history = figures.training_history()
     oldest_first = history[::-1]
@@ -82,7 +84,7 @@ def _training_context() -> dict:
     }
 
 
-def _run_context() -> dict:
+def _run_context() -> dict[str, Any]:
     run = training_runs.latest()
     stale = run is not None and training_runs.is_stale(run)
     live = run is not None and run.status in TrainingRun.LIVE and not stale
@@ -112,7 +114,7 @@ def training_progress(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.train_model", raise_exception=True)
-def quality_train(request: HttpRequest) -> HttpResponse:
+def quality_train(request: AuthenticatedHttpRequest) -> HttpResponse:
     reviewed = Article.objects.filter(status=Article.Status.REVIEWED).count()
     minimum = training.articles_needed()
     if reviewed < minimum:

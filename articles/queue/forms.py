@@ -1,5 +1,7 @@
 """Forms that read requests: what the queue's filters accept, and nothing else."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -39,8 +41,9 @@ class QueueFilters(forms.Form):
     after = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("after") and data.get("before"):
             raise forms.ValidationError(_("Give either “after” or “before”, not both."))
         return data

@@ -1,32 +1,25 @@
-"""Who has which article: "next article" leases one to an editor, changing it renews the lease.
-
-A lease keeps an article out of other editors' "next article" for ``LEASE``; anyone may still open
-it from the list. Leases are never edits: they change neither the version nor ``updated_at``.
-"""
+"""Who has which article: "next article" leases one to an editor, changing it renews the lease."""
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from articles.models import Annotation, Article
+from articles.site.http import AuthenticatedHttpRequest
 
 
 @transaction.atomic
-def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Article | None:
+def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
     """Leases to ``user`` the next article needing review that no other editor has open: the first
-    after ``after_id`` in queue order (oldest first), wrapping around, never ``after_id`` itself
-    (the editor is leaving it). None when there is none. The editor gives back any article they
-    held: one lease per editor, so an article left for the next one returns to the queue at once.
+    after ``after_id``, the article the editor leaves, wrapping around; None if there is none. Any
+    article the editor held goes back to the queue: one lease per editor.
 
-    The candidate is claimed with SELECT ... FOR UPDATE SKIP LOCKED: two editors asking at the same
-    moment lock different rows instead of both reading the same free one (and neither waits for the
-    other), so they never get the same article. The lease is written before the lock is released.
-    An article of the double-annotation sample goes to two editors, each with a version of their own.
+    SKIP LOCKED: two editors asking at the same moment lock different rows rather than both read the
+    same free one, so they never get the same article; the lease is written before the lock goes.
     """
     Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
     free = Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user)
@@ -57,7 +50,7 @@ def lease_next(user: AbstractBaseUser, *, after_id: int | None = None) -> Articl
     return article
 
 
-def next_url(request: HttpRequest, *, after_id: int | None = None) -> str:
+def next_url(request: AuthenticatedHttpRequest, *, after_id: int | None = None) -> str:
     """Leases the user the next article needing review (``lease_next``) and answers where to
     go: that article, or the list with a message when none is left."""
     article = lease_next(request.user, after_id=after_id)

@@ -1,6 +1,7 @@
 """The article list (the queue, with its filters and pre-annotation's progress) and "next article"."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
@@ -14,11 +15,11 @@ from articles.models import Article, Span
 from articles.nlp import preannotation
 from articles.queue import leases
 from articles.queue.forms import DEFAULT_ORDERING, QueueFilters
-from articles.site.http import HtmxHttpRequest, bad_request
+from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest, bad_request
 
 PAGE_SIZE = 50
-# The queue counts matching articles exactly up to here, then says "more than": counting every
-# match of a filter over 100,000 articles would cost many times the page itself.
+# Counted exactly up to here, then "more than": counting every match of a filter over a large corpus
+# costs many times the page itself.
 COUNT_CAP = 1_000
 
 
@@ -34,7 +35,7 @@ class QueuePage:
         return self.total >= COUNT_CAP
 
 
-def _queue_page(filters: dict) -> QueuePage:
+def _queue_page(filters: dict[str, Any]) -> QueuePage:
     articles = Article.objects.all()
     if filters["status"]:
         articles = articles.filter(status=filters["status"])
@@ -54,7 +55,8 @@ def _queue_page(filters: dict) -> QueuePage:
         rows.reverse()
     counts = Span.objects.count_by_article([article.pk for article in rows])
     for article in rows:
-        article.span_count = counts.get(article.pk, 0)
+        # Counted for the page in one query; an attribute of this row only, not a column.
+        article.span_count = counts.get(article.pk, 0)  # type: ignore[attr-defined]
     return QueuePage(
         articles=rows,
         total=articles.count_up_to(COUNT_CAP),
@@ -82,7 +84,7 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def next_article(request: HtmxHttpRequest) -> HttpResponse:
+def next_article(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Takes the next article needing review that no other editor has open: a POST, as it claims
     work; ``after`` is the article the editor leaves."""
     after = request.POST.get("after") or None

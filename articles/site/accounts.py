@@ -1,7 +1,7 @@
 """Users and their roles: three groups, editor, reviewer and admin, created by migrations."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -10,7 +10,7 @@ ROLES = (EDITOR, REVIEWER, ADMIN)
 
 
 @transaction.atomic
-def set_user(username: str, role: str, password: str, *, validate: bool = True) -> tuple[AbstractBaseUser, bool]:
+def set_user(username: str, role: str, password: str, *, validate: bool = True) -> tuple[User, bool]:
     """Creates or updates a user with exactly this role."""
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)
@@ -25,6 +25,6 @@ def set_user(username: str, role: str, password: str, *, validate: bool = True) 
     return user, created
 
 
-def role_of(user: AbstractBaseUser) -> str | None:
+def role_of(user: User) -> str | None:
     names = {group.name for group in user.groups.all()}
     return next((role for role in (ADMIN, REVIEWER, EDITOR) if role in names), None)

@@ -1,25 +1,27 @@
 """The admin site: Django's, behind the app's own sign-in and roles."""
 
 import functools
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 from django.utils.translation import gettext_lazy
 
 
 class AnnotatorAdminSite(admin.AdminSite):
     site_header = site_title = gettext_lazy("Annotator admin")
 
-    def admin_view(self, view, cacheable=False):
+    def admin_view[V: Callable[..., HttpResponseBase]](self, view: V, cacheable: bool = False) -> V:
         inner = super().admin_view(view, cacheable)
 
         @functools.wraps(inner)
-        def refuse_non_admins(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def refuse_non_admins(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             # Straight to the one sign-in page, as every other page of the app does.
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
@@ -27,9 +29,10 @@ class AnnotatorAdminSite(admin.AdminSite):
                 raise PermissionDenied
             return inner(request, *args, **kwargs)
 
-        return refuse_non_admins
+        # Carries the view's attributes (functools.wraps), as Django's own admin_view does.
+        return cast(V, refuse_non_admins)
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super().get_urls()
         # Django sends anonymous visitors of its own admin views to admin:login; without that
         # attribute LoginRequiredMiddleware sends them to the app's one sign-in page in one step.
@@ -39,7 +42,7 @@ class AnnotatorAdminSite(admin.AdminSite):
         return urls
 
     @login_not_required
-    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # One sign-in page for the whole app. Signed in, an admin goes on to the admin; anyone else
         # is refused with 403 rather than asked to sign in again.
         if request.user.is_authenticated:

@@ -4,6 +4,8 @@ Used by a data migration (with the migration's historical models) and by tests t
 database (with the current ones).
 """
 
+from django.apps.registry import Apps
+
 # Light backgrounds: black text on each has a contrast ratio above 7:1 (WCAG AAA).
 LABELS = [
     ("PER", "Persona: nombres de personas reales o ficticias", "#ffd6a5", "1"),
@@ -31,7 +33,7 @@ ADMIN_PERMISSIONS = REVIEWER_PERMISSIONS + [
 ROLE_PERMISSIONS = {"editor": EDITOR_PERMISSIONS, "reviewer": REVIEWER_PERMISSIONS, "admin": ADMIN_PERMISSIONS}
 
 
-def install(apps) -> None:
+def install(apps: Apps) -> None:
     """Creates the default labels and roles that are missing; needs the permissions to exist."""
     Label = apps.get_model("articles", "Label")
     for order, (name, description, color, hotkey) in enumerate(LABELS):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 
 
@@ -38,7 +38,10 @@ class SignInRequired(LoginRequiredMiddleware):
     page swapped into the page. Such a request gets 401 with the reason instead, which the page
     shows and swaps nowhere."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func) -> HttpResponse:
+    # The stubs narrow the answer to the redirect Django's own makes; Django returns whatever it is.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponse:
         if request.headers.get("HX-Request") != "true":
             return super().handle_no_permission(request, view_func)
         message = _("You are signed out: sign in again in a new tab, then try again here. Nothing was changed.")

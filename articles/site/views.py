@@ -37,12 +37,10 @@ DATABASE_BUSY = (
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The project's handler500: an unreachable database (PostgreSQL restarting, say) is a 503 with its
-    reason, every other error Django's 500 page.
+    """handler500: an unreachable database is a 503 with its reason, any other error Django's 500.
 
-    A handler, not a middleware: the first query of a request is usually the session's, made by a
-    middleware, and only the handler sees errors raised there. Plain text, as a template's context
-    processors would query the database again.
+    A handler, not a middleware: the first query is usually the session middleware's, and only the
+    handler sees errors raised there. Plain text: a template's context processors would query again.
     """
     error = sys.exception()
     if isinstance(error, OperationalError | InterfaceError):
@@ -55,13 +53,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a form or a change sent with a token the session no longer accepts, most
-    often because the user signed in again in another tab (signing in rotates the token).
-
-    Nothing was changed, and nothing will be saved until the page is reloaded. An HTMX change gets
-    the message in the page's alert region (``#page-alert`` in base.html, let in by
-    static/page-alert.js), never an error page swapped into the article text.
-    """
+    """A token the session no longer accepts, most often because the user signed in again in another
+    tab (which rotates it). An htmx change gets the message in the page's alert region
+    (``#page-alert``), never an error page swapped into the article text."""
     if request.htmx:
         context = {"reload_url": request.htmx.current_url_abs_path or ""}
         response = render(request, "csrf_failure.html#message", context, status=403)
