@@ -4,6 +4,7 @@ A hint: it runs in a worker (``SUGGESTIONS_IN_BACKGROUND``), so an editor's chan
 search through the corpus, and a propagation that fails never costs the editor's change.
 """
 
+import bisect
 import logging
 
 from django.conf import settings
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 PROPAGATION_MIN_LENGTH = 3
 # An editor's click must stay fast whatever the corpus: offer the text in this many articles at most.
 PROPAGATION_MAX_ARTICLES = 500
+# ... and this many suggestions in all: a name that common is offered where it is found first.
+PROPAGATION_MAX_SUGGESTIONS = 5_000
 
 
 def withdraw(span: SpanFields | int) -> int:
@@ -90,6 +93,7 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
         return 0
     candidates = list(
         Article.objects.exclude(status=Article.Status.REVIEWED)
+        .exclude(pk=span.article_id)  # "label everywhere" is for the article itself
         .filter(double=False)
         .containing(text)
         # No ordering: the first matches the index yields will do, without sorting every match of a common name.
@@ -99,14 +103,19 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
     ids = [pk for pk, _ in candidates]
     taken: dict[int, list[Span]] = {}
     fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
-    for other in Span.objects.filter(article_id__in=ids).only(*fields):
+    for other in Span.objects.filter(article_id__in=ids).order_by("article_id", "start").only(*fields):
         taken.setdefault(other.article_id, []).append(other)
-    offers = []
+    offers: list[Suggestion] = []
     for pk, body in candidates:
         spans = taken.get(pk, [])
+        starts = [s.start for s in spans]
         # Whole words only, as "label all occurrences" decides it.
         for start, end in tokens.whole_occurrences(body, text):
-            clashes = [s for s in spans if s.start < end and start < s.end]
+            # Spans are sorted and apart: those overlapping start:end end the run that starts before ``end``.
+            i, clashes = bisect.bisect_left(starts, end), []
+            while i > 0 and spans[i - 1].end > start:
+                i -= 1
+                clashes.append(spans[i])
             relabel = (
                 len(clashes) == 1
                 and (clashes[0].start, clashes[0].end) == (start, end)
@@ -126,6 +135,10 @@ def propagate(span: Span, user: AbstractBaseUser | None) -> int:
                         created_by=user,
                     )
                 )
+            if len(offers) >= PROPAGATION_MAX_SUGGESTIONS:
+                break
+        if len(offers) >= PROPAGATION_MAX_SUGGESTIONS:
+            break
     # A relabelled entity withdraws what its old label offered at the same places.
     places = {(o.article_id, o.start, o.end) for o in offers}
     stale = [

@@ -54,7 +54,7 @@ def test_label_everywhere_on_49_000_occurrences_is_refused_at_once(long_article,
 def test_accept_all_and_a_full_label_everywhere_while_another_editor_changes_the_article(
     long_article, editor, other_editor, monkeypatch
 ):
-    """ "Accept all" confirms its cap, 5,000 spans, of 49,000; a second one runs while another editor
+    """ "Accept all" confirms its cap, 1,000 spans, of 49,000; a second one runs while another editor
     relabels a span of the same article, who waits for it."""
     article = long_article
     seconds, accepted = timed(lambda: verbs.accept_all(article, editor))
