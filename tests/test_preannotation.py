@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from articles import models
 from articles.models import Article, Label, Span, SpanEvent
-from articles.nlp import pipeline, preannotation, store
+from articles.nlp import pipeline, preannotation, store, training
 from articles.workspace import verbs
 from tests import processes
 from tests.conftest import span_texts
@@ -150,6 +150,35 @@ def test_preannotate_reports_what_it_did_in_one_line_off_a_terminal(make_article
         out,
     )
     assert run().startswith("Pre-annotated 0 articles, 0 failed: 0 model spans stored")
+
+
+def imported(tmp_path, name: str, body: str, *options: str) -> Article:
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    call_command("import_articles", str(tmp_path / name), *options, stdout=io.StringIO())
+    return Article.objects.get(body=body)
+
+
+def test_preannotate_pending_takes_the_articles_of_an_import_that_said_no(tmp_path):
+    article = imported(tmp_path, "a.txt", BODY, "--no-preannotate")
+    assert run("--pending").startswith("Pre-annotated 1 articles, 0 failed: 3 model spans")
+    article.refresh_from_db()
+    assert article.status == Article.Status.PRE_ANNOTATED and span_texts(article) == MODEL_SPANS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_and_retraining_leave_an_import_that_said_no_as_it_is(tmp_path):
+    refused = imported(tmp_path, "a.txt", BODY, "--no-preannotate")
+    queued = imported(tmp_path, "b.txt", BODY.replace("miércoles", "jueves"))
+    # A worker takes the queued articles and then whatever else waits: not those of the import that said no.
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=io.StringIO())
+    refused.refresh_from_db(), queued.refresh_from_db()
+    assert (refused.status, queued.status) == (Article.Status.NEW, Article.Status.PRE_ANNOTATED)
+    assert preannotation.progress().waiting == 0
+    # Once an operator ran the model on it, a retrained model still does not take it by itself.
+    run("--pending")
+    refused.refresh_from_db()
+    assert refused.status == Article.Status.PRE_ANNOTATED
+    assert training.pending_for_reannotation() == [queued.pk]
 
 
 @pytest.mark.django_db(transaction=True)
