@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "articles.ingest.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "articles.site.middleware.SignInRequired",
+    "articles.site.middleware.PrivateToTheUser",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -185,14 +185,25 @@ def concrete(route: str, world: World) -> str:
     return "/" + url.replace("^", "").replace("$", "")
 
 
-def ask(user: AbstractBaseUser | None, method: str, url: str) -> tuple[int, str, str]:
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str
+    content: str
+    cache_control: set[str]  # the directives of Cache-Control, without their values
+
+
+def ask(user: AbstractBaseUser | None, method: str, url: str) -> Answer:
     client = Client(enforce_csrf_checks=True)
     if user is not None:
         client.force_login(user)
     token = client.get("/accounts/login/").cookies["csrftoken"].value
     response = getattr(client, method.lower())(url, HTTP_X_CSRFTOKEN=token)
-    content = b"" if response.streaming else response.content
-    return response.status_code, response.get("Location", ""), content.decode(errors="replace")
+    content = response.content if not response.streaming else b""
+    if response.streaming:
+        b"".join(response.streaming_content)  # read to its end, which closes it (a file, a cursor)
+    directives = {d.split("=")[0].strip() for d in response.get("Cache-Control", "").split(",") if d.strip()}
+    return Answer(response.status_code, response.get("Location", ""), content.decode(errors="replace"), directives)
 
 
 def matches(expected, status: int, location: str, url: str) -> bool:
@@ -223,10 +234,14 @@ def test_every_url_answers_each_role_as_written_down(world, admin, reviewer, edi
         expect = EXPECTATIONS[route]
         url = concrete(route, world)
         for role in ROLES:
-            status, location, content = ask(users[role], expect.method, url)
+            answer = ask(users[role], expect.method, url)
+            status, location, content = answer.status, answer.location, answer.content
             expected = getattr(expect, role)
             if not matches(expected, status, location, url):
                 wrong.append(f"{expect.method} {url} as {role}: {status} {location} (expected {expected})")
+            # A signed-in user's answers, whatever they are, are kept by no cache.
+            if role != "anonymous" and not {"private", "no-store"} <= answer.cache_control:
+                wrong.append(f"{expect.method} {url} as {role}: Cache-Control {sorted(answer.cache_control)}")
             # Whatever a page shows, nothing in it runs as script and no password hash is in it.
             assert not [raw for raw in RAW if raw in content], f"{url} as {role} shows markup unescaped"
             assert not re.search(JAVASCRIPT_URL_ATTRIBUTE, content), f"{url} as {role} links to javascript:"
@@ -235,3 +250,8 @@ def test_every_url_answers_each_role_as_written_down(world, admin, reviewer, edi
             pages += status == 200
     assert wrong == [], "\n".join(wrong)
     assert pages > 60
+
+
+def test_static_files_may_be_cached_even_for_a_signed_in_user(editor):
+    assert "no-store" not in ask(editor, "GET", "/static/workspace.js").cache_control
+    assert {"private", "no-store"} <= ask(editor, "GET", "/accounts/login/").cache_control
