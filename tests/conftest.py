@@ -117,7 +117,7 @@ def make_article(db) -> Callable[..., Article]:
     def make(body: str = "Vladimir Putin visitó Moscú con Kim Jong Un.", spans=(), **fields) -> Article:
         article = Article.objects.create(title=fields.pop("title", body[:40]), body=body, **fields)
         if spans:
-            store.store_model_spans(article, [pipeline.ModelSpan(*span) for span in spans], "test_model", "1.0")
+            store.store_model_output({article.pk: [pipeline.ModelSpan(*span) for span in spans]}, "test_model", "1.0")
             article.refresh_from_db()
         return article
 

@@ -126,8 +126,8 @@ def test_reviewed_articles_are_left_alone_unless_asked(make_article, editor):
 
 def test_a_new_model_version_renews_only_untouched_spans_and_records_itself(make_article, editor):
     article = make_article(BODY)
-    store.store_model_spans(
-        article, [pipeline.ModelSpan(14, 28, "PER"), pipeline.ModelSpan(54, 59, "LOC")], "es_old_model", "0.9"
+    store.store_model_output(
+        {article.pk: [pipeline.ModelSpan(14, 28, "PER"), pipeline.ModelSpan(54, 59, "LOC")]}, "es_old_model", "0.9"
     )
     verbs.accept_span(span(article, "Moscú"), editor)
     run("--all")
@@ -245,7 +245,7 @@ def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statis
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE articles_span; ANALYZE articles_spanevent")
     crowded = make_article(" ".join(f"Kim{i:04}" for i in range(2000)))
-    store.store_model_spans(crowded, [pipeline.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)], "m", "1")
+    store.store_model_output({crowded.pk: [pipeline.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)]}, "m", "1")
     batch = [make_article(f"{BODY} ({i})") for i in range(pipeline.BATCH_SIZE)]
     with CaptureQueriesContext(connection) as queries:
         run("--pending")

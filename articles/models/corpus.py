@@ -165,9 +165,6 @@ class ArticleQuerySet(models.QuerySet):
     def needs_review(self) -> "ArticleQuerySet":
         return self.filter(status__in=[Article.Status.PRE_ANNOTATED, Article.Status.IN_REVIEW])
 
-    def with_span_count(self) -> "ArticleQuerySet":
-        return self.annotate(span_count=models.Count("spans"))
-
     def for_queue(self) -> "ArticleQuerySet":
         """What a row of the queue shows: never the body."""
         return self.only(

@@ -102,7 +102,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "i18n/setlang/": Expect(
         "POST", Redirect("/"), Redirect("/"), Redirect("/"), Redirect("/"), "open, for the login page"
     ),
-    # Django's admin: admins only (articles/sites.py refuses signed-in non-admins with 403).
+    # Django's admin: admins only (articles/site/admin_site.py refuses signed-in non-admins with 403).
     "admin/": admins("GET", 200),
     "admin/login/": admins("GET", Redirect("/admin/"), "one sign-in page: /accounts/login/"),
     "admin/logout/": admins("POST", Redirect("/accounts/login/")),
