@@ -8,7 +8,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from annotator.settings import *  # noqa: E402, F403
 
-# Hashing with argon2 costs ~50 ms a login; tests log in hundreds of times.
+# Argon2 is slow on purpose (its cost a login: docs/benchmarks.md); tests log in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The live server of the browser tests speaks plain HTTP.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

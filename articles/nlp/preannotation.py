@@ -83,7 +83,7 @@ _second = threading.local()
 def _second_lane() -> Iterator[ThreadPoolExecutor]:
     """The thread of the second lane, with its own connection, for every ``preannotate()`` inside;
     the connection is closed at the end. A task's passes share one: a new connection costs PostgreSQL
-    about 6 ms of CPU, warming its caches, a sixth of what storing a batch of spans costs it."""
+    CPU to warm its caches (docs/benchmarks.md, "What was cut to get here")."""
     if pool := getattr(_second, "pool", None):
         yield pool
         return

@@ -45,8 +45,8 @@ MIN_HELD_OUT = 2
 FEW_HELD_OUT_SPANS = 100
 # A label with fewer reviewed spans than this is not learnt (its spans are neither taught nor taught against).
 MIN_LABEL_SPANS = 10
-# At most this many passes: on 800 news stories, 10 take about 4 of the 5 minutes of one core a
-# training may cost, and later passes moved the score by less than the noise (docs/benchmarks.md).
+# At most this many passes: on CoNLL-2002's stories they take most of the CPU a training may cost, and
+# later passes moved the score by less than the noise (docs/benchmarks.md, "Retraining on real newswire").
 ITERATIONS = 10
 # Iterations without a better held-out score before training stops.
 PATIENCE = 3

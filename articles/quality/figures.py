@@ -78,8 +78,8 @@ def _scores(pred: dict | None, gold: dict | None) -> dict[str, Any]:
 
 
 def _sql(sql: str, params: dict | None = None) -> Any:
-    """One statement returning one JSON value, with memory enough to sort and hash in RAM (PostgreSQL's
-    default work_mem of 4 MB spills the 10,000-article comparison to disk and doubles its time)."""
+    """One statement returning one JSON value, with memory enough to sort and hash in RAM (with PostgreSQL's
+    default work_mem the comparison spills to disk: docs/benchmarks.md, "Quality")."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, params)
