@@ -58,9 +58,12 @@ class Migration(migrations.Migration):
         ("articles", "0020_spans_checked_in_one_pass"),
     ]
 
+    # Those of the replaced migrations on other apps: a migration written against 0020 may count on
+    # the task table existing before it (0015 renamed task rows), as it did on the replaced path.
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("auth", "0012_alter_user_first_name_max_length"),
+        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 
     operations = [
