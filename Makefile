@@ -14,11 +14,17 @@ export UV_PYTHON_DOWNLOADS := never
 $(UV):
 	python3 -m pip install --user --quiet uv || python3 -m pip install --user --quiet --break-system-packages uv
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+# With their bytecode: where PYTHONDONTWRITEBYTECODE=1 is set, Python would otherwise compile Django,
+# spaCy and the rest again at every start (docs/benchmarks.md, "Start-up"). Only here, not in
+# pyproject.toml: told to compile there, every `uv run` compiles the whole environment again (uv 0.13).
+# The Makefile is a prerequisite so that a change of these flags reaches an existing .venv.
+.venv/.synced: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
+# The project's own modules too (only those changed since are compiled again).
 install: .venv/.synced
+	@.venv/bin/python -m compileall -q annotator articles
 
 # Migrate, demo users, seeds and their pre-annotation, then the web server and one worker until Ctrl-C.
 run: install

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "articles.ingest.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "articles.site.middleware.SignInRequired",
+    "articles.site.middleware.PrivateToTheUser",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -144,9 +145,17 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Five wrong passwords for one user from one address lock that pair out for 15 minutes: never the
+# user for everyone, nor the address for every user.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How many reverse proxies stand in front of the app, each appending the address it received the
+# request from to X-Forwarded-For; 0: the client is REMOTE_ADDR (docs/operations.md, "Behind a proxy").
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} is not a number of proxies (0 or more).")
+AXES_CLIENT_IP_CALLABLE = "articles.site.http.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 

@@ -12,7 +12,8 @@ from articles.workspace import views as workspace
 
 app_name = "articles"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="articles:list"), name="home"),
+    # A redirect to the list for a reader; any other method is a mistake (RedirectView takes them all).
+    path("", RedirectView.as_view(pattern_name="articles:list", http_method_names=["get", "head"]), name="home"),
     path("articles/", queue.article_list, name="list"),
     path("articles/next/", queue.next_article, name="next"),
     path("articles/preannotation/", queue.preannotation_progress, name="preannotation_progress"),

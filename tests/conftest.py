@@ -3,6 +3,7 @@
 import os
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import translation
 from articles.models import Article, Span
 from articles.nlp import pipeline, store
 from articles.site import accounts, defaults
+from tests import corpora
 
 PASSWORD = "correct horse battery staple"
 
@@ -36,6 +38,12 @@ def _default_rows(request: pytest.FixtureRequest) -> None:
     if marker and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         defaults.install(django_apps)
+
+
+@pytest.fixture
+def conll2002_es() -> Path:
+    """CoNLL-2002's Spanish newswire (esp.train, esp.testa), kept outside the repository."""
+    return corpora.corpus("conll2002-es", "esp.train", "esp.testa")
 
 
 def _user(name: str, role: str | None) -> AbstractBaseUser:
@@ -116,7 +124,7 @@ def make_article(db) -> Callable[..., Article]:
     def make(body: str = "Vladimir Putin visitó Moscú con Kim Jong Un.", spans=(), **fields) -> Article:
         article = Article.objects.create(title=fields.pop("title", body[:40]), body=body, **fields)
         if spans:
-            store.store_model_spans(article, [pipeline.ModelSpan(*span) for span in spans], "test_model", "1.0")
+            store.store_model_output({article.pk: [pipeline.ModelSpan(*span) for span in spans]}, "test_model", "1.0")
             article.refresh_from_db()
         return article
 

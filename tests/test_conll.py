@@ -2,10 +2,8 @@
 
 import collections
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from articles.export.documents import tokenizer
@@ -15,8 +13,6 @@ from tests.conftest import span_texts
 from tests.test_imports import nothing_written, refused, run, write
 
 pytestmark = pytest.mark.django_db
-
-CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpora" / "conll2002-es"
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +32,8 @@ def entities(article: Article) -> list[tuple[str, str]]:
     return [(text, label) for text, label, origin in span_texts(article)]
 
 
-def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_label(tmp_path):
-    path = CORPUS / "esp.train"
+def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_label(conll2002_es):
+    path = conll2002_es / "esp.train"
     # The file's own entities, as CoNLL's scorer counts them (a sentence ends every entity), by story:
     # the stories begin at their datelines, and a story the wire sent twice is stored once.
     with path.open(encoding="utf-8") as lines:

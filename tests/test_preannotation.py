@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from articles import models
 from articles.editing import verbs
 from articles.models import Article, Label, Span, SpanEvent
-from articles.nlp import pipeline, preannotation, store
+from articles.nlp import pipeline, preannotation, store, training
 from tests import processes
 from tests.conftest import span_texts
 
@@ -126,8 +126,8 @@ def test_reviewed_articles_are_left_alone_unless_asked(make_article, editor):
 
 def test_a_new_model_version_renews_only_untouched_spans_and_records_itself(make_article, editor):
     article = make_article(BODY)
-    store.store_model_spans(
-        article, [pipeline.ModelSpan(14, 28, "PER"), pipeline.ModelSpan(54, 59, "LOC")], "es_old_model", "0.9"
+    store.store_model_output(
+        {article.pk: [pipeline.ModelSpan(14, 28, "PER"), pipeline.ModelSpan(54, 59, "LOC")]}, "es_old_model", "0.9"
     )
     verbs.accept_span(span(article, "Moscú"), editor)
     run("--all")
@@ -150,6 +150,35 @@ def test_preannotate_reports_what_it_did_in_one_line_off_a_terminal(make_article
         out,
     )
     assert run().startswith("Pre-annotated 0 articles, 0 failed: 0 model spans stored")
+
+
+def imported(tmp_path, name: str, body: str, *options: str) -> Article:
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    call_command("import_articles", str(tmp_path / name), *options, stdout=io.StringIO())
+    return Article.objects.get(body=body)
+
+
+def test_preannotate_pending_takes_the_articles_of_an_import_that_said_no(tmp_path):
+    article = imported(tmp_path, "a.txt", BODY, "--no-preannotate")
+    assert run("--pending").startswith("Pre-annotated 1 articles, 0 failed: 3 model spans")
+    article.refresh_from_db()
+    assert article.status == Article.Status.PRE_ANNOTATED and span_texts(article) == MODEL_SPANS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_and_retraining_leave_an_import_that_said_no_as_it_is(tmp_path):
+    refused = imported(tmp_path, "a.txt", BODY, "--no-preannotate")
+    queued = imported(tmp_path, "b.txt", BODY.replace("miércoles", "jueves"))
+    # A worker takes the queued articles and then whatever else waits: not those of the import that said no.
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=io.StringIO())
+    refused.refresh_from_db(), queued.refresh_from_db()
+    assert (refused.status, queued.status) == (Article.Status.NEW, Article.Status.PRE_ANNOTATED)
+    assert preannotation.progress().waiting == 0
+    # Once an operator ran the model on it, a retrained model still does not take it by itself.
+    run("--pending")
+    refused.refresh_from_db()
+    assert refused.status == Article.Status.PRE_ANNOTATED
+    assert training.pending_for_reannotation() == [queued.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -216,7 +245,7 @@ def test_a_batch_reads_spans_and_history_through_the_indexes_whatever_the_statis
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE articles_span; ANALYZE articles_spanevent")
     crowded = make_article(" ".join(f"Kim{i:04}" for i in range(2000)))
-    store.store_model_spans(crowded, [pipeline.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)], "m", "1")
+    store.store_model_output({crowded.pk: [pipeline.ModelSpan(8 * i, 8 * i + 7, "PER") for i in range(2000)]}, "m", "1")
     batch = [make_article(f"{BODY} ({i})") for i in range(pipeline.BATCH_SIZE)]
     with CaptureQueriesContext(connection) as queries:
         run("--pending")

@@ -104,7 +104,7 @@ def test_articles_not_reviewed_are_not_counted(make_article, editor):
 def test_quality_over_time_is_per_model_version(make_article, editor):
     reviewed_article(make_article, editor)
     newer = make_article("La OTAN se reúne.", spans=[(3, 7, "ORG")])
-    store.store_model_spans(newer, [pipeline.ModelSpan(3, 7, "ORG")], "annotator_ner", "2")
+    store.store_model_output({newer.pk: [pipeline.ModelSpan(3, 7, "ORG")]}, "annotator_ner", "2")
     verbs.mark_reviewed(newer, editor)
     series = {row["model"]: row for row in quality.model_quality()["over_time"]}
     assert series.keys() == {"test_model 1.0", "annotator_ner 2"}

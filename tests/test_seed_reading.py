@@ -5,9 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from articles.ingest.seeds import read_highlighted, write_highlighted
+from articles.ingest.seeds import Span, read_highlighted
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_dda3507e333cc8df.txt"
+
+
+def write_highlighted(clean: str, spans: list[Span]) -> str:
+    """Inverse of read_highlighted(merge=False): one extra space at each phrase edge."""
+    extra = [0] * (len(clean) + 1)
+    for start, end in spans:
+        extra[start] += 1
+        extra[end] += 1
+    return "".join(" " * n + char for n, char in zip(extra[:-1], clean, strict=True)) + " " * extra[-1]
 
 
 def phrases(raw: str, *, merge: bool = True) -> list[str]:

@@ -1,8 +1,8 @@
 """Building the search rows of imported articles, after their import, in a worker.
 
 An import writes its articles with a pending search row each (see ``ArticleSearch``): the Spanish
-document and the trigram-indexed body copy cost PostgreSQL about a millisecond per article, several
-times the import's own work, so a worker builds them once the import has committed, a chunk at a
+document and the trigram-indexed body copy cost PostgreSQL several times the import's own work
+(docs/benchmarks.md, "Importing"), so a worker builds them once the import has committed, a chunk at a
 time, each chunk its own short transaction. Until then search and propagation read those articles'
 own text, and find them all the same.
 """
@@ -16,7 +16,7 @@ from articles.models import ArticleSearch
 
 log = logging.getLogger(__name__)
 
-# Rows per statement: about half a second of PostgreSQL's time, so a chunk never holds locks long.
+# Rows per statement: small enough that a chunk never holds locks long (its cost a row: docs/benchmarks.md).
 CHUNK = 500
 
 

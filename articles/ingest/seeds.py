@@ -50,15 +50,6 @@ def read_highlighted(raw: str, *, merge: bool = True) -> tuple[str, list[Span]]:
     return clean, _merge_adjacent(clean, spans) if merge else spans
 
 
-def write_highlighted(clean: str, spans: list[Span]) -> str:
-    """Inverse of read_highlighted(merge=False): one extra space at each phrase edge."""
-    extra = [0] * (len(clean) + 1)
-    for start, end in spans:
-        extra[start] += 1
-        extra[end] += 1
-    return "".join(" " * n + char for n, char in zip(extra[:-1], clean, strict=True)) + " " * extra[-1]
-
-
 def _clean_and_edges(raw: str) -> tuple[str, list[_Edge]]:
     """Collapse the whitespace, noting every space beyond the normal one."""
     pieces = re.split(r"(\s+)", raw)  # words at even indexes, gaps at odd ones

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 # The search document of every article, kept by PostgreSQL whatever writes the article (imports,
 # the admin, raw SQL). The body never changes after import; a title may. Title weighs more (A) than
-# body (B) for a later ranking. 'spanish': see SEARCH_CONFIG in articles/models.py.
+# body (B) for a later ranking. 'spanish': see SEARCH_CONFIG in articles/models/corpus.py.
 SEARCH_TRIGGER = """
 CREATE FUNCTION articles_article_search() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -134,10 +134,20 @@ class ImportBatch(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
+    def never_preannotated(self) -> "ArticleQuerySet":
+        """Never pre-annotated and not set aside by a failure: what ``preannotate --pending`` runs,
+        whatever the import said, since an operator asked for it."""
+        return self.filter(status=Article.Status.NEW, preannotation_error="")
+
+    def left_to_the_model(self) -> "ArticleQuerySet":
+        """Not from an import that said no to pre-annotation (``--no-preannotate``, the upload's
+        checkbox): what the model may take by itself."""
+        return self.exclude(batch__preannotate=False)
+
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """Not pre-annotated, not failed, not from a batch that said no: every sweep reads this, so a
-        batch's "no" holds for later tasks too."""
-        return self.filter(status=Article.Status.NEW, preannotation_error="").exclude(batch__preannotate=False)
+        """What the workers take by themselves: every sweep reads this, so a batch's "no" holds for
+        every later task."""
+        return self.never_preannotated().left_to_the_model()
 
     def failed_preannotation(self) -> "ArticleQuerySet":
         return self.exclude(preannotation_error="")
@@ -147,9 +157,6 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
     def needs_review(self) -> "ArticleQuerySet":
         return self.filter(status__in=[Article.Status.PRE_ANNOTATED, Article.Status.IN_REVIEW])
-
-    def with_span_count(self) -> "ArticleQuerySet":
-        return self.annotate(span_count=models.Count("spans"))
 
     def for_queue(self) -> "ArticleQuerySet":
         """What a row of the queue shows: never the body."""

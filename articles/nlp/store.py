@@ -12,11 +12,6 @@ from articles.models import Article, Label, Span, SpanEvent
 from articles.nlp.pipeline import ModelSpan
 
 
-def store_model_spans(article: Article, spans: Iterable[ModelSpan], model_name: str, model_version: str) -> int:
-    """One article's model output; see ``store_model_output``."""
-    return store_model_output({article.pk: list(spans)}, model_name, model_version)
-
-
 @transaction.atomic
 def store_model_output(
     outputs: Mapping[int, Sequence[ModelSpan]], model_name: str, model_version: str, *, include_reviewed: bool = False

@@ -357,8 +357,10 @@ def activate(trained: TrainedModel | None) -> None:
 
 
 def pending_for_reannotation() -> list[int]:
-    """Pre-annotated but not opened yet: the new model's output replaces the old one's."""
-    return list(Article.objects.filter(status=Article.Status.PRE_ANNOTATED).values_list("id", flat=True))
+    """Pre-annotated but not opened yet: the new model's output replaces the old one's. An import
+    that said no to pre-annotation keeps its articles from it, even those an operator ran once."""
+    articles = Article.objects.filter(status=Article.Status.PRE_ANNOTATED).left_to_the_model()
+    return list(articles.values_list("id", flat=True))
 
 
 def queue(user: User | None, force: bool = False) -> TrainingRun:

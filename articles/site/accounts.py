@@ -23,8 +23,3 @@ def set_user(username: str, role: str, password: str, *, validate: bool = True) 
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     return user, created
-
-
-def role_of(user: User) -> str | None:
-    names = {group.name for group in user.groups.all()}
-    return next((role for role in (ADMIN, REVIEWER, EDITOR) if role in names), None)

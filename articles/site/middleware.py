@@ -1,5 +1,5 @@
-"""Sign-in for every page, with an answer an HTMX request can show; a bound on every request's
-waits for locks and on its statements."""
+"""Sign-in for every page, with an answer an HTMX request can show; signed-in pages kept by no cache;
+a bound on every request's waits for locks and on its statements."""
 
 from collections.abc import Callable
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -48,3 +49,19 @@ class SignInRequired(LoginRequiredMiddleware):
         return HttpResponse(
             message, status=401, content_type="text/plain; charset=utf-8", headers={"HX-Reswap": "none"}
         )
+
+
+class PrivateToTheUser:
+    """Every answer to a signed-in user, page or fragment, is theirs alone: no shared cache keeps it,
+    and the browser stores none (the back button after signing out on a shared computer shows
+    nothing). Static files never get here (whitenoise answers them first) and the anonymous sign-in
+    page is left to cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

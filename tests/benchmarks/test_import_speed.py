@@ -67,8 +67,8 @@ def import_command(path: Path, env: dict[str, str]) -> corpus.Run:
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_thousand_articles_with_spans_import_in_under_2_3_seconds_and_a_hundred_thousand_scale(tmp_path, child_env):
-    # A user's Python keeps its compiled modules; a machine that says not to write them would have
-    # every run compile the whole of Django again (1.8 s here).
+    # A user's Python keeps its compiled modules; a machine that says not to write them would compile
+    # whatever has none at every run (docs/benchmarks.md, "Start-up").
     env = {k: v for k, v in child_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     warm = import_command(write_jsonl(tmp_path / "1.jsonl", 1, SPANS_PER_ARTICLE), env)
     assert warm.returncode == 0

@@ -84,7 +84,7 @@ def seed(password: str) -> None:
             at += len(chunk)
         body = "".join(parts).strip()
         article = Article.objects.create(title=f"Artículo {a:02d}", body=body)
-        store.store_model_spans(article, spans, "bench_model", "1.0")
+        store.store_model_output({article.pk: spans}, "bench_model", "1.0")
 
 
 @dataclass

@@ -22,7 +22,6 @@ from articles.models import Article, TrainedModel
 from articles.nlp import pipeline, training
 from tests.benchmarks import corpus
 from tests.processes import ROOT
-from tests.test_conll import CORPUS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,9 +36,8 @@ def stories(path: Path) -> list[tuple[str, list[tuple[int, int, str]]]]:
         return [(r.text, r.spans) for r in conll.read_conll(lines, path.name) if isinstance(r, ArticleRecord)]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the CoNLL-2002 corpus is not at {CORPUS}")
-def test_retraining_on_conll_2002_reaches_0_83_f1_on_testa_in_5_minutes_of_one_core(child_env, tmp_path):
-    call_command("import_articles", str(CORPUS / "esp.train"), "--reviewed", "--no-preannotate")
+def test_retraining_on_conll_2002_reaches_0_83_f1_on_testa_in_5_minutes_of_one_core(child_env, tmp_path, conll2002_es):
+    call_command("import_articles", str(conll2002_es / "esp.train"), "--reviewed", "--no-preannotate")
     print(f"\nimported {Article.objects.count()} reviewed stories of esp.train")
     env = child_env | {"MODELS_DIR": str(tmp_path / "models")}
 
@@ -55,7 +53,7 @@ def test_retraining_on_conll_2002_reaches_0_83_f1_on_testa_in_5_minutes_of_one_c
 
     trained = TrainedModel.objects.get()
     assert trained.active, "the retrained model was not promoted"
-    testa = stories(CORPUS / "esp.testa")
+    testa = stories(conll2002_es / "esp.testa")
     scores = training.score(pipeline.read(trained.path), testa)
     base = training.score(pipeline.read(settings.SPACY_MODEL), testa)
     figures = {

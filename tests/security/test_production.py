@@ -25,7 +25,7 @@ print(json.dumps({name: getattr(settings, name) for name in [
 
 def production(*args: str, **env: str) -> subprocess.CompletedProcess:
     """A Python process with the production settings and only the environment given."""
-    ours = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"}
+    ours = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "TRUSTED_PROXY_COUNT"}
     # Not the test settings' variables, nor those the test run sets for itself (DJANGO_*).
     environ = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("DJANGO_")}
     environ |= {"DJANGO_SETTINGS_MODULE": "annotator.settings", **env}
@@ -67,6 +67,15 @@ def test_the_app_refuses_to_start_without_a_strong_secret_key(key, message):
 def test_a_mistyped_debug_is_refused_not_taken_as_off():
     done = production("manage.py", "check", DEBUG="flase", SECRET_KEY=STRONG)
     assert done.returncode != 0 and "DEBUG='flase' is not a boolean" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [("-1", "TRUSTED_PROXY_COUNT=-1 is not a number of proxies"), ("one", "TRUSTED_PROXY_COUNT='one' is not a whole")],
+)
+def test_a_wrong_number_of_trusted_proxies_is_refused(count, message):
+    done = production("manage.py", "check", DEBUG="0", SECRET_KEY=STRONG, TRUSTED_PROXY_COUNT=count)
+    assert done.returncode != 0 and message in done.stderr
 
 
 def test_djangos_deployment_checks_pass_on_the_production_settings():

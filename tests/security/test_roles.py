@@ -1,6 +1,7 @@
 """Every URL pattern of the project, asked by an anonymous visitor, a user without a role, an editor,
-a reviewer and an admin: each answer is written down below, and a pattern with no expectation fails the test,
-so a new view cannot arrive without saying who may use it."""
+a reviewer and an admin, and by the admin with the wrong method (405 unless the page is a form that
+takes both): each answer is written down below, and a pattern with no expectation fails the test,
+so a new view cannot arrive without saying who may use it and how."""
 
 import re
 from dataclasses import dataclass
@@ -36,22 +37,28 @@ class Expect:
     admin: int | Redirect
     why: str = ""
     reviewer: int | Redirect | None = None  # None: as the editor
+    # The other method (POST for a GET, GET for a POST), asked by an admin, who may use every URL.
+    wrong_method: int | Redirect = 405
 
     def __post_init__(self) -> None:
         if self.reviewer is None:
             object.__setattr__(self, "reviewer", self.editor)
 
-
-def editors(method: str, ok: int | Redirect, why: str = "") -> Expect:
-    return Expect(method, LOGIN, 403, ok, ok, why)
-
-
-def reviewers(method: str, ok: int | Redirect, why: str = "") -> Expect:
-    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=ok)
+    @property
+    def other_method(self) -> str:
+        return "POST" if self.method == "GET" else "GET"
 
 
-def admins(method: str, ok: int | Redirect, why: str = "") -> Expect:
-    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=403)
+def editors(method: str, ok: int | Redirect, why: str = "", wrong_method: int | Redirect = 405) -> Expect:
+    return Expect(method, LOGIN, 403, ok, ok, why, wrong_method=wrong_method)
+
+
+def reviewers(method: str, ok: int | Redirect, why: str = "", wrong_method: int | Redirect = 405) -> Expect:
+    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=ok, wrong_method=wrong_method)
+
+
+def admins(method: str, ok: int | Redirect, why: str = "", wrong_method: int | Redirect = 405) -> Expect:
+    return Expect(method, LOGIN, 403, 403, ok, why, reviewer=403, wrong_method=wrong_method)
 
 
 NO_VERSION = "a change without the article's version is refused (400) once the role is checked"
@@ -85,7 +92,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "articles/<int:pk>/adjudicate/finish": reviewers(
         "POST", Redirect("/articles/"), "a disagreement is open: a message"
     ),
-    "upload/": admins("GET", 200),
+    "upload/": admins("GET", 200, wrong_method=400),  # POST uploads: no files, a message
     "upload/<int:pk>/": admins("GET", 200),
     "upload/<int:pk>/confirm/": admins("POST", Redirect("/upload/")),
     "export/": admins("GET", 200),
@@ -94,53 +101,64 @@ EXPECTATIONS: dict[str, Expect] = {
     "quality/train": admins("POST", Redirect("/quality/"), "too few reviewed articles: a message"),
     "quality/training/": admins("GET", 200, "the training's progress box, as the quality page polls it"),
     "healthz": Expect("GET", 200, 200, 200, 200, "open to the load balancer"),
-    "accounts/login/": Expect("GET", 200, 200, 200, 200, "open: the sign-in form"),
+    "accounts/login/": Expect("GET", 200, 200, 200, 200, "open: the sign-in form", wrong_method=200),
     "accounts/logout/": Expect(
         "POST", LOGIN, Redirect("/accounts/login/"), Redirect("/accounts/login/"), Redirect("/accounts/login/")
     ),  # fmt: skip
-    "accounts/password_change/": Expect("GET", LOGIN, 200, 200, 200, "any signed-in user, their own password"),
+    "accounts/password_change/": Expect(
+        "GET", LOGIN, 200, 200, 200, "any signed-in user, their own password", wrong_method=200
+    ),
     "accounts/password_change/done/": Expect("GET", LOGIN, 200, 200, 200),
     "i18n/setlang/": Expect(
         "POST", Redirect("/"), Redirect("/"), Redirect("/"), Redirect("/"), "open, for the login page"
     ),
-    # Django's admin: admins only (articles/sites.py refuses signed-in non-admins with 403).
-    "admin/": admins("GET", 200),
-    "admin/login/": admins("GET", Redirect("/admin/"), "one sign-in page: /accounts/login/"),
+    # Django's admin: admins only (articles/site/admin_site.py refuses signed-in non-admins with 403).
+    # Its pages are forms, and answer a POST without data as a GET, or with the form's errors.
+    "admin/": admins("GET", 200, wrong_method=200),
+    "admin/login/": admins("GET", Redirect("/admin/"), "one sign-in page: /accounts/login/", Redirect("/admin/")),
     "admin/logout/": admins("POST", Redirect("/accounts/login/")),
-    "admin/password_change/": admins("GET", 200),
+    "admin/password_change/": admins("GET", 200, wrong_method=200),
     "admin/password_change/done/": admins("GET", 200),
     "admin/autocomplete/": admins("GET", 403, "no model offers autocompletion"),
     "admin/jsi18n/": admins("GET", 200),
-    "admin/r/<path:content_type_id>/<path:object_id>/": admins("GET", 404, "articles have no view-on-site URL"),
-    "admin/^(?P<app_label>auth|axes|articles|django_tasks_database)/$": admins("GET", 200),
-    "admin/(?P<url>.*)$": admins("GET", 404, "an unknown admin URL"),
-    "admin/auth/user/<id>/password/": admins("GET", 200),
+    "admin/r/<path:content_type_id>/<path:object_id>/": admins(
+        "GET", 404, "articles have no view-on-site URL", wrong_method=404
+    ),
+    "admin/^(?P<app_label>auth|axes|articles|django_tasks_database)/$": admins("GET", 200, wrong_method=200),
+    "admin/(?P<url>.*)$": admins("GET", 404, "an unknown admin URL", wrong_method=404),
+    "admin/auth/user/<id>/password/": admins("GET", 200, wrong_method=200),
 }
 
 # Each model in the admin, and what an admin may do with it there; the rest of the world gets
-# 403 or the login page. Read-only models answer 403 to add and delete.
+# 403 or the login page. Read-only models answer 403 to add and delete. "save": what a POST of an
+# empty change form answers: the form's errors (200), 403 where nothing may change, or back to the
+# list where every field is read-only (axes' rows: nothing to save).
 ADMIN_MODELS = {
-    "auth/group": {"add": 200, "delete": 200},
-    "auth/user": {"add": 200, "delete": 200},
-    "axes/accessattempt": {"add": 403, "delete": 200},
-    "axes/accesslog": {"add": 403, "delete": 200},
-    "axes/accessfailurelog": {"add": 403, "delete": 200},
-    "articles/label": {"add": 200, "delete": 200},
-    "articles/importbatch": {"add": 200, "delete": 200},
-    "articles/article": {"add": 200, "delete": 200},
-    "articles/span": {"add": 403, "delete": 403},  # spans change only through the workspace's verbs
-    "articles/spanevent": {"add": 403, "delete": 403},  # the audit trail
-    "articles/referencespan": {"add": 200, "delete": 200},
-    "django_tasks_database/dbtaskresult": {"add": 403, "delete": 403},
+    "auth/group": {"add": 200, "delete": 200, "save": 200},
+    "auth/user": {"add": 200, "delete": 200, "save": 200},
+    "axes/accessattempt": {"add": 403, "delete": 200, "save": Redirect("/admin/axes/accessattempt/")},
+    "axes/accesslog": {"add": 403, "delete": 200, "save": Redirect("/admin/axes/accesslog/")},
+    "axes/accessfailurelog": {"add": 403, "delete": 200, "save": Redirect("/admin/axes/accessfailurelog/")},
+    "articles/label": {"add": 200, "delete": 200, "save": 200},
+    "articles/importbatch": {"add": 200, "delete": 200, "save": 200},
+    "articles/article": {"add": 200, "delete": 200, "save": 200},
+    "articles/span": {"add": 403, "delete": 403, "save": 403},  # spans change only through the workspace's verbs
+    "articles/spanevent": {"add": 403, "delete": 403, "save": 403},  # the audit trail
+    "articles/referencespan": {"add": 200, "delete": 200, "save": 200},
+    "django_tasks_database/dbtaskresult": {"add": 403, "delete": 403, "save": 403},
 }
 for model, can in ADMIN_MODELS.items():
     EXPECTATIONS |= {
-        f"admin/{model}/": admins("GET", 200),
-        f"admin/{model}/add/": admins("GET", can["add"]),
-        f"admin/{model}/<path:object_id>/": admins("GET", Redirect(f"/admin/{model}/")),
-        f"admin/{model}/<path:object_id>/change/": admins("GET", 200),
-        f"admin/{model}/<path:object_id>/history/": admins("GET", 200),
-        f"admin/{model}/<path:object_id>/delete/": admins("GET", can["delete"]),
+        # A POST to the list without an action chosen shows the list; to the delete page without its
+        # confirmation, the confirmation page.
+        f"admin/{model}/": admins("GET", 200, wrong_method=200),
+        f"admin/{model}/add/": admins("GET", can["add"], wrong_method=can["add"]),
+        f"admin/{model}/<path:object_id>/": admins(
+            "GET", Redirect(f"/admin/{model}/"), wrong_method=Redirect(f"/admin/{model}/")
+        ),
+        f"admin/{model}/<path:object_id>/change/": admins("GET", 200, wrong_method=can["save"]),
+        f"admin/{model}/<path:object_id>/history/": admins("GET", 200, wrong_method=200),
+        f"admin/{model}/<path:object_id>/delete/": admins("GET", can["delete"], wrong_method=can["delete"]),
     }
 
 
@@ -186,14 +204,25 @@ def concrete(route: str, world: World) -> str:
     return "/" + url.replace("^", "").replace("$", "")
 
 
-def ask(user: AbstractBaseUser | None, method: str, url: str) -> tuple[int, str, str]:
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str
+    content: str
+    cache_control: set[str]  # the directives of Cache-Control, without their values
+
+
+def ask(user: AbstractBaseUser | None, method: str, url: str) -> Answer:
     client = Client(enforce_csrf_checks=True)
     if user is not None:
         client.force_login(user)
     token = client.get("/accounts/login/").cookies["csrftoken"].value
     response = getattr(client, method.lower())(url, HTTP_X_CSRFTOKEN=token)
-    content = b"" if response.streaming else response.content
-    return response.status_code, response.get("Location", ""), content.decode(errors="replace")
+    content = response.content if not response.streaming else b""
+    if response.streaming:
+        b"".join(response.streaming_content)  # read to its end, which closes it (a file, a cursor)
+    directives = {d.split("=")[0].strip() for d in response.get("Cache-Control", "").split(",") if d.strip()}
+    return Answer(response.status_code, response.get("Location", ""), content.decode(errors="replace"), directives)
 
 
 def matches(expected, status: int, location: str, url: str) -> bool:
@@ -224,15 +253,30 @@ def test_every_url_answers_each_role_as_written_down(world, admin, reviewer, edi
         expect = EXPECTATIONS[route]
         url = concrete(route, world)
         for role in ROLES:
-            status, location, content = ask(users[role], expect.method, url)
+            answer = ask(users[role], expect.method, url)
+            status, location, content = answer.status, answer.location, answer.content
             expected = getattr(expect, role)
             if not matches(expected, status, location, url):
                 wrong.append(f"{expect.method} {url} as {role}: {status} {location} (expected {expected})")
+            # A signed-in user's answers, whatever they are, are kept by no cache.
+            if role != "anonymous" and not {"private", "no-store"} <= answer.cache_control:
+                wrong.append(f"{expect.method} {url} as {role}: Cache-Control {sorted(answer.cache_control)}")
             # Whatever a page shows, nothing in it runs as script and no password hash is in it.
             assert not [raw for raw in RAW if raw in content], f"{url} as {role} shows markup unescaped"
             assert not re.search(JAVASCRIPT_URL_ATTRIBUTE, content), f"{url} as {role} links to javascript:"
             for user in (admin, editor, world.villain):
                 assert user.password.split("$")[-1] not in content, f"{url} as {role} shows a password hash"
             pages += status == 200
+        answer = ask(admin, expect.other_method, url)
+        if not matches(expect.wrong_method, answer.status, answer.location, url):
+            wrong.append(
+                f"{expect.other_method} {url} as admin: {answer.status} {answer.location} "
+                f"(expected {expect.wrong_method} for the wrong method)"
+            )
     assert wrong == [], "\n".join(wrong)
     assert pages > 60
+
+
+def test_static_files_may_be_cached_even_for_a_signed_in_user(editor):
+    assert "no-store" not in ask(editor, "GET", "/static/workspace.js").cache_control
+    assert {"private", "no-store"} <= ask(editor, "GET", "/accounts/login/").cache_control

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         "Imports articles from files, folders and zips (.txt, .csv, .jsonl, .json, .html, .conll, .iob), all or "
         "nothing, and queues their pre-annotation."
     )
-    # A data command: Django's system checks are the server's business, and cost every run a tenth of a second.
+    # A data command: Django's system checks are the server's business, and cost every run (docs/benchmarks.md).
     requires_system_checks = []
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -14,7 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--pending", action="store_true", help="articles never pre-annotated (the default)")
+        which.add_argument(
+            "--pending",
+            action="store_true",
+            help="articles never pre-annotated, imported with --no-preannotate included (the default)",
+        )
         which.add_argument("--all", action="store_true", help="every article again (editors' work stays)")
         which.add_argument("--article", type=int, metavar="ID", help="one article, whatever its status")
         which.add_argument("--failed", action="store_true", help="the articles the model failed on, again")
@@ -40,9 +44,9 @@ class Command(BaseCommand):
             articles = Article.objects.all()
         elif failed:
             store.clear_preannotation_failures(Article.objects.failed_preannotation().values_list("pk", flat=True))
-            articles = Article.objects.pending_preannotation()
+            articles = Article.objects.never_preannotated()
         else:
-            articles = Article.objects.pending_preannotation()
+            articles = Article.objects.never_preannotated()
         if not include_reviewed:
             total = articles.exclude(status=Article.Status.REVIEWED).count()
         else:
