@@ -10,7 +10,7 @@ ROOT = Path(settings.BASE_DIR)
 APP = ROOT / "articles"
 MAX_LINES = 450
 # The packages of articles/, each with the one-line docstring that says what it owns.
-CAPABILITIES = ["export", "ingest", "models", "nlp", "quality", "queue", "site", "workspace"]
+CAPABILITIES = ["editing", "export", "ingest", "models", "nlp", "quality", "queue", "site", "workspace"]
 
 
 def _modules() -> dict[str, Path]:
