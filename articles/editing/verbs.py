@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from articles.editing import propagation, tokens
 from articles.editing.refusals import NotNow
 from articles.editing.scope import Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
-from articles.models import Annotation, Article, Span, SpanEvent, SpanFields
+from articles.models import Annotation, Article, Label, Span, SpanEvent, SpanFields
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
 
@@ -284,33 +284,39 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
                 )
                 % {"text": text[:80], "max": f"{EVERYWHERE_MAX:,}"}
             )
-    others = list(scope.spans.exclude(pk=span.pk).order_by("start").select_related("label"))
-    starts = [other.start for other in others]
+    # Plain rows, not models: a long article has tens of thousands of spans.
+    others = list(
+        scope.spans.exclude(pk=span.pk)
+        .order_by("start")
+        .values_list("pk", "start", "end", "label_id", "origin", "updated_by_id")
+    )
+    starts = [row[1] for row in others]
+    labels = {span.label_id: span.label}
     new, relabelled = [], []
     for start, end in places:
         if (start, end) == (span.start, span.end):
             continue
         # The last span starting before ``end`` is the only one that can overlap start:end.
         at = bisect.bisect_left(starts, end) - 1
-        other = others[at] if at >= 0 and others[at].end > start else None
+        other = others[at] if at >= 0 and others[at][2] > start else None
         if other is None:
             new.append(
                 scope.new_span(
                     start=start, end=end, label=span.label, origin=Span.Origin.EDITOR, created_by=user, updated_by=user
                 )
             )
-        elif (
-            (other.start, other.end) == (start, end)
-            and other.origin == Span.Origin.MODEL
-            and other.updated_by_id is None
-            and other.label_id != span.label_id
-        ):
-            relabelled.append((other, copy(other)))
+            continue
+        pk, o_start, o_end, label_id, origin, updated_by_id = other
+        if (o_start, o_end) == (start, end) and origin == Span.Origin.MODEL and updated_by_id is None:
+            if label_id != span.label_id:
+                if label_id not in labels:
+                    labels[label_id] = Label.objects.get(pk=label_id)
+                before = scope.model(pk=pk, start=start, end=end, label=labels[label_id], origin=origin)
+                after = scope.new_span(pk=pk, start=start, end=end, label=span.label, origin=origin, updated_by=user)
+                relabelled.append((after, before))
     if not new and not relabelled:
         return []
     now = timezone.now()
-    for model, _before in relabelled:
-        model.label, model.updated_by, model.updated_at = span.label, user, now
     scope.model.objects.bulk_create(new)
     scope.model.objects.filter(pk__in=[model.pk for model, _ in relabelled]).update(
         label=span.label, updated_by=user, updated_at=now
