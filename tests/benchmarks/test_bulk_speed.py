@@ -11,8 +11,10 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from articles.editing import verbs
+from articles.editing.scope import lock
 from articles.models import Article, Span
 from tests.conftest import WAIT, in_thread
 
@@ -66,8 +68,10 @@ def test_accept_all_and_a_full_label_everywhere_while_another_editor_changes_the
     started, finished = threading.Event(), {}
 
     def bulk() -> None:
-        started.set()
-        finished["bulk"] = timed(lambda: verbs.accept_all(Article(pk=article.pk), editor))[0]
+        with transaction.atomic():
+            lock(Article(pk=article.pk), None, editor)  # held first: the other change must wait for it
+            started.set()
+            finished["bulk"] = timed(lambda: verbs.accept_all(Article(pk=article.pk), editor))[0]
 
     thread = in_thread(bulk)
     assert started.wait(WAIT)
@@ -88,8 +92,10 @@ def test_label_everywhere_at_its_cap(make_article, editor, other_editor):
     started, finished = threading.Event(), {}
 
     def bulk() -> None:
-        started.set()
-        finished["bulk"] = timed(lambda: verbs.label_all_occurrences(pekin, editor))
+        with transaction.atomic():
+            lock(Article(pk=article.pk), None, editor)  # held first: the other change must wait for it
+            started.set()
+            finished["bulk"] = timed(lambda: verbs.label_all_occurrences(pekin, editor))
 
     thread = in_thread(bulk)
     assert started.wait(WAIT)
