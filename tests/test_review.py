@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from articles.editing import verbs
+from articles.editing.refusals import NotNow, NotYours
 from articles.models import Annotation, Article, Decision, ImportBatch, ReviewPolicy, SpanEvent
 from articles.queue import leases
 from articles.review import adjudication, versions
@@ -292,3 +293,34 @@ def test_agreement_counts_span_f1_and_kappa_over_words(finished, editor, other_e
         " – ".join(sorted([editor.username, other_editor.username]))
     ]
     assert len(figures["over_time"]) == 1
+
+
+def test_what_both_editors_added_reaches_the_gold_whatever_came_before(double, editor, other_editor, reviewer):
+    """Both editors add Lula as LOC. Before adjudication nobody may touch the article's own spans (a
+    reviewer's hand edit, a suggestion), so the copy of what they agree on always happens."""
+    for user in (editor, other_editor):
+        version = Annotation.objects.claim(double, user)
+        verbs.create_span(version, 47, 51, "LOC", user)
+        if user == editor:
+            verbs.relabel_span(version.spans.get(start=40), "ORG", user)
+        verbs.mark_reviewed(version, user)
+    double.refresh_from_db()
+    with pytest.raises(NotNow, match="before its adjudication begins"):
+        verbs.delete_span(double.spans.get(start=0), reviewer)
+    assert double.adjudication_started_at is None
+    adjudication.take_side(double, 40, 45, "2", reviewer, version=double.version)
+    double.refresh_from_db()
+    assert ("Lula", "LOC", "editor") in span_texts(double)
+    assert (double.adjudication_started_by, double.adjudication_version) == (reviewer, double.version - 1)
+    # Undo takes back the decision, never the copy of what both agreed on.
+    verbs.undo(double, reviewer)
+    verbs.undo(double, reviewer)
+    assert ("Lula", "LOC", "editor") in span_texts(double)
+    assert [t for t, _, _ in span_texts(double)] == ["Vladimir Putin", "Kim Jong Un", "Moscú", "Lula"]
+
+
+def test_an_editor_of_one_version_never_adjudicates_it(double, editor, admin):
+    for user in (editor, admin):
+        verbs.mark_reviewed(Annotation.objects.claim(double, user), user)
+    with pytest.raises(NotYours, match="another reviewer adjudicates it"):
+        adjudication.take_side(double, 0, 14, "1", admin)
