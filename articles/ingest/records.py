@@ -46,6 +46,23 @@ class Bad(Exception):
     """A reason, raised while reading; the reader turns it into a Problem with the place."""
 
 
+def _lone_surrogate(name: str, error: UnicodeEncodeError) -> str:
+    return _("`%(field)s` holds a lone surrogate (%(char)s at character %(at)s), which no UTF-8 text can") % {
+        "field": name,
+        "char": f"\\u{ord(error.object[error.start]):04x}",
+        "at": error.start,
+    }
+
+
+def unreadable(error: Exception) -> str:
+    """Why a record that broke its reader is refused: what broke, in words a user can act on."""
+    if isinstance(error, RecursionError):
+        return _("nested too deeply to be read")
+    if isinstance(error, UnicodeError):
+        return _("text that is not valid Unicode (%(error)s)") % {"error": error}
+    return _("could not be read (%(error)s)") % {"error": f"{type(error).__name__}: {error}"}
+
+
 @dataclass
 class ArticleRecord:
     """One article as read, its text normalised and its span offsets mapped into that text. Its
@@ -61,11 +78,39 @@ class ArticleRecord:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     reference_spans: list[tuple[int, int]] = field(default_factory=list)
     reference_source: str = ""
+    # A tool's predictions (Label Studio's), stored as the model's spans where no span of ``spans``
+    # lies; ``prediction_model`` names the model that made them.
+    predictions: list[tuple[int, int, str]] = field(default_factory=list)
+    prediction_model: str = ""
+    # Predictions the reader left out because an imported span lies there.
+    predictions_left_out: int = 0
+    # The tokens (start, end) and the first token of each sentence the article came in with
+    # (CoNLL), kept so that an export writes them back; None for text that came as text.
+    tokens: list[tuple[int, int]] | None = None
+    sentence_starts: list[int] | None = None
+    # Tokens whose I- tag went on with the sentence before's entity (see ``ArticleTokens.continued``).
+    continued: list[int] | None = None
+    # The span offsets were UTF-16 code units (a JavaScript tool's) and were converted.
+    utf16: bool = False
     # The stored body's hash, computed where the record is read (a reader thread, see writer).
     digest: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.digest = content_hash(self.text)
+        try:
+            self.digest = content_hash(self.text)
+        except UnicodeEncodeError as error:
+            raise Bad(_lone_surrogate("text", error)) from None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a run asks of its readers. ``annotation`` picks one of several annotations of a Label
+    Studio task: "" (refuse such a task), "first", or an annotator (an id or an email)."""
+
+    annotation: str = ""
+
+
+NO_OPTIONS = ReadOptions()
 
 
 @dataclass(frozen=True)
@@ -86,8 +131,17 @@ class ImportResult:
     articles: int = 0
     duplicates: int = 0
     spans: int = 0
-    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers).
+    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers, Label Studio's
+    # cancelled annotations).
     skipped: int = 0
+    # A tool's predictions stored as the model's spans, and those left out (an imported span lies
+    # there, or the import is of gold data).
+    predictions: int = 0
+    predictions_left_out: int = 0
+    # Records whose offsets were UTF-16 code units, converted to code points.
+    utf16: int = 0
+    # The ids of the articles created with a tool's predictions: pre-annotated already.
+    predicted: list[int] = field(default_factory=list)
     sample_titles: list[str] = field(default_factory=list)
     labels_to_create: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -108,6 +162,33 @@ class ImportResult:
                     self.skipped,
                 )
                 % {"n": self.skipped}
+            )
+        if self.predictions:
+            parts.append(
+                ngettext(
+                    "%(n)s predicted span stored as the model's",
+                    "%(n)s predicted spans stored as the model's",
+                    self.predictions,
+                )
+                % {"n": self.predictions}
+            )
+        if self.predictions_left_out:
+            parts.append(
+                ngettext(
+                    "%(n)s predicted span left out (an imported span lies there, or the data is gold)",
+                    "%(n)s predicted spans left out (an imported span lies there, or the data is gold)",
+                    self.predictions_left_out,
+                )
+                % {"n": self.predictions_left_out}
+            )
+        if self.utf16:
+            parts.append(
+                ngettext(
+                    "the offsets of %(n)s record were UTF-16 code units and were converted",
+                    "the offsets of %(n)s records were UTF-16 code units and were converted",
+                    self.utf16,
+                )
+                % {"n": self.utf16}
             )
         return ", ".join(parts) + "."
 
@@ -159,6 +240,11 @@ def _string(fields: dict, name: str) -> str:
     if not isinstance(value, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": name, "type": type(value).__name__})
     value = value.strip()
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:
+            raise Bad(_lone_surrogate(name, error)) from None
     if len(value) > FIELD_LIMITS[name]:
         raise Bad(_("`%(field)s` is longer than %(limit)s characters") % {"field": name, "limit": FIELD_LIMITS[name]})
     return value
@@ -188,26 +274,159 @@ SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n
 LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
 
 
-def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
-    """Prodigy's ``spans`` and doccano's ``label``, as (start, end, label) in the original text."""
+# Keys whose value is a list of spans, as each tool writes them: Prodigy's `spans`, doccano's
+# `label` (and `labels`, as its older exports name it), spaCy's `entities` (v2 training data) and
+# `ents` (``Doc.to_json``). Each item is [start, end, label] or an object with `start`, `end` and
+# `label` (doccano's `start_offset`, `end_offset` too; Label Studio's `labels`, a list of one), and
+# an optional `text` that must equal its slice.
+SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
+# Label Studio's keys of a task: read in a task (with its `data`), refused anywhere else.
+TASK_KEYS = ("annotations", "completions", "predictions", "result")
+
+# (start, end, label, text): the span as given, its text None when the record does not carry it.
+type RawSpan = tuple[int, int, Any, str | None]
+
+
+def _item_name(key: str) -> str:
+    """How a span of this key is named in messages (a gettext message with ``%(n)s``)."""
+    return {"spans": gettext_noop("span %(n)s"), "label": gettext_noop("label %(n)s")}.get(key, "`" + key + "` %(n)s")
+
+
+def _span_item(item: Any, key: str, n: int) -> RawSpan:
+    """One span of a list of spans, as (start, end, label, text); raises Bad with the reason."""
+    name = _item_name(key)
+    if isinstance(item, list):
+        if len(item) != 3:
+            raise Bad(_("%(item)s must be [start, end, label]") % {"item": _(name) % {"n": n}})
+        start, end, label = item
+        text = None
+    elif isinstance(item, dict):
+        start, end = item.get("start", item.get("start_offset")), item.get("end", item.get("end_offset"))
+        label = item.get("label")
+        if label is None and "labels" in item:
+            labels = item["labels"]
+            if not isinstance(labels, list) or len(labels) != 1:
+                raise Bad(
+                    _("%(item)s has the labels %(labels)r; a span here has exactly one")
+                    % {"item": _(name) % {"n": n}, "labels": labels}
+                )
+            label = labels[0]
+        if start is None or end is None or label is None:
+            raise Bad(_("%(item)s needs `start`, `end` and `label`") % {"item": _(name) % {"n": n}})
+        text = item.get("text")
+        if text is not None and not isinstance(text, str):
+            raise Bad(_("%(item)s: its `text` must be a string") % {"item": _(name) % {"n": n}})
+    else:
+        raise Bad(_("%(item)s needs `start`, `end` and `label`") % {"item": _(name) % {"n": n}})
+    if key == "spans":
+        where_start, where_end = SPAN_START, SPAN_END
+    elif key == "label":
+        where_start, where_end = LABEL_START, LABEL_END
+    else:
+        where_start, where_end = name + gettext_noop(": start"), name + gettext_noop(": end")
+    return _offset(start, where_start, n), _offset(end, where_end, n), label, text
+
+
+def span_list(value: Any, key: str) -> list[RawSpan]:
+    """The spans of one key of a record; raises Bad if it is not a list of spans."""
+    if not isinstance(value, list):
+        example = '[{"start": 0, "end": 5, "label": "PER"}]' if key == "spans" else '[[0, 5, "PER"]]'
+        raise Bad(_("`%(key)s` must be a list like %(example)s") % {"key": key, "example": example})
+    return [_span_item(item, key, n) for n, item in enumerate(value, 1)]
+
+
+def looks_like_spans(value: Any) -> bool:
+    """Whether a value no known key holds is a list of spans all the same: [start, end, label]
+    lists, or objects with a start, an end and a label."""
+    if not isinstance(value, list) or not value:
+        return False
+    first = value[0]
+    if isinstance(first, list):
+        return len(first) == 3 and all(isinstance(x, int) for x in first[:2]) and isinstance(first[2], str)
+    return (
+        isinstance(first, dict)
+        and bool({"start", "start_offset"} & first.keys())
+        and bool({"end", "end_offset"} & first.keys())
+        and bool({"label", "labels"} & first.keys())
+    )
+
+
+def _raw_spans(fields: dict) -> list[RawSpan]:
+    """The spans of a record under any key a tool writes them (``SPAN_KEYS``), and Label Studio
+    JSON-MIN's, under the name of its labelling control (items with `labels`). Any other key that
+    holds spans is refused: a span is never left behind without a word."""
     out = []
-    prodigy, doccano = fields.get("spans"), fields.get("label")
-    if prodigy is not None:
-        if not isinstance(prodigy, list):
-            raise Bad(_('`spans` must be a list like [{"start": 0, "end": 5, "label": "PER"}]'))
-        for n, span in enumerate(prodigy, 1):
-            if not isinstance(span, dict) or not {"start", "end", "label"} <= span.keys():
-                raise Bad(_("span %(n)s needs `start`, `end` and `label`") % {"n": n})
-            start, end = _offset(span["start"], SPAN_START, n), _offset(span["end"], SPAN_END, n)
-            out.append((start, end, span["label"]))
-    if doccano is not None:
-        if not isinstance(doccano, list):
-            raise Bad(_('`label` must be a list like [[0, 5, "PER"]]'))
-        for n, span in enumerate(doccano, 1):
-            if not isinstance(span, list) or len(span) != 3:
-                raise Bad(_("label %(n)s must be [start, end, label]") % {"n": n})
-            out.append((_offset(span[0], LABEL_START, n), _offset(span[1], LABEL_END, n), span[2]))
+    for key, value in fields.items():
+        if key in SPAN_KEYS:
+            if value is not None:
+                out += span_list(value, key)
+        elif key in TASK_KEYS:
+            raise Bad(
+                _(
+                    "`%(key)s` is a Label Studio task's: this import reads it in a task whose text is in "
+                    "`data.text`, and this record has no `data`"
+                )
+                % {"key": key}
+            )
+        elif looks_like_spans(value):
+            if isinstance(value[0], dict) and "labels" in value[0]:
+                # Label Studio's JSON-MIN: the spans under the name of the labelling control.
+                out += span_list(value, key)
+                continue
+            raise Bad(
+                _(
+                    "`%(key)s` holds spans, which this import does not read under that name; "
+                    "name them `spans` (Prodigy) or `label` (doccano)"
+                )
+                % {"key": key}
+            )
     return out
+
+
+def _utf16_positions(text: str) -> list[int]:
+    """For each UTF-16 code unit offset into the text, the code point offset; -1 inside a surrogate pair."""
+    positions = []
+    for index, char in enumerate(text):
+        positions.append(index)
+        if ord(char) > 0xFFFF:
+            positions.append(-1)
+    positions.append(len(text))
+    return positions
+
+
+def settle_offsets(text: str, spans: list[RawSpan]) -> tuple[list[tuple[int, int, Any]], bool]:
+    """The spans as (start, end, label), their given texts checked against their slices; and
+    whether their offsets were UTF-16 code units (what JavaScript tools count: an astral character,
+    such as an emoji, counts two), converted to code points. Raises Bad for a text that matches
+    neither way."""
+    plain = [(start, end, label) for start, end, label, _text in spans]
+    given = [(start, end, label, t) for start, end, label, t in spans if t is not None]
+    if all(text[start:end] == t for start, end, _label, t in given if 0 <= start < end):
+        if all(end <= len(text) for _start, end, _label, _t in given):
+            return plain, False
+    if not text.isascii() and any(ord(char) > 0xFFFF for char in text):
+        positions = _utf16_positions(text)
+        converted = []
+        for start, end, label, t in spans:
+            if not 0 <= start < end < len(positions) or positions[start] < 0 or positions[end] < 0:
+                break
+            start, end = positions[start], positions[end]
+            if t is not None and text[start:end] != t:
+                break
+            converted.append((start, end, label))
+        else:
+            return converted, True
+    for start, end, label, t in given:
+        if 0 <= start < end <= len(text) and text[start:end] != t:
+            raise Bad(
+                _(
+                    "span %(start)s–%(end)s (%(label)s): its text %(text)r is not the text at those offsets, "
+                    "%(slice)r (nor are they UTF-16 code units)"
+                )
+                % {"start": start, "end": end, "label": label, "text": t, "slice": text[start:end]}
+            )
+    # Texts past the end: the offsets' own check names them.
+    return plain, False
 
 
 # Label names already found good, as given -> stripped: checked once per name, not once per span
@@ -285,11 +504,19 @@ def skipped_answer(fields: dict) -> bool:
     return answer != "accept"
 
 
-def record_from(fields: dict, file: str, where: str) -> ArticleRecord | Skipped:
+def record_from(fields: Any, file: str, where: str, options: ReadOptions = NO_OPTIONS) -> ArticleRecord | Skipped:
     """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
-    rejected or ignored Prodigy answer); raises Bad with the reason."""
+    rejected or ignored Prodigy answer); raises Bad with the reason. A Label Studio task (a record
+    with `data`) is read by ``labelstudio``; spaCy v2's training pair ``[text, {"entities": ...}]``
+    is read as a record with that text."""
+    if isinstance(fields, list) and len(fields) == 2 and isinstance(fields[0], str) and isinstance(fields[1], dict):
+        fields = {"text": fields[0], **fields[1]}
     if not isinstance(fields, dict):
         raise Bad(_("a record must be a JSON object, not %(type)s") % {"type": type(fields).__name__})
+    if "data" in fields and isinstance(fields["data"], dict):
+        from articles.ingest.labelstudio import task_record
+
+        return task_record(fields, file, where, options)
     if skipped_answer(fields):
         return Skipped(file, where)
     text = fields.get("text")
@@ -297,19 +524,46 @@ def record_from(fields: dict, file: str, where: str) -> ArticleRecord | Skipped:
         raise Bad(_("no `text`"))
     if not isinstance(text, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
-    return build_record(text, _raw_spans(fields), fields, file, where)
+    spans, utf16 = settle_offsets(text, _raw_spans(fields))
+    return build_record(text, spans, fields, file, where, utf16=utf16)
 
 
-def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, file: str, where: str) -> ArticleRecord:
+def _moved(spans: list[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
+    return [(moved[start], moved[end], label) for start, end, label in spans]
+
+
+def build_record(
+    text: str,
+    spans: list[tuple[int, int, Any]],
+    fields: dict,
+    file: str,
+    where: str,
+    *,
+    utf16: bool = False,
+    predictions: list[tuple[int, int, Any]] = (),
+    prediction_model: str = "",
+    predictions_left_out: int = 0,
+    tokens: list[tuple[int, int]] | None = None,
+    sentence_starts: list[int] | None = None,
+    continued: list[int] | None = None,
+) -> ArticleRecord:
     """An article from its text, its spans as (start, end, label) in that text, and its other fields
-    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason."""
+    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason. A tool's
+    predictions are checked like spans, and those over an imported span left out; tokens, if any,
+    are (start, end) in the text."""
     check_text(text)
+    if predictions:
+        predictions = _checked_spans(text, list(predictions))
     body = normalise(text)
     if body is not text:
         # Rare: normalisation changed the text, so the offsets, checked against it first, move with it.
         spans = _checked_spans(text, spans)
-        body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
-        spans = [(moved[start], moved[end], label) for start, end, label in spans]
+        offsets = [offset for start, end, _ in (*spans, *predictions) for offset in (start, end)]
+        offsets += [offset for token in tokens or () for offset in token]
+        body, moved = normalise_with_offsets(text, offsets)
+        spans, predictions = _moved(spans, moved), _moved(predictions, moved)
+        if tokens is not None:
+            tokens = [(moved[start], moved[end]) for start, end in tokens]
     title = _string(fields, "title")
     return ArticleRecord(
         text=body,
@@ -320,6 +574,13 @@ def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, fil
         published_at=_published_at(fields.get("published_at")),
         external_id=_string(fields, "external_id"),
         spans=spans,
+        predictions=list(predictions),
+        prediction_model=prediction_model,
+        predictions_left_out=predictions_left_out,
+        tokens=tokens,
+        sentence_starts=sentence_starts,
+        continued=continued,
+        utf16=utf16,
     )
 
 
