@@ -331,5 +331,5 @@ def test_text_not_from_conll_keeps_spacys_tokens_and_counts_what_it_left_out(tmp
     output, err = export("-o", str(tmp_path / "out.conll"))
     span = article.spans.get()
     assert f"article {article.pk}, span {span.pk} (MISC 12–15 “I+D”) does not align to spaCy tokens" in err
-    assert f"Exported 0 spans of 1 articles to {tmp_path / 'out.conll'}" in err
+    assert f"Exported 0 spans of 1 articles to {tmp_path / 'out.conll'}; 1 spans not aligned" in err
     assert not ArticleTokens.objects.exists() and Export.objects.get().spans == 0

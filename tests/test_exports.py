@@ -198,6 +198,8 @@ def test_a_filter_matching_nothing_gives_the_header_alone(as_admin, corpus):
             "unknown filter “stauts”; allowed: status, label, origin, batch, reviewed_from, reviewed_to",
         ),
         ("/export/spans.xlsx", "Unknown export format “xlsx”; allowed: csv, jsonl, spacy, conll, doccano."),
+        ("/export/spans.csv?doccano=yes", "Bad doccano value “yes”; allowed: 1 (CoNLL as doccano reads it) or 0."),
+        ("/export/spans.jsonl?doccano=1", "The doccano flavour applies to CoNLL only"),
         ("/export/spans.csv?excel=yes", "Bad excel value “yes”; allowed: 1 (CSV for Excel) or 0."),
         ("/export/spans.jsonl?excel=1", "The Excel option applies to CSV only."),
     ],

@@ -1,5 +1,5 @@
-"""The document exports, one document per article: JSONL for Prodigy and doccano, DocBin for spaCy,
-CoNLL (one token a line with its IOB2 tag) for the tools that read it.
+"""The document exports, one document per article: JSONL for Prodigy, doccano's JSONL, DocBin for
+spaCy, CoNLL (one token a line with its IOB2 tag) for the tools that read it, doccano among them.
 
 Articles are read through a named cursor with their spans fetched per chunk. An article imported
 from CoNLL keeps that file's tokens and sentences (``ArticleTokens``) and is written with them; any
@@ -133,10 +133,13 @@ def _sentencizer():
     return Sentencizer()
 
 
-def conll_lines(article: Article, report: Report) -> Iterator[str]:
+def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> Iterator[str]:
     """One article in CoNLL: ``-DOCSTART-``, then a token a line with its IOB2 tag, a blank line
     between sentences (the article's own, else spaCy's, and at a line break too). A sentence never
-    ends inside an entity. Spaces and line breaks are not tokens here."""
+    ends inside an entity. Spaces and line breaks are not tokens here.
+
+    ``doccano``: as doccano's CoNLL import reads it, a token and its tag apart by a tab, no
+    ``-DOCSTART-``, and the whole article one block (doccano makes an example of each block)."""
     doc, aligned = _aligned_doc(article, report)
     continued = set()
     if doc.has_annotation("SENT_START"):
@@ -144,19 +147,21 @@ def conll_lines(article: Article, report: Report) -> Iterator[str]:
     else:
         doc = _sentencizer()(doc)
     report.spans += sum(entity is not None for entity in aligned)
-    yield "-DOCSTART- O\n"
+    separator = "\t" if doccano else " "
+    if not doccano:
+        yield "-DOCSTART- O\n"
     pending_break = True
     for token in doc:
         if token.is_space:
             pending_break = pending_break or "\n" in token.text
             continue
         inside = token.ent_iob_ == "I"
-        if (pending_break or token.is_sent_start) and not inside:
+        if (pending_break or token.is_sent_start) and not inside and not doccano:
             yield "\n"
         pending_break = False
         iob = "I" if token.i in continued and _goes_on(token) else token.ent_iob_
         tag = f"{iob}-{token.ent_type_}" if iob in ("B", "I") else "O"
-        yield f"{token.text} {tag}\n"
+        yield f"{token.text}{separator}{tag}\n"
     yield "\n"
 
 
@@ -167,8 +172,27 @@ def _goes_on(token) -> bool:
     return token.ent_iob_ == "B" and before is not None and before.ent_type_ == token.ent_type_
 
 
-def conll_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
-    lines = ("".join(conll_lines(article, report)).encode() for article in _articles_with_spans(filters, report))
+def conll_chunks(filters: ExportFilters, report: Report, *, doccano: bool = False) -> Iterator[bytes]:
+    lines = (
+        "".join(conll_lines(article, report, doccano=doccano)).encode()
+        for article in _articles_with_spans(filters, report)
+    )
+    yield from buffered(lines)
+
+
+def doccano_record(article: Article, report: Report) -> dict:
+    """One article as doccano's sequence labelling imports and exports it: ``label`` holds
+    [start, end, label] triples in code points (see docs/exporting.md for doccano's own counting)."""
+    report.spans += len(article.export_spans)
+    labels = [[span.start, span.end, span.label.name] for span in article.export_spans]
+    return {"id": article.pk, "text": article.body, "label": labels}
+
+
+def doccano_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
+    lines = (
+        json.dumps(doccano_record(article, report), ensure_ascii=False).encode() + b"\n"
+        for article in _articles_with_spans(filters, report)
+    )
     yield from buffered(lines)
 
 
