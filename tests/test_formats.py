@@ -116,6 +116,8 @@ def test_a_task_annotated_several_times_is_refused_unless_one_annotation_is_pick
     assert f"{path}, record 1: no annotation by 9 (annotators: ana@redaccion.example, 4)" in refused(
         path, "--annotation", "9"
     )
+    again = write(tmp_path, "again.json", json.dumps([task(TEXT, by_ana, by_luis, by_ana)]))
+    assert f"{again}, record 1: 2 annotations by 3; pick the first with `first`" in refused(again, "--annotation", "3")
     run(path, "--annotation", "4", "--no-preannotate")
     assert span_texts(Article.objects.get()) == [("Moscú", "LOC", "import")]
     Article.objects.all().delete()
@@ -153,6 +155,18 @@ BAD_TASKS = {
         "record 1: span 0–5 (PER): its text 'Putín' is not the text at those offsets, 'Putin' "
         "(nor are they UTF-16 code units)",
     ),
+    "a result that is not a list": (
+        task(TEXT, {"result": {"value": {}}}),
+        "record 1: the annotation's `result` must be a list",
+    ),
+    "annotations that are not objects": (
+        {"data": {"text": TEXT}, "annotations": [[]]},
+        "record 1: `annotations` must be a list of objects, each with its `result`",
+    ),
+    "a span whose text is not a string": (
+        task(TEXT, {"result": [result(TEXT, "Putin", "PER", text=5)]}),
+        "record 1: `result` 1: its `text` must be a string",
+    ),
     "several predictions": (
         task(TEXT, predictions=({"result": []}, {"result": []})),
         "record 1: 2 predictions; pick the first with `first`",
@@ -171,6 +185,9 @@ def test_the_upload_form_picks_an_annotation(as_admin, settings):
     settings.IMPORT_UPLOAD_DIR.mkdir(parents=True)
     page = as_admin.get("/upload/").content.decode()
     assert 'name="annotation"' in page
+    response = post_upload(as_admin, upload_file("ls.json", "[]"), annotation="x" * 255)
+    assert response.status_code == 400 and "not that long a text" in response.content.decode()
+    assert not ImportBatch.objects.exists()
     two = [task(TEXT, {"completed_by": 3, "result": [result(TEXT, "Kim", "PER")]}, {"completed_by": 4, "result": []})]
     post_upload(as_admin, upload_file("ls.json", json.dumps(two)))
     assert "2 annotations (by 3, 4)" in ImportBatch.objects.get().errors[0]
