@@ -122,7 +122,7 @@ def _read_csv(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterat
             yield Problem(name, where, _("%(values)s values for %(columns)s columns") % counts)
             continue
         try:
-            yield record_from({k: v for k, v in row.items() if v is not None}, name, where)
+            yield record_from({k: v for k, v in row.items() if v is not None}, name, where, spans=False)
         except Bad as bad:
             yield Problem(name, where, str(bad))
         except Exception as error:  # noqa: BLE001 (any record that breaks the reader is refused, with its place)
@@ -139,15 +139,23 @@ class _Span(msgspec.Struct, forbid_unknown_fields=True):
     start: int
     end: int
     label: str
+
+
+class _TextSpan(msgspec.Struct, forbid_unknown_fields=True):
+    """A span as Prodigy and this project's export also write it: its text (checked against its
+    slice), and keys that are not read (the export's origin and id, Prodigy's token indexes)."""
+
+    start: int
+    end: int
+    label: str
     text: str | None = None
-    # What this project's own JSONL export adds to a span, and Prodigy's token indexes: not read.
     origin: msgspec.Raw | None = None
     span_id: msgspec.Raw | None = None
     token_start: msgspec.Raw | None = None
     token_end: msgspec.Raw | None = None
 
 
-class _Record(msgspec.Struct, forbid_unknown_fields=True):
+class _Fields(msgspec.Struct, forbid_unknown_fields=True):
     """The shape of a good JSON record, decoded straight into typed fields: three times as fast as
     ``json.loads`` and a loop over dicts. A record of any other shape, or with a key not named here,
     is read again the slow way (``record_from``), which reads it or says what is wrong with it: no
@@ -159,7 +167,6 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True):
     published_at: str | None = None
     external_id: str | int | None = None
     answer: str | None = None
-    spans: list[_Span] | None = None
     label: list[tuple[int, int, str]] | None = None
     # What this project's JSONL export, Prodigy and doccano add to a record, none of them spans: not read.
     article_id: msgspec.Raw | None = None
@@ -176,24 +183,40 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True):
     session_id: msgspec.Raw | None = msgspec.field(default=None, name="_session_id")
 
 
+class _Record(_Fields, forbid_unknown_fields=True):
+    """The common record: spans of three keys. Every default a span struct declares is filled in for
+    each of an import's 400,000 spans, so this one declares none; a span with more keys is read by
+    ``_TextRecord`` instead."""
+
+    spans: list[_Span] | None = None
+
+
+class _TextRecord(_Fields, forbid_unknown_fields=True):
+    spans: list[_TextSpan] | None = None
+
+
 _decode_record = msgspec.json.Decoder(_Record).decode
+_decode_text_record = msgspec.json.Decoder(_TextRecord).decode
 
 
 def _json_record(line: str, name: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
     """One JSON record; raises Bad with the reason."""
     try:
-        record = _decode_record(line)
+        record: _Record | _TextRecord = _decode_record(line)
     except msgspec.MsgspecError:
         try:
-            fields = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise Bad(_not_json(error)) from None
-        return record_from(fields, name, where, options)
+            record = _decode_text_record(line)
+        except msgspec.MsgspecError:
+            try:
+                fields = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise Bad(_not_json(error)) from None
+            return record_from(fields, name, where, options)
     fields = {"title": record.title, "source": record.source, "external_id": record.external_id}
     if skipped_answer({"answer": record.answer}):
         return Skipped(name, where)
     utf16 = False
-    if record.spans and any(s.text is not None for s in record.spans):
+    if isinstance(record, _TextRecord) and record.spans and any(s.text is not None for s in record.spans):
         given = [(s.start, s.end, s.label, s.text) for s in record.spans]
         spans, utf16 = settle_offsets(record.text, given + [(*span, None) for span in record.label or ()])
     else:

@@ -80,7 +80,7 @@ class ArticleRecord:
     reference_source: str = ""
     # A tool's predictions (Label Studio's), stored as the model's spans where no span of ``spans``
     # lies; ``prediction_model`` names the model that made them.
-    predictions: list[tuple[int, int, str]] = field(default_factory=list)
+    predictions: Sequence[tuple[int, int, str]] = ()
     prediction_model: str = ""
     # Predictions the reader left out because an imported span lies there.
     predictions_left_out: int = 0
@@ -368,7 +368,7 @@ def _raw_spans(fields: dict) -> list[RawSpan]:
                 )
                 % {"key": key}
             )
-        elif looks_like_spans(value):
+        elif type(value) is list and looks_like_spans(value):
             if isinstance(value[0], dict) and "labels" in value[0]:
                 # Label Studio's JSON-MIN: the spans under the name of the labelling control.
                 out += span_list(value, key)
@@ -399,8 +399,12 @@ def settle_offsets(text: str, spans: list[RawSpan]) -> tuple[list[tuple[int, int
     whether their offsets were UTF-16 code units (what JavaScript tools count: an astral character,
     such as an emoji, counts two), converted to code points. Raises Bad for a text that matches
     neither way."""
+    if not spans:
+        return [], False
     plain = [(start, end, label) for start, end, label, _text in spans]
     given = [(start, end, label, t) for start, end, label, t in spans if t is not None]
+    if not given:
+        return plain, False
     if all(text[start:end] == t for start, end, _label, t in given if 0 <= start < end):
         if all(end <= len(text) for _start, end, _label, _t in given):
             return plain, False
@@ -504,11 +508,14 @@ def skipped_answer(fields: dict) -> bool:
     return answer != "accept"
 
 
-def record_from(fields: Any, file: str, where: str, options: ReadOptions = NO_OPTIONS) -> ArticleRecord | Skipped:
+def record_from(
+    fields: Any, file: str, where: str, options: ReadOptions = NO_OPTIONS, *, spans: bool = True
+) -> ArticleRecord | Skipped:
     """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
     rejected or ignored Prodigy answer); raises Bad with the reason. A Label Studio task (a record
     with `data`) is read by ``labelstudio``; spaCy v2's training pair ``[text, {"entities": ...}]``
-    is read as a record with that text."""
+    is read as a record with that text. ``spans=False``: fields that cannot hold spans (a CSV row,
+    whose header was checked for span columns)."""
     if isinstance(fields, list) and len(fields) == 2 and isinstance(fields[0], str) and isinstance(fields[1], dict):
         fields = {"text": fields[0], **fields[1]}
     if not isinstance(fields, dict):
@@ -524,8 +531,10 @@ def record_from(fields: Any, file: str, where: str, options: ReadOptions = NO_OP
         raise Bad(_("no `text`"))
     if not isinstance(text, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
-    spans, utf16 = settle_offsets(text, _raw_spans(fields))
-    return build_record(text, spans, fields, file, where, utf16=utf16)
+    if not spans:
+        return build_record(text, [], fields, file, where)
+    given, utf16 = settle_offsets(text, _raw_spans(fields))
+    return build_record(text, given, fields, file, where, utf16=utf16)
 
 
 def _moved(spans: list[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
@@ -574,7 +583,7 @@ def build_record(
         published_at=_published_at(fields.get("published_at")),
         external_id=_string(fields, "external_id"),
         spans=spans,
-        predictions=list(predictions),
+        predictions=predictions,
         prediction_model=prediction_model,
         predictions_left_out=predictions_left_out,
         tokens=tokens,
