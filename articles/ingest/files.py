@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from articles.ingest.conll import is_tagged_text
 from articles.ingest.formats import READERS, TEXT_FORMATS
-from articles.ingest.records import NO_OPTIONS, ArticleRecord, Bad, Problem, ReadOptions, unreadable
+from articles.ingest.problems import Bad, Problem, unreadable
+from articles.ingest.records import NO_OPTIONS, ArticleRecord, ReadOptions
 
 FORMATS = (*TEXT_FORMATS, ".zip")
 _SNIFF_BYTES = 1 << 16

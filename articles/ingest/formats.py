@@ -14,21 +14,17 @@ import msgspec
 from django.utils.translation import gettext as _
 
 from articles.ingest.conll import is_tagged_text, read_conll
+from articles.ingest.problems import Bad, Problem, unreadable
 from articles.ingest.records import (
     FIELD_LIMITS,
-    SPAN_KEYS,
-    TASK_KEYS,
     ArticleRecord,
-    Bad,
-    Problem,
     ReadOptions,
     Skipped,
     build_record,
     record_from,
-    settle_offsets,
     skipped_answer,
-    unreadable,
 )
+from articles.ingest.spankeys import SPAN_KEYS, TASK_KEYS, settle_offsets
 
 CSV_FIELD_LIMIT = 64 * 1024**2
 # The separators a newsroom's spreadsheets write: a comma, a semicolon (Spanish Excel, where the

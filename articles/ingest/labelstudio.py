@@ -15,23 +15,16 @@ a list of results whose ``value`` is ``{"start", "end", "text", "labels": [one l
   would be lost otherwise. Drafts (``drafts``) are unsubmitted work and not read.
 
 JSON-MIN, Label Studio's flat export (``{"text": ..., "label": [{"start", "end", "text", "labels"}]}``,
-the spans under the labelling control's name), is read as a plain record (``records._raw_spans``).
+the spans under the labelling control's name), is read as a plain record (``spankeys.raw_spans``).
 """
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import (
-    ArticleRecord,
-    Bad,
-    RawSpan,
-    ReadOptions,
-    Skipped,
-    build_record,
-    settle_offsets,
-    span_list,
-)
+from articles.ingest.problems import Bad
+from articles.ingest.records import ArticleRecord, ReadOptions, Skipped, build_record
+from articles.ingest.spankeys import RawSpan, settle_offsets, span_list
 
 FIRST = "first"
 

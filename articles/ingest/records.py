@@ -9,28 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
+from articles.ingest.problems import Bad, Problem
+from articles.ingest.spankeys import raw_spans, settle_offsets
 from articles.models import Article, content_hash
 from articles.nlp.pipeline import MAX_LENGTH
 
 TITLE_LENGTH = 120
 MAX_PROBLEMS = 20
 FIELD_LIMITS = {"title": Article._meta.get_field("title").max_length, "source": 500, "external_id": 200}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a file, or one line or row of it, cannot be imported."""
-
-    file: str
-    where: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.reason}" if self.where else f"{self.file}: {self.reason}"
 
 
 class ImportFailed(Exception):
@@ -42,25 +31,12 @@ class ImportFailed(Exception):
         super().__init__("Nothing was imported.\n" + "\n".join(map(str, problems)) + more)
 
 
-class Bad(Exception):
-    """A reason, raised while reading; the reader turns it into a Problem with the place."""
-
-
 def _lone_surrogate(name: str, error: UnicodeEncodeError) -> str:
     return _("`%(field)s` holds a lone surrogate (%(char)s at character %(at)s), which no UTF-8 text can") % {
         "field": name,
         "char": f"\\u{ord(error.object[error.start]):04x}",
         "at": error.start,
     }
-
-
-def unreadable(error: Exception) -> str:
-    """Why a record that broke its reader is refused: what broke, in words a user can act on."""
-    if isinstance(error, RecursionError):
-        return _("nested too deeply to be read")
-    if isinstance(error, UnicodeError):
-        return _("text that is not valid Unicode (%(error)s)") % {"error": error}
-    return _("could not be read (%(error)s)") % {"error": f"{type(error).__name__}: {error}"}
 
 
 @dataclass
@@ -261,178 +237,6 @@ def _published_at(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _offset(value: Any, where: str, n: int) -> int:
-    """``where`` names the offset (a gettext message with ``%(n)s``), read only when it is bad."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        what = _(where) % {"n": n}
-        raise Bad(_("%(what)s must be a whole number, not %(value)r") % {"what": what, "value": value})
-    return value
-
-
-# Marked for translation here, translated only when an offset is bad (millions of good ones are read).
-SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n)s: end")
-LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
-
-
-# Keys whose value is a list of spans, as each tool writes them: Prodigy's `spans`, doccano's
-# `label` (and `labels`, as its older exports name it), spaCy's `entities` (v2 training data) and
-# `ents` (``Doc.to_json``). Each item is [start, end, label] or an object with `start`, `end` and
-# `label` (doccano's `start_offset`, `end_offset` too; Label Studio's `labels`, a list of one), and
-# an optional `text` that must equal its slice.
-SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
-# Label Studio's keys of a task: read in a task (with its `data`), refused anywhere else.
-TASK_KEYS = ("annotations", "completions", "predictions", "result")
-
-# (start, end, label, text): the span as given, its text None when the record does not carry it.
-type RawSpan = tuple[int, int, Any, str | None]
-
-
-def _item_name(key: str) -> str:
-    """How a span of this key is named in messages (a gettext message with ``%(n)s``)."""
-    return {"spans": gettext_noop("span %(n)s"), "label": gettext_noop("label %(n)s")}.get(key, "`" + key + "` %(n)s")
-
-
-def _span_item(item: Any, key: str, n: int) -> RawSpan:
-    """One span of a list of spans, as (start, end, label, text); raises Bad with the reason."""
-    name = _item_name(key)
-    if isinstance(item, list):
-        if len(item) != 3:
-            raise Bad(_("%(item)s must be [start, end, label]") % {"item": _(name) % {"n": n}})
-        start, end, label = item
-        text = None
-    elif isinstance(item, dict):
-        start, end = item.get("start", item.get("start_offset")), item.get("end", item.get("end_offset"))
-        label = item.get("label")
-        if label is None and "labels" in item:
-            labels = item["labels"]
-            if not isinstance(labels, list) or len(labels) != 1:
-                raise Bad(
-                    _("%(item)s has the labels %(labels)r; a span here has exactly one")
-                    % {"item": _(name) % {"n": n}, "labels": labels}
-                )
-            label = labels[0]
-        if start is None or end is None or label is None:
-            raise Bad(_("%(item)s needs `start`, `end` and `label`") % {"item": _(name) % {"n": n}})
-        text = item.get("text")
-        if text is not None and not isinstance(text, str):
-            raise Bad(_("%(item)s: its `text` must be a string") % {"item": _(name) % {"n": n}})
-    else:
-        raise Bad(_("%(item)s needs `start`, `end` and `label`") % {"item": _(name) % {"n": n}})
-    if key == "spans":
-        where_start, where_end = SPAN_START, SPAN_END
-    elif key == "label":
-        where_start, where_end = LABEL_START, LABEL_END
-    else:
-        where_start, where_end = name + gettext_noop(": start"), name + gettext_noop(": end")
-    return _offset(start, where_start, n), _offset(end, where_end, n), label, text
-
-
-def span_list(value: Any, key: str) -> list[RawSpan]:
-    """The spans of one key of a record; raises Bad if it is not a list of spans."""
-    if not isinstance(value, list):
-        example = '[{"start": 0, "end": 5, "label": "PER"}]' if key == "spans" else '[[0, 5, "PER"]]'
-        raise Bad(_("`%(key)s` must be a list like %(example)s") % {"key": key, "example": example})
-    return [_span_item(item, key, n) for n, item in enumerate(value, 1)]
-
-
-def looks_like_spans(value: Any) -> bool:
-    """Whether a value no known key holds is a list of spans all the same: [start, end, label]
-    lists, or objects with a start, an end and a label."""
-    if not isinstance(value, list) or not value:
-        return False
-    first = value[0]
-    if isinstance(first, list):
-        return len(first) == 3 and all(isinstance(x, int) for x in first[:2]) and isinstance(first[2], str)
-    return (
-        isinstance(first, dict)
-        and bool({"start", "start_offset"} & first.keys())
-        and bool({"end", "end_offset"} & first.keys())
-        and bool({"label", "labels"} & first.keys())
-    )
-
-
-def _raw_spans(fields: dict) -> list[RawSpan]:
-    """The spans of a record under any key a tool writes them (``SPAN_KEYS``), and Label Studio
-    JSON-MIN's, under the name of its labelling control (items with `labels`). Any other key that
-    holds spans is refused: a span is never left behind without a word."""
-    out = []
-    for key, value in fields.items():
-        if key in SPAN_KEYS:
-            if value is not None:
-                out += span_list(value, key)
-        elif key in TASK_KEYS:
-            raise Bad(
-                _(
-                    "`%(key)s` is a Label Studio task's: this import reads it in a task whose text is in "
-                    "`data.text`, and this record has no `data`"
-                )
-                % {"key": key}
-            )
-        elif type(value) is list and looks_like_spans(value):
-            if isinstance(value[0], dict) and "labels" in value[0]:
-                # Label Studio's JSON-MIN: the spans under the name of the labelling control.
-                out += span_list(value, key)
-                continue
-            raise Bad(
-                _(
-                    "`%(key)s` holds spans, which this import does not read under that name; "
-                    "name them `spans` (Prodigy) or `label` (doccano)"
-                )
-                % {"key": key}
-            )
-    return out
-
-
-def _utf16_positions(text: str) -> list[int]:
-    """For each UTF-16 code unit offset into the text, the code point offset; -1 inside a surrogate pair."""
-    positions = []
-    for index, char in enumerate(text):
-        positions.append(index)
-        if ord(char) > 0xFFFF:
-            positions.append(-1)
-    positions.append(len(text))
-    return positions
-
-
-def settle_offsets(text: str, spans: list[RawSpan]) -> tuple[list[tuple[int, int, Any]], bool]:
-    """The spans as (start, end, label), their given texts checked against their slices; and
-    whether their offsets were UTF-16 code units (what JavaScript tools count: an astral character,
-    such as an emoji, counts two), converted to code points. Raises Bad for a text that matches
-    neither way."""
-    if not spans:
-        return [], False
-    plain = [(start, end, label) for start, end, label, _text in spans]
-    given = [(start, end, label, t) for start, end, label, t in spans if t is not None]
-    if not given:
-        return plain, False
-    if all(text[start:end] == t for start, end, _label, t in given if 0 <= start < end):
-        if all(end <= len(text) for _start, end, _label, _t in given):
-            return plain, False
-    if not text.isascii() and any(ord(char) > 0xFFFF for char in text):
-        positions = _utf16_positions(text)
-        converted = []
-        for start, end, label, t in spans:
-            if not 0 <= start < end < len(positions) or positions[start] < 0 or positions[end] < 0:
-                break
-            start, end = positions[start], positions[end]
-            if t is not None and text[start:end] != t:
-                break
-            converted.append((start, end, label))
-        else:
-            return converted, True
-    for start, end, label, t in given:
-        if 0 <= start < end <= len(text) and text[start:end] != t:
-            raise Bad(
-                _(
-                    "span %(start)s–%(end)s (%(label)s): its text %(text)r is not the text at those offsets, "
-                    "%(slice)r (nor are they UTF-16 code units)"
-                )
-                % {"start": start, "end": end, "label": label, "text": t, "slice": text[start:end]}
-            )
-    # Texts past the end: the offsets' own check names them.
-    return plain, False
-
-
 # Label names already found good, as given -> stripped: checked once per name, not once per span
 # (a file of 400,000 spans has a handful of names). Bounded, whatever a file holds.
 _GOOD_LABELS: dict[str, str] = {}
@@ -533,7 +337,7 @@ def record_from(
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
     if not spans:
         return build_record(text, [], fields, file, where)
-    given, utf16 = settle_offsets(text, _raw_spans(fields))
+    given, utf16 = settle_offsets(text, raw_spans(fields))
     return build_record(text, given, fields, file, where, utf16=utf16)
 
 
@@ -591,85 +395,3 @@ def build_record(
         continued=continued,
         utf16=utf16,
     )
-
-
-@dataclass
-class SpanColumns:
-    """The spans of a chunk of records in columns, checked all at once: a chunk's 40,000 spans in a
-    few array operations instead of a Python loop over each. Rows are in order of record, then start;
-    a row's label is its index in ``labels``, the chunk's label names (stripped).
-
-    ``problems`` holds, by the record's index in the chunk, why its spans are refused, worded by the
-    check of one record at a time (``_checked_spans``): a message is the same whichever check found
-    it.
-    """
-
-    size: int
-    record: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    label: np.ndarray
-    labels: list[str]
-    problems: dict[int, str]
-    # Each label as given, by its index in ``labels``.
-    codes: dict[Any, int]
-
-    @classmethod
-    def of(cls, records: Sequence[ArticleRecord]) -> "SpanColumns":
-        try:
-            return cls._of(records)
-        except (OverflowError, TypeError, ValueError):
-            # An offset no array holds (past 64 bits), a label no set holds: such records are found
-            # by their own check, the others are checked together.
-            problems = {i: reason for i, r in enumerate(records) if (reason := _refusal(r)) is not None}
-            good = [i for i in range(len(records)) if i not in problems]
-            columns = cls._of([records[i] for i in good])
-            columns.problems = {good[i]: reason for i, reason in columns.problems.items()} | problems
-            columns.record, columns.size = np.asarray(good, np.int64)[columns.record], len(records)
-            return columns
-
-    @classmethod
-    def _of(cls, records: Sequence[ArticleRecord]) -> "SpanColumns":
-        flat = list(itertools.chain.from_iterable(r.spans for r in records))
-        starts, ends, given = zip(*flat, strict=True) if flat else ((), (), ())
-        start, end, distinct = np.array(starts, np.int64), np.array(ends, np.int64), set(given)
-        record = np.repeat(np.arange(len(records)), [len(r.spans) for r in records])
-        lengths = np.array([len(r.text) for r in records], np.int64)
-        bad = set(record[(start < 0) | (start >= end) | (end > lengths[record])].tolist())
-        names = {}
-        for label in distinct:
-            try:
-                names[label] = _label(label, 0, 0)
-            except Bad:
-                bad.update(i for i, r in enumerate(records) if any(g == label for _, _, g in r.spans))
-        labels = sorted(set(names.values()))
-        index = {name: i for i, name in enumerate(labels)}
-        codes = {label: index[name] for label, name in names.items()}
-        order = np.lexsort((start, record))
-        record, start, end = record[order], start[order], end[order]
-        label = np.array([codes.get(g, -1) for g in given], np.int64)[order]
-        bad.update(record[np.flatnonzero((record[1:] == record[:-1]) & (start[1:] < end[:-1]))].tolist())
-        problems = {i: _refusal(records[i]) for i in sorted(bad)}
-        assert None not in problems.values(), "spans refused in a chunk are refused on their own too"
-        return cls(len(records), record, start, end, label, labels, problems, codes)
-
-    def labels_of(self, record: ArticleRecord) -> set[str]:
-        """The label names of a good record of the chunk."""
-        return {self.labels[self.codes[label]] for _, _, label in record.spans}
-
-    def take(self, indexes: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The spans of these good records (``indexes`` in the chunk's order), as columns: the
-        record's position in ``indexes``, start, end and label (its index in ``labels``)."""
-        position = np.full(self.size, -1, np.int64)
-        position[np.asarray(indexes, np.int64)] = np.arange(len(indexes))
-        rows = np.flatnonzero(position[self.record] >= 0)
-        return position[self.record[rows]], self.start[rows], self.end[rows], self.label[rows]
-
-
-def _refusal(record: ArticleRecord) -> str | None:
-    """Why a record's spans are refused, in the words of its own check; None if they are not."""
-    try:
-        _checked_spans(record.text, record.spans)
-    except Bad as bad:
-        return str(bad)
-    return None

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from articles.ingest.columns import SpanColumns
 from articles.ingest.records import (
     MAX_PROBLEMS,
     ArticleRecord,
@@ -27,7 +28,6 @@ from articles.ingest.records import (
     ImportResult,
     Problem,
     Skipped,
-    SpanColumns,
 )
 from articles.models import Article, ArticleTokens, ImportBatch, Label, ReferenceSpan, Span
 

@@ -8,7 +8,6 @@ from articles.models.corpus import (
     ArticleQuerySet,
     ArticleSearch,
     ArticleStatus,
-    ArticleTokens,
     ImportBatch,
     ImportBatchStatus,
     Label,
@@ -29,6 +28,7 @@ from articles.models.spans import (
     SuggestionQuerySet,
     SuggestionStatus,
 )
+from articles.models.tokens import ArticleTokens
 
 __all__ = [
     "LEASE",
