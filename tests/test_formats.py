@@ -194,8 +194,19 @@ def test_the_upload_form_picks_an_annotation(as_admin, settings):
     post_upload(as_admin, upload_file("ls.json", json.dumps(two)), annotation="3")
     batch = ImportBatch.objects.latest("pk")
     assert batch.status == "checked" and batch.annotation == "3"
+    assert "annotation: 3" in as_admin.get(f"/upload/{batch.pk}/").content.decode()
     as_admin.post(f"/upload/{batch.pk}/confirm/", {"csrfmiddlewaretoken": csrf(as_admin)})
     assert span_texts(Article.objects.get()) == [("Kim", "PER", "import")]
+
+
+def test_an_uploads_summary_counts_the_predictions_it_stored_and_left_out(as_admin, settings):
+    settings.IMPORT_UPLOAD_DIR.mkdir(parents=True)
+    post_upload(as_admin, upload_file("export.json", (DATA / "label-studio-export.json").read_bytes()))
+    batch = ImportBatch.objects.get()
+    assert batch.preview["predictions"] == 3 and batch.preview["predictions_left_out"] == 1
+    as_admin.post(f"/upload/{batch.pk}/confirm/", {"csrfmiddlewaretoken": csrf(as_admin)})
+    summary = as_admin.get(f"/upload/{batch.pk}/").content.decode()
+    assert "3 predicted spans stored as the model&#x27;s, 1 predicted span left out" in summary
 
 
 # Every key that holds spans is read or refused ------------------------------------------------------------
