@@ -228,8 +228,9 @@ def test_doccano_spacy_and_prodigy_files_import_with_every_span(tmp_path):
         {"text": TEXT, "ents": [{"start": 0, "end": 5, "label": "PER"}]},
         {"text": TEXT, "labels": [[0, 5, "PER"]]},
         {"text": TEXT, "label": [{"start_offset": 0, "end_offset": 5, "label": "PER"}]},
+        {"id": 7, "data": TEXT, "label": [[0, 5, "PER"]], "meta": {}, "annotation_approver": None},
     ],
-    ids=["spacy entities", "spacy ents", "doccano labels", "doccano offsets"],
+    ids=["spacy entities", "spacy ents", "doccano labels", "doccano offsets", "doccano 1.x"],
 )
 def test_every_alias_of_spans_is_read(tmp_path, record):
     run(write(tmp_path, "a.jsonl", jsonl(record)), "--no-preannotate")

@@ -331,6 +331,9 @@ def record_from(
     if skipped_answer(fields):
         return Skipped(file, where)
     text = fields.get("text")
+    if text is None and isinstance(fields.get("data"), str):
+        # doccano's exports before 1.6 named the text `data`.
+        text = fields["data"]
     if text is None:
         raise Bad(_("no `text`"))
     if not isinstance(text, str):
