@@ -224,7 +224,7 @@ def test_doccano_spacy_and_prodigy_files_import_with_every_span(tmp_path):
 @pytest.mark.parametrize(
     "record",
     [
-        {"text": TEXT, "entities": [[0, 5, "PER"]]},
+        {"text": TEXT, "entities": [[0, 5, "PER"]], "result": "aprobado"},
         {"text": TEXT, "ents": [{"start": 0, "end": 5, "label": "PER"}]},
         {"text": TEXT, "labels": [[0, 5, "PER"]]},
         {"text": TEXT, "label": [{"start_offset": 0, "end_offset": 5, "label": "PER"}]},
@@ -252,6 +252,10 @@ BAD_RECORDS = {
     "a span's text not its slice": (
         {"text": TEXT, "spans": [{"start": 1, "end": 6, "label": "PER", "text": "Putin"}]},
         "span 1–6 (PER): its text 'Putin' is not the text at those offsets, 'utin ' (nor are they UTF-16 code units)",
+    ),
+    "a JSON-MIN control whose spans have no start": (
+        {"text": TEXT, "ner 100%": [{"start": 0, "end": 5, "labels": ["PER"]}, {"end": 9, "labels": ["LOC"]}]},
+        "`ner 100%` 2 needs `start`, `end` and `label`",
     ),
     "entities that are not spans": (
         {"text": TEXT, "entities": [["Putin", "PER"]]},

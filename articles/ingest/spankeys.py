@@ -29,7 +29,8 @@ LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label
 # `label` (doccano's `start_offset`, `end_offset` too; Label Studio's `labels`, a list of one), and
 # an optional `text` that must equal its slice.
 SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
-# Label Studio's keys of a task: read in a task (with its `data`), refused anywhere else.
+# Label Studio's keys of a task: read in a task (with its `data`), refused anywhere else when they
+# hold a list (its results); any other value under these names is not Label Studio's, and not spans.
 TASK_KEYS = ("annotations", "completions", "predictions", "result")
 
 # (start, end, label, text): the span as given, its text None when the record does not carry it.
@@ -38,7 +39,9 @@ type RawSpan = tuple[int, int, Any, str | None]
 
 def _item_name(key: str) -> str:
     """How a span of this key is named in messages (a gettext message with ``%(n)s``)."""
-    return {"spans": gettext_noop("span %(n)s"), "label": gettext_noop("label %(n)s")}.get(key, "`" + key + "` %(n)s")
+    named = {"spans": gettext_noop("span %(n)s"), "label": gettext_noop("label %(n)s")}
+    # A key is the file's (a JSON-MIN control's name): a % in it is a character, not a placeholder.
+    return named.get(key, "`" + key.replace("%", "%%") + "` %(n)s")
 
 
 def _span_item(item: Any, key: str, n: int) -> RawSpan:
@@ -109,7 +112,7 @@ def raw_spans(fields: dict) -> list[RawSpan]:
         if key in SPAN_KEYS:
             if value is not None:
                 out += span_list(value, key)
-        elif key in TASK_KEYS:
+        elif key in TASK_KEYS and type(value) is list:
             raise Bad(
                 _(
                     "`%(key)s` is a Label Studio task's: this import reads it in a task whose text is in "
