@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from articles.export.documents import tokenizer
 from articles.ingest import conll, records
-from articles.models import Article, Label, Span
+from articles.models import Article, ArticleTokens, Export, Label, Span
 from tests.conftest import span_texts
 from tests.test_imports import nothing_written, refused, run, write
 
@@ -38,7 +38,7 @@ def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_labe
     # the stories begin at their datelines, and a story the wire sent twice is stored once.
     with path.open(encoding="utf-8") as lines:
         stories = list(conll.read_conll(lines, "esp.train"))
-    assert len(stories) == 1088 and sum(len(s.spans) for s in stories) == 18_798
+    assert len(stories) == 922 and sum(len(s.spans) for s in stories) == 18_798
     first_of_each = {story.text: story for story in reversed(stories)}
     expected = collections.Counter(label for story in first_of_each.values() for _, _, label in story.spans)
 
@@ -48,7 +48,7 @@ def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_labe
         f"{expected.total()} spans imported.\n"
     )
     stored = collections.Counter(Span.objects.values_list("label__name", flat=True))
-    assert stored == expected == {"ORG": 7340, "LOC": 4883, "PER": 4308, "MISC": 2169}
+    assert stored == expected == {"ORG": 7342, "LOC": 4885, "PER": 4308, "MISC": 2169}
     melbourne = Article.objects.filter(body__startswith="Melbourne").earliest("id")
     assert melbourne.title == "Melbourne (Australia), 25 may (EFE)."
     assert melbourne.body.startswith(
@@ -64,6 +64,65 @@ def test_the_spanish_conll_2002_training_file_imports_with_every_entity_per_labe
     # Every span covers exactly its tokens: no space or punctuation at either end.
     for start, end, text in Span.objects.values_list("start", "end", "article__body")[:5000]:
         assert text[start:end] == text[start:end].strip() and text[start:end]
+
+
+def sentences_of(lines) -> list[list[tuple[str, str]]]:
+    """A CoNLL file's sentences as (token, tag) pairs, ``-DOCSTART-`` lines left out."""
+    sentences, sentence = [], []
+    for line in lines:
+        columns = line.split()
+        if columns and columns[0] != conll.DOCSTART:
+            sentence.append((columns[0], columns[-1]))
+        elif sentence:
+            sentences.append(sentence)
+            sentence = []
+    return sentences + ([sentence] if sentence else [])
+
+
+def test_no_story_of_the_training_file_is_only_a_heading(conll2002_es):
+    """EFE writes a story's headings like its dateline, each a sentence followed by "-": they begin
+    no story of their own, they stay with the story they head."""
+    with (conll2002_es / "esp.train").open(encoding="utf-8") as lines:
+        stories = list(conll.read_conll(lines, "esp.train"))
+    for story in stories:
+        bounds = [*story.sentence_starts, len(story.tokens)]
+        words = [[story.text[s:e] for s, e in story.tokens[a:b]] for a, b in zip(bounds, bounds[1:], strict=False)]
+        headed = {i for i in range(len(words) - 1) if words[i + 1] == ["-"]}
+        body = [i for i, sentence in enumerate(words) if sentence != ["-"] and i not in headed]
+        assert body, f"only headings: {story.text[:80]!r} ({story.where})"
+    emprendedores = next(story for story in stories if story.text.startswith("(EMPRENDEDORES)"))
+    assert emprendedores.text.startswith("(EMPRENDEDORES). - Mérida. - El consejero de Economía")
+    assert not any(story.text in ("(EMPRENDEDORES). -", "Mérida. -") for story in stories)
+
+
+def test_the_development_file_imported_and_exported_is_token_for_token_and_tag_for_tag_the_original(
+    conll2002_es, tmp_path
+):
+    path = conll2002_es / "esp.testa"
+    with path.open(encoding="utf-8") as lines:
+        original = sentences_of(lines)
+    with path.open(encoding="utf-8") as lines:
+        stories = list(conll.read_conll(lines, "esp.testa"))
+    run(path, "--no-preannotate")
+    output = tmp_path / "testa.conll"
+    call_command("export_spans", "--format", "conll", "-o", str(output), stderr=io.StringIO())
+    exported = sentences_of(output.read_text(encoding="utf-8").splitlines())
+    # A story the wire sent twice is stored once: its second copy's sentences are not exported.
+    seen, expected, at = set(), [], 0
+    for story in stories:
+        count = len(story.sentence_starts)
+        if story.text not in seen:
+            expected += original[at : at + count]
+        seen.add(story.text)
+        at += count
+    assert at == len(original) == 1915
+    assert len(stories) - len(seen) == 1
+    assert exported == expected
+    tokens, tags = sum(map(len, exported)), collections.Counter(tag for s in exported for _, tag in s)
+    print(f"\nesp.testa round trip: {len(exported)} sentences, {tokens} tokens, tags {dict(tags)}")
+    assert Export.objects.get().unaligned == 0
+    # Imported again, the export adds nothing: every story is a duplicate.
+    assert run(output, "--no-preannotate").startswith(f"Imported: 0 articles created, {len(seen)} duplicates")
 
 
 def test_iob1_iob2_and_bioes_read_the_same_entities(tmp_path):
@@ -227,3 +286,41 @@ def test_the_conll_export_writes_iob2_over_spacys_tokens_and_reports_what_does_n
     Article.objects.all().delete()
     run(output, "--no-preannotate")
     assert entities(Article.objects.get()) == [("Felipe VI", "PER"), ("Nueva York", "LOC")]
+
+
+def test_an_article_from_conll_keeps_its_tokens_so_every_export_aligns_its_entities(tmp_path, capsys):
+    """spaCy cuts 'CiU.' and 'I+D.' otherwise than the file: with the file's own tokens kept, every
+    entity aligns, in CoNLL, JSONL and the DocBin alike, and CoNLL gives back the file's lines."""
+    content = tagged(
+        "La/O CiU/B-ORG ./O",
+        "El/O gasto/O en/O I+D/B-MISC ./O",
+        "Pujol/B-PER habló/O en/O nombre/O de/O CiU/B-ORG ./O",
+    )
+    path = write(tmp_path, "ciu.conll", content)
+    run(path, "--no-preannotate")
+    article = Article.objects.get()
+    assert article.body == "La CiU. El gasto en I+D. Pujol habló en nombre de CiU."
+    assert [t.text for t in tokenizer()(article.body) if t.text.startswith(("CiU", "I+D"))] != ["CiU", "I+D", "CiU"]
+    stored = article.tokens
+    assert stored.words(article.body)[:3] == ["La", "CiU", "."] and stored.sentence_starts == [0, 3, 8]
+    output, err = export("-o", str(tmp_path / "out.conll"))
+    assert sentences_of((tmp_path / "out.conll").read_text().splitlines()) == sentences_of(content.splitlines())
+    assert "does not align" not in err + capsys.readouterr().err
+    call_command("export_spans", "--format", "spacy", "-o", str(tmp_path / "out.spacy"), stderr=io.StringIO())
+    from spacy.tokens import DocBin
+
+    (doc,) = DocBin().from_disk(tmp_path / "out.spacy").get_docs(tokenizer().vocab)
+    assert [(e.text, e.label_) for e in doc.ents] == [("CiU", "ORG"), ("I+D", "MISC"), ("Pujol", "PER"), ("CiU", "ORG")]
+    assert list(Export.objects.values_list("format", "spans", "unaligned")) == [("spacy", 4, 0), ("conll", 4, 0)]
+
+
+def test_text_not_from_conll_keeps_spacys_tokens_and_counts_what_it_left_out(tmp_path, make_article):
+    """The same words typed as text: spaCy's tokens, where 'I+D.' is one token, so that entity is
+    reported by its id and left out of the count the command prints."""
+    body = "El gasto en I+D. creció."
+    article = make_article(body, spans=[(12, 15, "MISC")])
+    output, err = export("-o", str(tmp_path / "out.conll"))
+    span = article.spans.get()
+    assert f"article {article.pk}, span {span.pk} (MISC 12–15 “I+D”) does not align to spaCy tokens" in err
+    assert f"Exported 0 spans of 1 articles to {tmp_path / 'out.conll'}; 1 spans not aligned" in err
+    assert not ArticleTokens.objects.exists() and Export.objects.get().spans == 0

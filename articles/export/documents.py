@@ -1,8 +1,10 @@
-"""The token-based exports, one document per article: JSONL for Prodigy and doccano, DocBin for spaCy,
-CoNLL (one token a line with its IOB2 tag) for the tools that read it.
+"""The document exports, one document per article: JSONL for Prodigy, doccano's JSONL, DocBin for
+spaCy, CoNLL (one token a line with its IOB2 tag) for the tools that read it, doccano among them.
 
-Articles are read through a named cursor with their spans fetched per chunk, and tokenised by spaCy's
-Spanish rules; a span whose edges fall inside a token is reported, never dropped silently.
+Articles are read through a named cursor with their spans fetched per chunk. An article imported
+from CoNLL keeps that file's tokens and sentences (``ArticleTokens``) and is written with them; any
+other is tokenised by spaCy's Spanish rules. A span whose edges fall inside a token is reported,
+never dropped silently, and the counts are of what was written.
 """
 
 import functools
@@ -14,7 +16,7 @@ from django.db.models import Prefetch
 
 from articles.export.filters import ExportFilters
 from articles.export.reading import Report, Snapshot, Unaligned, buffered
-from articles.models import Article, Span
+from articles.models import Article, ArticleTokens, Span
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -35,9 +37,32 @@ def tokenizer() -> "Language":
     return spacy.blank("es")
 
 
+def _stored_doc(article: Article) -> "Doc | None":
+    """The tokens and sentences the article came with (from CoNLL), as a Doc; None if it has none."""
+    try:
+        stored = article.tokens
+    except ArticleTokens.DoesNotExist:
+        return None
+    from spacy.tokens import Doc
+
+    body, starts, ends = article.body, stored.starts, stored.ends
+    spaces = [end < start for end, start in zip(ends, starts[1:], strict=False)] + [ends[-1] < len(body)]
+    sentences = set(stored.sentence_starts)
+    doc = Doc(
+        tokenizer().vocab,
+        words=stored.words(body),
+        spaces=spaces,
+        sent_starts=[i in sentences for i in range(len(starts))],
+    )
+    # Tokens stored apart by a single space each: the Doc's text is the body. Anything else (never
+    # written by the import) falls back to spaCy's tokens.
+    return doc if doc.text == body else None
+
+
 def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list]:
-    """The article's tokens with its spans as entities; the spans that do not align are reported."""
-    doc = tokenizer()(article.body)
+    """The article's tokens (its own, else spaCy's) with its spans as entities; the spans that do
+    not align are reported."""
+    doc = _stored_doc(article) or tokenizer()(article.body)
     entities, aligned = [], []
     for span in article.export_spans:
         entity = doc.char_span(span.start, span.end, label=span.label.name, alignment_mode="strict")
@@ -52,18 +77,26 @@ def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list]:
 
 
 def _articles_with_spans(filters: ExportFilters, report: Report) -> Iterator[Article]:
+    """The articles with their spans (``export_spans``) and stored tokens; each format counts the
+    spans it writes (``report.spans``)."""
     spans = Span.objects.filter(filters.span_conditions()).select_related("label").order_by("start")
-    articles = filters.articles().order_by("id").prefetch_related(Prefetch("spans", spans, to_attr="export_spans"))
+    articles = (
+        filters.articles()
+        .order_by("id")
+        .select_related("tokens")
+        .prefetch_related(Prefetch("spans", spans, to_attr="export_spans"))
+    )
     with Snapshot():
         for article in articles.iterator(chunk_size=CHUNK_ARTICLES):
             report.articles += 1
-            report.spans += len(article.export_spans)
             yield article
 
 
 def jsonl_record(article: Article, report: Report) -> dict:
     """One article as Prodigy's and spaCy's tooling read it; ``token_end`` is inclusive, as in Prodigy."""
     doc, aligned = _aligned_doc(article, report)
+    # Every span is written, an unaligned one with its character offsets only.
+    report.spans += len(article.export_spans)
     spans = []
     for span, entity in zip(article.export_spans, aligned, strict=True):
         item = {"start": span.start, "end": span.end, "label": span.label.name, "origin": span.origin}
@@ -100,28 +133,66 @@ def _sentencizer():
     return Sentencizer()
 
 
-def conll_lines(article: Article, report: Report) -> Iterator[str]:
+def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> Iterator[str]:
     """One article in CoNLL: ``-DOCSTART-``, then a token a line with its IOB2 tag, a blank line
-    between sentences (at a line break too). A sentence never ends inside an entity. Spaces and
-    line breaks are not tokens here."""
-    doc = _sentencizer()(_aligned_doc(article, report)[0])
-    yield "-DOCSTART- O\n"
+    between sentences (the article's own, else spaCy's, and at a line break too). A sentence never
+    ends inside an entity. Spaces and line breaks are not tokens here.
+
+    ``doccano``: as doccano's CoNLL import reads it, a token and its tag apart by a tab, no
+    ``-DOCSTART-``, and the whole article one block (doccano makes an example of each block)."""
+    doc, aligned = _aligned_doc(article, report)
+    continued = set()
+    if doc.has_annotation("SENT_START"):
+        continued = set(article.tokens.continued)
+    else:
+        doc = _sentencizer()(doc)
+    report.spans += sum(entity is not None for entity in aligned)
+    separator = "\t" if doccano else " "
+    if not doccano:
+        yield "-DOCSTART- O\n"
     pending_break = True
     for token in doc:
         if token.is_space:
             pending_break = pending_break or "\n" in token.text
             continue
         inside = token.ent_iob_ == "I"
-        if (pending_break or token.is_sent_start) and not inside:
+        if (pending_break or token.is_sent_start) and not inside and not doccano:
             yield "\n"
         pending_break = False
-        tag = f"{token.ent_iob_}-{token.ent_type_}" if token.ent_iob_ in ("B", "I") else "O"
-        yield f"{token.text} {tag}\n"
+        iob = "I" if token.i in continued and _goes_on(token) else token.ent_iob_
+        tag = f"{iob}-{token.ent_type_}" if iob in ("B", "I") else "O"
+        yield f"{token.text}{separator}{tag}\n"
     yield "\n"
 
 
-def conll_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
-    lines = ("".join(conll_lines(article, report)).encode() for article in _articles_with_spans(filters, report))
+def _goes_on(token) -> bool:
+    """Whether an entity that begins here may be written as going on with the one just before it
+    (the token before ends an entity of the same label)."""
+    before = token.nbor(-1) if token.i else None
+    return token.ent_iob_ == "B" and before is not None and before.ent_type_ == token.ent_type_
+
+
+def conll_chunks(filters: ExportFilters, report: Report, *, doccano: bool = False) -> Iterator[bytes]:
+    lines = (
+        "".join(conll_lines(article, report, doccano=doccano)).encode()
+        for article in _articles_with_spans(filters, report)
+    )
+    yield from buffered(lines)
+
+
+def doccano_record(article: Article, report: Report) -> dict:
+    """One article as doccano's sequence labelling imports and exports it: ``label`` holds
+    [start, end, label] triples in code points (see docs/exporting.md for doccano's own counting)."""
+    report.spans += len(article.export_spans)
+    labels = [[span.start, span.end, span.label.name] for span in article.export_spans]
+    return {"id": article.pk, "text": article.body, "label": labels}
+
+
+def doccano_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
+    lines = (
+        json.dumps(doccano_record(article, report), ensure_ascii=False).encode() + b"\n"
+        for article in _articles_with_spans(filters, report)
+    )
     yield from buffered(lines)
 
 
@@ -131,5 +202,7 @@ def docbin_bytes(filters: ExportFilters, report: Report) -> bytes:
 
     docs = DocBin(attrs=DOCBIN_ATTRS, store_user_data=False)
     for article in _articles_with_spans(filters, report):
-        docs.add(_aligned_doc(article, report)[0])
+        doc, aligned = _aligned_doc(article, report)
+        report.spans += sum(entity is not None for entity in aligned)
+        docs.add(doc)
     return docs.to_bytes()

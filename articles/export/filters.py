@@ -43,7 +43,7 @@ class ExportFilters(forms.Form):
             ) % {"filter": name, "allowed": choices.replace("%", "%%")}
         self.fields["batch"].error_messages["invalid_choice"] = _("no upload batch with id “%(value)s”")
         self.fields["batch"].empty_label = _("all")
-        self.unknown = sorted(set(data or ()) - set(self.fields) - {"excel"})
+        self.unknown = sorted(set(data or ()) - set(self.fields) - {"excel", "doccano"})
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -29,15 +29,20 @@ def export_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("articles.export_spans", raise_exception=True)
 def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL); whole for a DocBin."""
+    """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL, doccano); whole for a
+    DocBin and CoNLL, whose header counts the spans left out for not aligning to tokens."""
     excel = request.GET.get("excel", "")
     if excel not in ("", "0", "1"):
         return bad_request(_("Bad excel value “%(value)s”; allowed: 1 (CSV for Excel) or 0.") % {"value": excel})
+    doccano = request.GET.get("doccano", "")
+    if doccano not in ("", "0", "1"):
+        message = _("Bad doccano value “%(value)s”; allowed: 1 (CoNLL as doccano reads it) or 0.")
+        return bad_request(message % {"value": doccano})
     filters = ExportFilters(request.GET)
     if not filters.is_valid():
         return bad_request(filters.problems())
     try:
-        export = ExportRun(filters, fmt, request.user, excel=excel == "1")
+        export = ExportRun(filters, fmt, request.user, excel=excel == "1", doccano=doccano == "1")
     except ValueError as error:
         return bad_request(str(error))
     if fmt in (Export.Format.SPACY, Export.Format.CONLL):

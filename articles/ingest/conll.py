@@ -5,15 +5,16 @@ Tags are IOB1, IOB2 or BIOES; a file's first entity tells which (``I-`` first: I
 ``E-``: BIOES; ``B-``: IOB2, or BIOES once an ``E-``/``S-`` tag appears, if no entity before it
 ended without one). Tokens are joined into readable text (no space before ``,`` ``.`` ``)``, none
 after ``(`` ``¿`` ``¡``, quotes against what they enclose) and each entity becomes a span over
-exactly its tokens' characters. A file without ``-DOCSTART-`` lines is split into its stories at
-their datelines: a sentence followed by a sentence that is only ``-``, as EFE's wire (and so the
-Spanish CoNLL-2002 files) writes them.
+exactly its tokens' characters; the tokens and sentences themselves are kept with the article, so
+that its CoNLL export writes back the file's own. A file without ``-DOCSTART-`` lines is split into
+its stories at their datelines: a sentence followed by a sentence that is only ``-``, as EFE's wire
+(and so the Spanish CoNLL-2002 files) writes them; headings written the same way before a dateline
+(``( EMPRENDEDORES ) .``, ``-``) stay with the story they head.
 
 A ``.txt`` file (or a file of no known name, such as CoNLL-2002's ``esp.train``) is read this way
 when its first two non-blank lines say so (``is_tagged_text``); else a ``.txt`` is one article.
 """
 
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,16 @@ class _Article:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     glue: bool = True  # no space before the next token (start of text, after "(")
     quote_open: bool = False
+    # Each token's (start, end) in the text, and the index of each sentence's first token: kept
+    # with the article, so that its export gives back the file's own tokens and sentences.
+    tokens: list[tuple[int, int]] = field(default_factory=list)
+    sentence_starts: list[int] = field(default_factory=list)
+    # Tokens that open a sentence with I- to go on with the entity the sentence before ended in: the
+    # import makes two spans of it (as CoNLL's scorer does), the export writes I- back.
+    continued: list[int] = field(default_factory=list)
+    # Whether a sentence that is not a heading (a sentence and a "-" after it) was added: a story's
+    # headings all go with it, so a story begins only at a heading after such a sentence.
+    has_body: bool = False
 
 
 class _BadLine(Bad):
@@ -131,9 +142,11 @@ class _Reader:
         if not sentence:
             return
         if not self.docstart and [token for _, token, _ in sentence] == [DATELINE_MARK] and self.previous:
-            # The sentence before was a dateline: a new story begins with it.
+            # The sentence before was a dateline or a heading: a new story begins with it, unless the
+            # story so far is only headings (``(EMPRENDEDORES). - Mérida. - ...``), which stay with it.
             dateline, self.previous = self.previous, []
-            yield from self._end_article()
+            if self.article is not None and self.article.has_body:
+                yield from self._end_article()
             self._add(dateline)
             self._add(sentence)
             return
@@ -145,12 +158,15 @@ class _Reader:
         if self.previous:
             previous, self.previous = self.previous, []
             self._add(previous)
+            assert self.article is not None
+            self.article.has_body = True
 
     def _add(self, sentence: list[tuple[int, str, str]]) -> None:
         """Appends a sentence's tokens to the article, its entities as spans over their characters."""
         if self.article is None:
             self.article = _Article(first_line=sentence[0][0])
         article = self.article
+        article.sentence_starts.append(len(article.tokens))
         entity: _Entity | None = None
         carried, self.carried = self.carried, ""
         for number, token, tag in sentence:
@@ -159,6 +175,7 @@ class _Reader:
                 # A sentence ends every entity; one the sentence before left open may go on here (as
                 # CoNLL's own scorer reads it), and then it is an entity of its own.
                 prefix = "B"
+                article.continued.append(len(article.tokens))
             carried = ""
             entity = self._before(article, entity, number, prefix, label)
             start = self._append(article, token)
@@ -226,6 +243,7 @@ class _Reader:
         start = article.length
         article.parts.append(token)
         article.length += len(token)
+        article.tokens.append((start, article.length))
         if quote:
             article.quote_open = not closing
         article.glue = token in NO_SPACE_AFTER or (quote and not closing)
@@ -237,7 +255,16 @@ class _Reader:
             return
         where = _("line %(n)s") % {"n": article.first_line}
         try:
-            yield build_record("".join(article.parts), article.spans, {}, self.name, where)
+            yield build_record(
+                "".join(article.parts),
+                article.spans,
+                {},
+                self.name,
+                where,
+                tokens=article.tokens,
+                sentence_starts=article.sentence_starts,
+                continued=article.continued,
+            )
         except Bad as bad:
             yield Problem(self.name, where, str(bad))
 
@@ -245,8 +272,3 @@ class _Reader:
 def read_conll(lines: Iterable[str], name: str) -> Iterator[ArticleRecord | Problem]:
     """The articles of a CoNLL/IOB file, given its lines."""
     return _Reader(name).lines(lines)
-
-
-def read_conll_file(text: io.TextIOWrapper, name: str) -> Iterator[ArticleRecord | Problem]:
-    """The reader of ``.conll`` and ``.iob`` files."""
-    return read_conll(text, name)

@@ -14,12 +14,14 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import charset_normalizer
+from charset_normalizer.utils import is_multi_byte_encoding
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from articles.ingest.conll import is_tagged_text
 from articles.ingest.formats import READERS, TEXT_FORMATS
-from articles.ingest.records import ArticleRecord, Bad, Problem
+from articles.ingest.problems import Bad, Problem, unreadable
+from articles.ingest.records import NO_OPTIONS, ArticleRecord, ReadOptions
 
 FORMATS = (*TEXT_FORMATS, ".zip")
 _SNIFF_BYTES = 1 << 16
@@ -68,9 +70,27 @@ class Source:
     size: int
 
 
-def _detected(sample: bytes) -> str:
+# Letters of Spanish text beyond ASCII: a single-byte file that has them read as Windows-1252 is
+# Spanish in Windows-1252 or Latin-1, whatever else (cp1250, cp852...) its bytes could also be.
+_SPANISH_LETTERS = frozenset("áéíóúüñÁÉÍÓÚÜÑ¿¡")
+_CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
+
+
+def detected_encoding(sample: bytes) -> str:
+    """The encoding a file seems to be in, as Python names it. charset-normalizer's guess, except
+    that Spanish text in a single-byte encoding is Windows-1252 (with its curly quotes, dashes or
+    euro sign: bytes 0x80–0x9F) or else Latin-1, which such bytes often also fit (cp1250, cp852...)."""
     match = charset_normalizer.from_bytes(sample).best()
-    return match.encoding if match else _("unknown (binary data?)")
+    if match is None:
+        return _("unknown (binary data?)")
+    if not is_multi_byte_encoding(match.encoding):
+        try:
+            western = sample.decode("cp1252")
+        except UnicodeDecodeError:
+            return match.encoding
+        if _SPANISH_LETTERS.intersection(western):
+            return "cp1252" if _CP1252_ONLY.search(sample) else "latin-1"
+    return match.encoding
 
 
 def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
@@ -88,16 +108,19 @@ def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
 
 
 def _refuse_encoding(error: UnicodeDecodeError) -> Bad:
+    detected = detected_encoding(error.object)
     return Bad(
         _(
             "not UTF-8 (byte %(byte)r cannot be decoded; detected encoding: %(detected)s); "
-            "pick the file's encoding to import it (--encoding, or Encoding on the upload form)"
+            "pick the file's encoding to import it (--encoding %(detected)s, or Encoding on the upload form)"
         )
-        % {"byte": error.object[error.start : error.start + 1], "detected": _detected(error.object)}
+        % {"byte": error.object[error.start : error.start + 1], "detected": detected}
     )
 
 
-def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[ArticleRecord | Problem]:
+def read_source(
+    source: Source, meter: Meter, encoding: str = "", options: ReadOptions = NO_OPTIONS
+) -> Iterator[ArticleRecord | Problem]:
     """The records of one file, and a Problem for each bad one (or one for the whole file)."""
     found = False
     try:
@@ -106,7 +129,7 @@ def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[Ar
             if not encoding and stream.peek(4)[:4] == _ZIP_MAGIC:
                 raise Bad(_("a zip archive, not %(suffix)s text") % {"suffix": source.suffix})
             text = _decode(stream, encoding)
-            for item in READERS[source.suffix](text, source.name):
+            for item in READERS[source.suffix](text, source.name, options):
                 found = True
                 yield item
     except Bad as bad:
@@ -120,6 +143,9 @@ def read_source(source: Source, meter: Meter, encoding: str = "") -> Iterator[Ar
         return
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         yield Problem(source.name, "", _("damaged in its zip archive (%(error)s)") % {"error": error})
+        return
+    except Exception as error:  # noqa: BLE001 (a file that breaks its reader is refused, named, like any bad file)
+        yield Problem(source.name, "", unreadable(error))
         return
     if not found:
         yield Problem(source.name, "", _("the file is empty"))
@@ -239,11 +265,15 @@ def total_size(files: Iterable[tuple[str, Path]]) -> int:
 
 
 def read(
-    files: Iterable[tuple[str, Path]], meter: Meter, encoding: str = "", zip_limit: int | None = None
+    files: Iterable[tuple[str, Path]],
+    meter: Meter,
+    encoding: str = "",
+    zip_limit: int | None = None,
+    options: ReadOptions = NO_OPTIONS,
 ) -> Iterator[ArticleRecord | Problem]:
     """Every record of every file, and a Problem for each bad one."""
     for source in sources(files, zip_limit):
         if isinstance(source, Problem):
             yield source
         else:
-            yield from read_source(source, meter, encoding)
+            yield from read_source(source, meter, encoding, options)

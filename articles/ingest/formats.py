@@ -1,5 +1,8 @@
 """One reader per text format: each turns a decoded file into article records, and a Problem for
-each bad line, row or record (a problem of the whole file is raised as ``Bad``)."""
+each bad line, row or record (a problem of the whole file is raised as ``Bad``).
+
+A record that breaks its reader in any other way (JSON nested past Python's recursion limit, a lone
+surrogate, anything unforeseen) is refused like any bad record, with its place and the reason."""
 
 import csv
 import io
@@ -10,25 +13,29 @@ from collections.abc import Callable, Iterator
 import msgspec
 from django.utils.translation import gettext as _
 
-from articles.ingest.conll import is_tagged_text, read_conll, read_conll_file
+from articles.ingest.conll import is_tagged_text, read_conll
+from articles.ingest.problems import Bad, Problem, unreadable
 from articles.ingest.records import (
     FIELD_LIMITS,
     ArticleRecord,
-    Bad,
-    Problem,
+    ReadOptions,
     Skipped,
     build_record,
     record_from,
     skipped_answer,
 )
+from articles.ingest.spankeys import SPAN_KEYS, TASK_KEYS, settle_offsets
 
 CSV_FIELD_LIMIT = 64 * 1024**2
+# The separators a newsroom's spreadsheets write: a comma, a semicolon (Spanish Excel, where the
+# comma is the decimal mark) or a tab.
+CSV_SEPARATORS = (",", ";", "\t")
 
 type Item = ArticleRecord | Problem | Skipped
-type Reader = Callable[[io.TextIOWrapper, str], Iterator[Item]]
+type Reader = Callable[[io.TextIOWrapper, str, ReadOptions], Iterator[Item]]
 
 
-def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+def _read_txt(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
     """One article, unless the file's first lines are CoNLL's (see ``conll.is_tagged_text``)."""
     head = []
     for line in text:
@@ -44,7 +51,7 @@ def _read_txt(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     yield record_from({"text": content}, name, "")
 
 
-def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+def _read_html(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
     # Imported here: trafilatura takes a third of a second to import, which no other format needs.
     import trafilatura
 
@@ -60,10 +67,25 @@ def _read_html(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     yield record_from({"text": body, "title": title[: FIELD_LIMITS["title"]]}, name, "")
 
 
-def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+def csv_separator(header: str) -> str:
+    """The separator of a CSV file, from its header row: the one that gives a `text` column (and the
+    most columns, if several do); a comma if none does, so that the message names the columns."""
+    found = []
+    for separator in CSV_SEPARATORS:
+        try:
+            columns = next(csv.reader([header], delimiter=separator), [])
+        except csv.Error:
+            continue
+        if "text" in (column.strip() for column in columns):
+            found.append((len(columns), -CSV_SEPARATORS.index(separator), separator))
+    return max(found)[2] if found else ","
+
+
+def _read_csv(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
     # The default limit, 128 KiB a cell, is less than a long feature story.
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.DictReader(text)
+    header = text.readline()
+    reader = csv.DictReader(itertools.chain([header], text), delimiter=csv_separator(header))
     try:
         columns = reader.fieldnames
     except csv.Error as error:
@@ -73,6 +95,12 @@ def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
     columns = [column.strip() for column in columns]
     if "text" not in columns:
         raise Bad(_("no `text` column in the header row (columns: %(columns)s)") % {"columns": ", ".join(columns)})
+    span_columns = [column for column in columns if column in SPAN_KEYS + TASK_KEYS]
+    if span_columns:
+        raise Bad(
+            _("the column %(columns)s would hold spans, which a CSV file cannot carry here; use JSONL for spans")
+            % {"columns": ", ".join(f"`{column}`" for column in span_columns)}
+        )
     reader.fieldnames = columns
     row_at = _("row %(n)s")
     rows = 1
@@ -90,9 +118,11 @@ def _read_csv(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
             yield Problem(name, where, _("%(values)s values for %(columns)s columns") % counts)
             continue
         try:
-            yield record_from({k: v for k, v in row.items() if v is not None}, name, where)
+            yield record_from({k: v for k, v in row.items() if v is not None}, name, where, spans=False)
         except Bad as bad:
             yield Problem(name, where, str(bad))
+        except Exception as error:  # noqa: BLE001 (any record that breaks the reader is refused, with its place)
+            yield Problem(name, where, unreadable(error))
     if rows == 2:
         raise Bad(_("no articles: only a header row"))
 
@@ -101,16 +131,31 @@ def _not_json(error: json.JSONDecodeError) -> str:
     return _("not JSON (%(error)s at column %(column)s)") % {"error": error.msg, "column": error.colno}
 
 
-class _Span(msgspec.Struct):
+class _Span(msgspec.Struct, forbid_unknown_fields=True):
     start: int
     end: int
     label: str
 
 
-class _Record(msgspec.Struct):
+class _TextSpan(msgspec.Struct, forbid_unknown_fields=True):
+    """A span as Prodigy and this project's export also write it: its text (checked against its
+    slice), and keys that are not read (the export's origin and id, Prodigy's token indexes)."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None = None
+    origin: msgspec.Raw | None = None
+    span_id: msgspec.Raw | None = None
+    token_start: msgspec.Raw | None = None
+    token_end: msgspec.Raw | None = None
+
+
+class _Fields(msgspec.Struct, forbid_unknown_fields=True):
     """The shape of a good JSON record, decoded straight into typed fields: three times as fast as
-    ``json.loads`` and a loop over dicts. A record of any other shape is read again the slow way,
-    which says what is wrong with it."""
+    ``json.loads`` and a loop over dicts. A record of any other shape, or with a key not named here,
+    is read again the slow way (``record_from``), which reads it or says what is wrong with it: no
+    key that holds spans is passed over."""
 
     text: str
     title: str | None = None
@@ -118,68 +163,116 @@ class _Record(msgspec.Struct):
     published_at: str | None = None
     external_id: str | int | None = None
     answer: str | None = None
-    spans: list[_Span] | None = None
     label: list[tuple[int, int, str]] | None = None
+    # What this project's JSONL export, Prodigy and doccano add to a record, none of them spans: not read.
+    article_id: msgspec.Raw | None = None
+    status: msgspec.Raw | None = None
+    tokens: msgspec.Raw | None = None
+    meta: msgspec.Raw | None = None
+    id: msgspec.Raw | None = None
+    Comments: msgspec.Raw | None = None
+    input_hash: msgspec.Raw | None = msgspec.field(default=None, name="_input_hash")
+    task_hash: msgspec.Raw | None = msgspec.field(default=None, name="_task_hash")
+    view_id: msgspec.Raw | None = msgspec.field(default=None, name="_view_id")
+    timestamp: msgspec.Raw | None = msgspec.field(default=None, name="_timestamp")
+    annotator_id: msgspec.Raw | None = msgspec.field(default=None, name="_annotator_id")
+    session_id: msgspec.Raw | None = msgspec.field(default=None, name="_session_id")
+
+
+class _Record(_Fields, forbid_unknown_fields=True):
+    """The common record: spans of three keys. Every default a span struct declares is filled in for
+    each of an import's 400,000 spans, so this one declares none; a span with more keys is read by
+    ``_TextRecord`` instead."""
+
+    spans: list[_Span] | None = None
+
+
+class _TextRecord(_Fields, forbid_unknown_fields=True):
+    spans: list[_TextSpan] | None = None
 
 
 _decode_record = msgspec.json.Decoder(_Record).decode
+_decode_text_record = msgspec.json.Decoder(_TextRecord).decode
 
 
-def _json_record(line: str, name: str, where: str) -> ArticleRecord | Skipped:
+def _json_record(line: str, name: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
     """One JSON record; raises Bad with the reason."""
     try:
-        record = _decode_record(line)
+        record: _Record | _TextRecord = _decode_record(line)
     except msgspec.MsgspecError:
         try:
-            fields = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise Bad(_not_json(error)) from None
-        return record_from(fields, name, where)
+            record = _decode_text_record(line)
+        except msgspec.MsgspecError:
+            try:
+                fields = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise Bad(_not_json(error)) from None
+            return record_from(fields, name, where, options)
     fields = {"title": record.title, "source": record.source, "external_id": record.external_id}
     if skipped_answer({"answer": record.answer}):
         return Skipped(name, where)
-    spans = [(s.start, s.end, s.label) for s in record.spans or ()]
-    spans += record.label or ()
-    return build_record(record.text, spans, fields | {"published_at": record.published_at}, name, where)
+    utf16 = False
+    if isinstance(record, _TextRecord) and record.spans and any(s.text is not None for s in record.spans):
+        given = [(s.start, s.end, s.label, s.text) for s in record.spans]
+        spans, utf16 = settle_offsets(record.text, given + [(*span, None) for span in record.label or ()])
+    else:
+        spans = [(s.start, s.end, s.label) for s in record.spans or ()]
+        spans += record.label or ()
+    fields["published_at"] = record.published_at
+    return build_record(record.text, spans, fields, name, where, utf16=utf16)
 
 
-def _read_jsonl(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+def _read_jsonl(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
     line_at = _("line %(n)s")
     for number, line in enumerate(text, 1):
         if not line.strip():
             continue
         where = line_at % {"n": number}
         try:
-            yield _json_record(line, name, where)
+            yield _json_record(line, name, where, options)
         except Bad as bad:
             yield Problem(name, where, str(bad))
+        except Exception as error:  # noqa: BLE001 (any record that breaks the reader is refused, with its place)
+            yield Problem(name, where, unreadable(error))
 
 
-def _read_json(text: io.TextIOWrapper, name: str) -> Iterator[Item]:
+def _read_json(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
     try:
         records = json.load(text)
     except json.JSONDecodeError as error:
         raise Bad(_("line %(n)s") % {"n": error.lineno} + ": " + _not_json(error)) from None
+    except RecursionError:
+        raise Bad(_("nested too deeply to be read")) from None
+    if isinstance(records, dict) and isinstance(records.get("data"), dict):
+        # One Label Studio task, as its import takes it.
+        records = [records]
     if not isinstance(records, list):
         raise Bad(_("a .json file must hold a list of records (use .jsonl for one record a line)"))
     record_at = _("record %(n)s")
     for number, fields in enumerate(records, 1):
         where = record_at % {"n": number}
         try:
-            yield record_from(fields, name, where)
+            yield record_from(fields, name, where, options)
         except Bad as bad:
             yield Problem(name, where, str(bad))
+        except Exception as error:  # noqa: BLE001 (any record that breaks the reader is refused, with its place)
+            yield Problem(name, where, unreadable(error))
+
+
+def _read_conll(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
+    return read_conll(text, name)
 
 
 READERS: dict[str, Reader] = {
     ".txt": _read_txt,
     ".csv": _read_csv,
+    ".tsv": _read_csv,
     ".jsonl": _read_jsonl,
     ".json": _read_json,
     ".html": _read_html,
     ".htm": _read_html,
-    ".conll": read_conll_file,
-    ".iob": read_conll_file,
+    ".conll": _read_conll,
+    ".iob": _read_conll,
 }
 
 

@@ -9,28 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
+from articles.ingest.problems import Bad, Problem
+from articles.ingest.spankeys import raw_spans, settle_offsets
 from articles.models import Article, content_hash
 from articles.nlp.pipeline import MAX_LENGTH
 
 TITLE_LENGTH = 120
 MAX_PROBLEMS = 20
 FIELD_LIMITS = {"title": Article._meta.get_field("title").max_length, "source": 500, "external_id": 200}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a file, or one line or row of it, cannot be imported."""
-
-    file: str
-    where: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.reason}" if self.where else f"{self.file}: {self.reason}"
 
 
 class ImportFailed(Exception):
@@ -42,8 +31,12 @@ class ImportFailed(Exception):
         super().__init__("Nothing was imported.\n" + "\n".join(map(str, problems)) + more)
 
 
-class Bad(Exception):
-    """A reason, raised while reading; the reader turns it into a Problem with the place."""
+def _lone_surrogate(name: str, error: UnicodeEncodeError) -> str:
+    return _("`%(field)s` holds a lone surrogate (%(char)s at character %(at)s), which no UTF-8 text can") % {
+        "field": name,
+        "char": f"\\u{ord(error.object[error.start]):04x}",
+        "at": error.start,
+    }
 
 
 @dataclass
@@ -61,11 +54,39 @@ class ArticleRecord:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     reference_spans: list[tuple[int, int]] = field(default_factory=list)
     reference_source: str = ""
+    # A tool's predictions (Label Studio's), stored as the model's spans where no span of ``spans``
+    # lies; ``prediction_model`` names the model that made them.
+    predictions: Sequence[tuple[int, int, str]] = ()
+    prediction_model: str = ""
+    # Predictions the reader left out because an imported span lies there.
+    predictions_left_out: int = 0
+    # The tokens (start, end) and the first token of each sentence the article came in with
+    # (CoNLL), kept so that an export writes them back; None for text that came as text.
+    tokens: list[tuple[int, int]] | None = None
+    sentence_starts: list[int] | None = None
+    # Tokens whose I- tag went on with the sentence before's entity (see ``ArticleTokens.continued``).
+    continued: list[int] | None = None
+    # The span offsets were UTF-16 code units (a JavaScript tool's) and were converted.
+    utf16: bool = False
     # The stored body's hash, computed where the record is read (a reader thread, see writer).
     digest: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.digest = content_hash(self.text)
+        try:
+            self.digest = content_hash(self.text)
+        except UnicodeEncodeError as error:
+            raise Bad(_lone_surrogate("text", error)) from None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a run asks of its readers. ``annotation`` picks one of several annotations of a Label
+    Studio task: "" (refuse such a task), "first", or an annotator (an id or an email)."""
+
+    annotation: str = ""
+
+
+NO_OPTIONS = ReadOptions()
 
 
 @dataclass(frozen=True)
@@ -86,8 +107,17 @@ class ImportResult:
     articles: int = 0
     duplicates: int = 0
     spans: int = 0
-    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers).
+    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers, Label Studio's
+    # cancelled annotations).
     skipped: int = 0
+    # A tool's predictions stored as the model's spans, and those left out (an imported span lies
+    # there, or the import is of gold data).
+    predictions: int = 0
+    predictions_left_out: int = 0
+    # Records whose offsets were UTF-16 code units, converted to code points.
+    utf16: int = 0
+    # The ids of the articles created with a tool's predictions: pre-annotated already.
+    predicted: list[int] = field(default_factory=list)
     sample_titles: list[str] = field(default_factory=list)
     labels_to_create: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -108,6 +138,33 @@ class ImportResult:
                     self.skipped,
                 )
                 % {"n": self.skipped}
+            )
+        if self.predictions:
+            parts.append(
+                ngettext(
+                    "%(n)s predicted span stored as the model's",
+                    "%(n)s predicted spans stored as the model's",
+                    self.predictions,
+                )
+                % {"n": self.predictions}
+            )
+        if self.predictions_left_out:
+            parts.append(
+                ngettext(
+                    "%(n)s predicted span left out (an imported span lies there, or the data is gold)",
+                    "%(n)s predicted spans left out (an imported span lies there, or the data is gold)",
+                    self.predictions_left_out,
+                )
+                % {"n": self.predictions_left_out}
+            )
+        if self.utf16:
+            parts.append(
+                ngettext(
+                    "the offsets of %(n)s record were UTF-16 code units and were converted",
+                    "the offsets of %(n)s records were UTF-16 code units and were converted",
+                    self.utf16,
+                )
+                % {"n": self.utf16}
             )
         return ", ".join(parts) + "."
 
@@ -159,6 +216,11 @@ def _string(fields: dict, name: str) -> str:
     if not isinstance(value, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": name, "type": type(value).__name__})
     value = value.strip()
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:
+            raise Bad(_lone_surrogate(name, error)) from None
     if len(value) > FIELD_LIMITS[name]:
         raise Bad(_("`%(field)s` is longer than %(limit)s characters") % {"field": name, "limit": FIELD_LIMITS[name]})
     return value
@@ -173,41 +235,6 @@ def _published_at(value: Any) -> datetime | None:
         raise Bad(_("`published_at` is not an ISO 8601 date: %(value)r") % {"value": value}) from None
     # A date without a time zone is read as UTC, the server's time.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _offset(value: Any, where: str, n: int) -> int:
-    """``where`` names the offset (a gettext message with ``%(n)s``), read only when it is bad."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        what = _(where) % {"n": n}
-        raise Bad(_("%(what)s must be a whole number, not %(value)r") % {"what": what, "value": value})
-    return value
-
-
-# Marked for translation here, translated only when an offset is bad (millions of good ones are read).
-SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n)s: end")
-LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
-
-
-def _raw_spans(fields: dict) -> list[tuple[int, int, str]]:
-    """Prodigy's ``spans`` and doccano's ``label``, as (start, end, label) in the original text."""
-    out = []
-    prodigy, doccano = fields.get("spans"), fields.get("label")
-    if prodigy is not None:
-        if not isinstance(prodigy, list):
-            raise Bad(_('`spans` must be a list like [{"start": 0, "end": 5, "label": "PER"}]'))
-        for n, span in enumerate(prodigy, 1):
-            if not isinstance(span, dict) or not {"start", "end", "label"} <= span.keys():
-                raise Bad(_("span %(n)s needs `start`, `end` and `label`") % {"n": n})
-            start, end = _offset(span["start"], SPAN_START, n), _offset(span["end"], SPAN_END, n)
-            out.append((start, end, span["label"]))
-    if doccano is not None:
-        if not isinstance(doccano, list):
-            raise Bad(_('`label` must be a list like [[0, 5, "PER"]]'))
-        for n, span in enumerate(doccano, 1):
-            if not isinstance(span, list) or len(span) != 3:
-                raise Bad(_("label %(n)s must be [start, end, label]") % {"n": n})
-            out.append((_offset(span[0], LABEL_START, n), _offset(span[1], LABEL_END, n), span[2]))
-    return out
 
 
 # Label names already found good, as given -> stripped: checked once per name, not once per span
@@ -285,31 +312,74 @@ def skipped_answer(fields: dict) -> bool:
     return answer != "accept"
 
 
-def record_from(fields: dict, file: str, where: str) -> ArticleRecord | Skipped:
+def record_from(
+    fields: Any, file: str, where: str, options: ReadOptions = NO_OPTIONS, *, spans: bool = True
+) -> ArticleRecord | Skipped:
     """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
-    rejected or ignored Prodigy answer); raises Bad with the reason."""
+    rejected or ignored Prodigy answer); raises Bad with the reason. A Label Studio task (a record
+    with `data`) is read by ``labelstudio``; spaCy v2's training pair ``[text, {"entities": ...}]``
+    is read as a record with that text. ``spans=False``: fields that cannot hold spans (a CSV row,
+    whose header was checked for span columns)."""
+    if isinstance(fields, list) and len(fields) == 2 and isinstance(fields[0], str) and isinstance(fields[1], dict):
+        fields = {"text": fields[0], **fields[1]}
     if not isinstance(fields, dict):
         raise Bad(_("a record must be a JSON object, not %(type)s") % {"type": type(fields).__name__})
+    if "data" in fields and isinstance(fields["data"], dict):
+        from articles.ingest.labelstudio import task_record
+
+        return task_record(fields, file, where, options)
     if skipped_answer(fields):
         return Skipped(file, where)
     text = fields.get("text")
+    if text is None and isinstance(fields.get("data"), str):
+        # doccano's exports before 1.6 named the text `data`.
+        text = fields["data"]
     if text is None:
         raise Bad(_("no `text`"))
     if not isinstance(text, str):
         raise Bad(_("`%(field)s` must be a string, not %(type)s") % {"field": "text", "type": type(text).__name__})
-    return build_record(text, _raw_spans(fields), fields, file, where)
+    if not spans:
+        return build_record(text, [], fields, file, where)
+    given, utf16 = settle_offsets(text, raw_spans(fields))
+    return build_record(text, given, fields, file, where, utf16=utf16)
 
 
-def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, file: str, where: str) -> ArticleRecord:
+def _moved(spans: list[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
+    return [(moved[start], moved[end], label) for start, end, label in spans]
+
+
+def build_record(
+    text: str,
+    spans: list[tuple[int, int, Any]],
+    fields: dict,
+    file: str,
+    where: str,
+    *,
+    utf16: bool = False,
+    predictions: list[tuple[int, int, Any]] = (),
+    prediction_model: str = "",
+    predictions_left_out: int = 0,
+    tokens: list[tuple[int, int]] | None = None,
+    sentence_starts: list[int] | None = None,
+    continued: list[int] | None = None,
+) -> ArticleRecord:
     """An article from its text, its spans as (start, end, label) in that text, and its other fields
-    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason."""
+    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason. A tool's
+    predictions are checked like spans, and those over an imported span left out; tokens, if any,
+    are (start, end) in the text."""
     check_text(text)
+    if predictions:
+        predictions = _checked_spans(text, list(predictions))
     body = normalise(text)
     if body is not text:
         # Rare: normalisation changed the text, so the offsets, checked against it first, move with it.
         spans = _checked_spans(text, spans)
-        body, moved = normalise_with_offsets(text, (offset for start, end, _ in spans for offset in (start, end)))
-        spans = [(moved[start], moved[end], label) for start, end, label in spans]
+        offsets = [offset for start, end, _ in (*spans, *predictions) for offset in (start, end)]
+        offsets += [offset for token in tokens or () for offset in token]
+        body, moved = normalise_with_offsets(text, offsets)
+        spans, predictions = _moved(spans, moved), _moved(predictions, moved)
+        if tokens is not None:
+            tokens = [(moved[start], moved[end]) for start, end in tokens]
     title = _string(fields, "title")
     return ArticleRecord(
         text=body,
@@ -320,86 +390,11 @@ def build_record(text: str, spans: list[tuple[int, int, str]], fields: dict, fil
         published_at=_published_at(fields.get("published_at")),
         external_id=_string(fields, "external_id"),
         spans=spans,
+        predictions=predictions,
+        prediction_model=prediction_model,
+        predictions_left_out=predictions_left_out,
+        tokens=tokens,
+        sentence_starts=sentence_starts,
+        continued=continued,
+        utf16=utf16,
     )
-
-
-@dataclass
-class SpanColumns:
-    """The spans of a chunk of records in columns, checked all at once: a chunk's 40,000 spans in a
-    few array operations instead of a Python loop over each. Rows are in order of record, then start;
-    a row's label is its index in ``labels``, the chunk's label names (stripped).
-
-    ``problems`` holds, by the record's index in the chunk, why its spans are refused, worded by the
-    check of one record at a time (``_checked_spans``): a message is the same whichever check found
-    it.
-    """
-
-    size: int
-    record: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    label: np.ndarray
-    labels: list[str]
-    problems: dict[int, str]
-    # Each label as given, by its index in ``labels``.
-    codes: dict[Any, int]
-
-    @classmethod
-    def of(cls, records: Sequence[ArticleRecord]) -> "SpanColumns":
-        try:
-            return cls._of(records)
-        except (OverflowError, TypeError, ValueError):
-            # An offset no array holds (past 64 bits), a label no set holds: such records are found
-            # by their own check, the others are checked together.
-            problems = {i: reason for i, r in enumerate(records) if (reason := _refusal(r)) is not None}
-            good = [i for i in range(len(records)) if i not in problems]
-            columns = cls._of([records[i] for i in good])
-            columns.problems = {good[i]: reason for i, reason in columns.problems.items()} | problems
-            columns.record, columns.size = np.asarray(good, np.int64)[columns.record], len(records)
-            return columns
-
-    @classmethod
-    def _of(cls, records: Sequence[ArticleRecord]) -> "SpanColumns":
-        flat = list(itertools.chain.from_iterable(r.spans for r in records))
-        starts, ends, given = zip(*flat, strict=True) if flat else ((), (), ())
-        start, end, distinct = np.array(starts, np.int64), np.array(ends, np.int64), set(given)
-        record = np.repeat(np.arange(len(records)), [len(r.spans) for r in records])
-        lengths = np.array([len(r.text) for r in records], np.int64)
-        bad = set(record[(start < 0) | (start >= end) | (end > lengths[record])].tolist())
-        names = {}
-        for label in distinct:
-            try:
-                names[label] = _label(label, 0, 0)
-            except Bad:
-                bad.update(i for i, r in enumerate(records) if any(g == label for _, _, g in r.spans))
-        labels = sorted(set(names.values()))
-        index = {name: i for i, name in enumerate(labels)}
-        codes = {label: index[name] for label, name in names.items()}
-        order = np.lexsort((start, record))
-        record, start, end = record[order], start[order], end[order]
-        label = np.array([codes.get(g, -1) for g in given], np.int64)[order]
-        bad.update(record[np.flatnonzero((record[1:] == record[:-1]) & (start[1:] < end[:-1]))].tolist())
-        problems = {i: _refusal(records[i]) for i in sorted(bad)}
-        assert None not in problems.values(), "spans refused in a chunk are refused on their own too"
-        return cls(len(records), record, start, end, label, labels, problems, codes)
-
-    def labels_of(self, record: ArticleRecord) -> set[str]:
-        """The label names of a good record of the chunk."""
-        return {self.labels[self.codes[label]] for _, _, label in record.spans}
-
-    def take(self, indexes: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The spans of these good records (``indexes`` in the chunk's order), as columns: the
-        record's position in ``indexes``, start, end and label (its index in ``labels``)."""
-        position = np.full(self.size, -1, np.int64)
-        position[np.asarray(indexes, np.int64)] = np.arange(len(indexes))
-        rows = np.flatnonzero(position[self.record] >= 0)
-        return position[self.record[rows]], self.start[rows], self.end[rows], self.label[rows]
-
-
-def _refusal(record: ArticleRecord) -> str | None:
-    """Why a record's spans are refused, in the words of its own check; None if they are not."""
-    try:
-        _checked_spans(record.text, record.spans)
-    except Bad as bad:
-        return str(bad)
-    return None

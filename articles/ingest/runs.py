@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from articles.ingest.files import Meter, read, total_size
 from articles.ingest.indexing import index_articles
-from articles.ingest.records import ImportResult
+from articles.ingest.records import ImportResult, ReadOptions
 from articles.ingest.writer import import_records
 from articles.models import ImportBatch
 from articles.nlp.preannotation import queue_preannotation
@@ -24,6 +24,7 @@ def import_files(
     user: AbstractBaseUser | None = None,
     batch: ImportBatch | None = None,
     encoding: str = "",
+    annotation: str = "",
     create_labels: bool = False,
     preannotate: bool = True,
     reviewed: bool = False,
@@ -32,10 +33,11 @@ def import_files(
 ) -> ImportResult:
     """Reads the files and imports them all or nothing (raises ImportFailed); with ``dry_run``,
     only checks them and returns what an import would do, problems included. With ``reviewed``
-    the files' spans are the editors' final ones and the articles are reviewed (gold data)."""
+    the files' spans are the editors' final ones and the articles are reviewed (gold data).
+    ``annotation`` picks one of a Label Studio task's annotations (see ``labelstudio``)."""
     total, meter = total_size(files), Meter()
     result = import_records(
-        read(files, meter, encoding),
+        read(files, meter, encoding, options=ReadOptions(annotation=annotation.strip())),
         user=user,
         batch=batch,
         create_labels=create_labels,
@@ -48,5 +50,7 @@ def import_files(
         # Queued in the import's transaction: the tasks exist exactly when the articles do.
         index_articles.enqueue()
         if preannotate and not reviewed:
-            queue_preannotation(result.created)
+            # Articles that came with a tool's predictions are pre-annotated already.
+            predicted = set(result.predicted)
+            queue_preannotation([pk for pk in result.created if pk not in predicted])
     return result

@@ -80,6 +80,7 @@ def receive(
     create_labels: bool,
     preannotate: bool,
     reviewed: bool = False,
+    annotation: str = "",
 ) -> ImportBatch:
     """Keeps the uploaded files in a new batch's folder and queues their check."""
     uploaded = list(uploaded)
@@ -93,6 +94,7 @@ def receive(
         create_labels=create_labels,
         preannotate=preannotate,
         reviewed=reviewed,
+        annotation=annotation,
     )
     folder(batch).mkdir(parents=True, exist_ok=True)
     for (_name, path), f in zip(files_of(batch), uploaded, strict=True):
@@ -126,11 +128,16 @@ def progress(batch: ImportBatch) -> dict:
 
 def summary(batch: ImportBatch) -> str:
     """What an imported batch did, in the words of an import run's summary."""
+    # What only a tool's files bring (predictions, UTF-16 offsets) is counted by the check.
+    preview = batch.preview or {}
     return ImportResult(
         articles=batch.created_count,
         duplicates=batch.duplicate_count,
         spans=batch.span_count,
         skipped=batch.skipped_count,
+        predictions=preview.get("predictions", 0),
+        predictions_left_out=preview.get("predictions_left_out", 0),
+        utf16=preview.get("utf16", 0),
     ).summary()
 
 
@@ -143,6 +150,7 @@ def check(batch: ImportBatch) -> ImportBatch:
     result = import_files(
         files_of(batch),
         encoding=batch.encoding,
+        annotation=batch.annotation,
         create_labels=batch.create_labels,
         reviewed=batch.reviewed,
         dry_run=True,
@@ -155,6 +163,9 @@ def check(batch: ImportBatch) -> ImportBatch:
         "duplicates": result.duplicates,
         "spans": result.spans,
         "skipped": result.skipped,
+        "predictions": result.predictions,
+        "predictions_left_out": result.predictions_left_out,
+        "utf16": result.utf16,
         "sample_titles": result.sample_titles,
         "labels_to_create": result.labels_to_create,
     }
@@ -185,6 +196,7 @@ def run_import(batch: ImportBatch) -> ImportBatch:
             user=batch.created_by,
             batch=batch,
             encoding=batch.encoding,
+            annotation=batch.annotation,
             create_labels=batch.create_labels,
             preannotate=batch.preannotate,
             reviewed=batch.reviewed,

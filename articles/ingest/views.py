@@ -64,6 +64,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def _receive_upload(request: HttpRequest) -> HttpResponse:
     files = request.FILES.getlist("files")
     encoding = request.POST.get("encoding", "").strip()
+    annotation = request.POST.get("annotation", "").strip()
     errors = []
     if not files:
         errors.append(_("Pick or drop at least one file."))
@@ -83,6 +84,8 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
             codecs.lookup(encoding)
         except LookupError:
             errors.append(_("Unknown encoding %(encoding)r.") % {"encoding": encoding})
+    if len(annotation) > ImportBatch._meta.get_field("annotation").max_length:
+        errors.append(_("The annotation to import is `first` or an annotator's id or email, not that long a text."))
     if errors:
         return _upload_page(request, errors, status=400)
     batch = uploads.receive(
@@ -92,6 +95,7 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
         create_labels=request.POST.get("create_labels") == "on",
         preannotate=request.POST.get("preannotate") == "on",
         reviewed=request.POST.get("reviewed") == "on",
+        annotation=annotation,
     )
     return redirect("articles:upload-batch", batch.pk)
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from articles.ingest.columns import SpanColumns
 from articles.ingest.records import (
     MAX_PROBLEMS,
     ArticleRecord,
@@ -27,9 +28,8 @@ from articles.ingest.records import (
     ImportResult,
     Problem,
     Skipped,
-    SpanColumns,
 )
-from articles.models import Article, ImportBatch, Label, ReferenceSpan, Span
+from articles.models import Article, ArticleTokens, ImportBatch, Label, ReferenceSpan, Span
 
 BATCH_SIZE = 1000
 SAMPLE_TITLES = 5
@@ -78,7 +78,7 @@ def import_records(
                 if index in spans.problems:
                     result.problems.append(Problem(item.file, item.where, spans.problems[index]))
                     continue
-                if unknown and (missing := spans.labels_of(item) & unknown):
+                if (unknown or item.predictions) and (missing := _labels_of(spans, item, reviewed) - labels):
                     if not create_labels:
                         result.problems.append(
                             Problem(
@@ -96,7 +96,7 @@ def import_records(
                 good.append(index)
             if len(result.problems) >= MAX_PROBLEMS:
                 break
-            new = _new(records, good, result, seen)
+            new = _new(records, good, result, seen, reviewed)
             if new and not dry_run and not result.problems:
                 if new_labels - labels:
                     Label.objects.ensure(new_labels)
@@ -129,9 +129,19 @@ def import_records(
     return result
 
 
-def _new(records: list[ArticleRecord], good: list[int], result: ImportResult, seen: set[str]) -> list[int]:
+def _labels_of(spans: SpanColumns, record: ArticleRecord, reviewed: bool) -> set[str]:
+    """The label names a record's spans use, and its predictions' (which gold data does not keep)."""
+    names = spans.labels_of(record)
+    if record.predictions and not reviewed:
+        names |= {label for _start, _end, label in record.predictions}
+    return names
+
+
+def _new(
+    records: list[ArticleRecord], good: list[int], result: ImportResult, seen: set[str], reviewed: bool
+) -> list[int]:
     """Which good records' text is not in the database nor earlier in the run (their indexes); the
-    others are counted."""
+    others are counted. Gold data keeps no predictions: they are counted as left out."""
     digests = [records[i].digest for i in good]
     existing = set(Article.objects.filter(content_hash__in=digests).values_list("content_hash", flat=True))
     new = []
@@ -143,20 +153,29 @@ def _new(records: list[ArticleRecord], good: list[int], result: ImportResult, se
         new.append(index)
     result.articles += len(new)
     result.spans += sum(len(records[i].spans) for i in new)
+    for i in new:
+        record = records[i]
+        if record.predictions or record.predictions_left_out:
+            kept = 0 if reviewed else len(record.predictions)
+            result.predictions += kept
+            result.predictions_left_out += record.predictions_left_out + len(record.predictions) - kept
+        result.utf16 += record.utf16
     result.sample_titles += [records[i].title for i in new[: SAMPLE_TITLES - len(result.sample_titles)]]
     return new
 
 
 # Every column an imported article sets; the others are empty (NULL, or their database default).
 _ARTICLE_COLUMNS = (
-    "id, title, body, body_length, content_hash, source, published_at, external_id, batch_id, status, version, "
-    "created_at, created_by_id, updated_at, reviewed_at, reviewed_by_id"
+    "id, title, body, body_length, content_hash, source, published_at, external_id, status, batch_id, version, "
+    "created_at, created_by_id, updated_at, reviewed_at, reviewed_by_id, preannotated_at"
 )
 COPY_ARTICLES = f"COPY articles_article ({_ARTICLE_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 ARTICLE_TYPES = [
-    "int8", "varchar", "text", "int4", "varchar", "varchar", "timestamptz", "varchar", "int8", "varchar", "int4",
-    "timestamptz", "int4", "timestamptz", "timestamptz", "int4",
+    "int8", "varchar", "text", "int4", "varchar", "varchar", "timestamptz", "varchar", "varchar", "int8", "int4",
+    "timestamptz", "int4", "timestamptz", "timestamptz", "int4", "timestamptz",
 ]  # fmt: skip
+# A tool's predictions (Label Studio's) are the model's spans under this name, their version the tool's.
+PREDICTIONS_MODEL = "label-studio"
 
 
 class _Writer:
@@ -167,6 +186,7 @@ class _Writer:
     def __init__(self, user: AbstractBaseUser | None, batch: ImportBatch | None, reviewed: bool, now: datetime) -> None:
         self.user_id = user.pk if user else None
         self.batch_id = batch.pk if batch else None
+        self.reviewed = reviewed
         self.status = Article.Status.REVIEWED if reviewed else Article.Status.NEW
         self.reviewed_at, self.reviewed_by = (now, self.user_id) if reviewed else (None, None)
         self.now = now
@@ -180,12 +200,15 @@ class _Writer:
                 [len(records)],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
-            fixed = (self.batch_id, self.status.value, 1, self.now, self.user_id, self.now, self.reviewed_at)
+            fixed = (self.batch_id, 1, self.now, self.user_id, self.now, self.reviewed_at, self.reviewed_by)
+            # An article that comes with a tool's predictions is pre-annotated already.
+            predicted = (Article.Status.PRE_ANNOTATED.value, *fixed, self.now)
+            plain = (self.status.value, *fixed, None)
             with cursor.cursor.copy(COPY_ARTICLES) as copy:
                 copy.set_types(ARTICLE_TYPES)
                 for pk, r in zip(ids, records, strict=True):
                     head = (pk, r.title, r.text, len(r.text), r.digest, r.source, r.published_at, r.external_id)
-                    copy.write_row((*head, *fixed, self.reviewed_by))
+                    copy.write_row((*head, *(predicted if r.predictions and not self.reviewed else plain)))
         result.created += ids
         labels = Label.objects.ids()
         record, starts, ends, label = chunk.spans.take(indexes)
@@ -204,6 +227,39 @@ class _Writer:
         ]
         if references:
             ReferenceSpan.objects.bulk_create(references)
+        tokens = [
+            ArticleTokens(
+                article_id=pk,
+                starts=[start for start, _ in r.tokens],
+                ends=[end for _, end in r.tokens],
+                sentence_starts=r.sentence_starts or [0],
+                continued=r.continued or [],
+            )
+            for pk, r in zip(ids, records, strict=True)
+            if r.tokens is not None
+        ]
+        if tokens:
+            ArticleTokens.objects.bulk_create(tokens)
+        if not self.reviewed:
+            self._predictions(ids, records, labels, result)
+
+    def _predictions(self, ids: list[int], records: list[ArticleRecord], labels: dict, result: ImportResult) -> None:
+        """A tool's predictions, stored as the model's spans with their history, as the model's own
+        are (what the quality figures read back), one statement per model version."""
+        by_model: dict[str, list[tuple[int, int, int, int]]] = {}
+        for pk, r in zip(ids, records, strict=True):
+            rows = by_model.setdefault(r.prediction_model[:50], [])
+            rows += [(pk, start, end, labels[label]) for start, end, label in r.predictions]
+        for version, rows in by_model.items():
+            if rows:
+                Span.objects.insert_new(
+                    rows,
+                    origin=Span.Origin.MODEL,
+                    now=self.now,
+                    model=(PREDICTIONS_MODEL, version),
+                    history={pk: 1 for pk, *_ in rows},
+                )
+                result.predicted += sorted({pk for pk, *_ in rows})
 
 
 @dataclass

@@ -28,6 +28,7 @@ from articles.models.spans import (
     SuggestionQuerySet,
     SuggestionStatus,
 )
+from articles.models.tokens import ArticleTokens
 
 __all__ = [
     "LEASE",
@@ -38,6 +39,7 @@ __all__ = [
     "ArticleQuerySet",
     "ArticleSearch",
     "ArticleStatus",
+    "ArticleTokens",
     "Decision",
     "Export",
     "ExportFormat",

@@ -109,6 +109,9 @@ class ImportBatch(models.Model):
     preannotate = models.BooleanField(default=True)
     # Gold data: the articles arrive reviewed, their spans the editors' final ones.
     reviewed = models.BooleanField(default=False)
+    # Which of a Label Studio task's several annotations to import: empty (refuse such a task),
+    # "first", or an annotator's id or email.
+    annotation = models.CharField(max_length=254, blank=True, default="", db_default="")
     # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
     # What the check found: article count, sample titles, spans, duplicates, labels to create.

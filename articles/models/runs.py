@@ -12,6 +12,7 @@ class ExportFormat(models.TextChoices):
     JSONL = "jsonl", "JSONL"
     SPACY = "spacy", "spaCy DocBin"
     CONLL = "conll", "CoNLL (IOB2)"
+    DOCCANO = "doccano", "doccano JSONL"
 
 
 class Export(models.Model):
@@ -25,6 +26,8 @@ class Export(models.Model):
     created_by = someone()
     format = models.CharField(max_length=8, choices=Format)
     excel = models.BooleanField(default=False)
+    # CoNLL as doccano reads it: tab-separated, no -DOCSTART- lines, an article a block.
+    doccano = models.BooleanField(default=False, db_default=False)
     # The query string of the filters, as the export page and the URL take them.
     filters = models.CharField(max_length=2000, blank=True)
     articles = models.PositiveIntegerField(null=True)

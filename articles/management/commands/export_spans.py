@@ -11,13 +11,21 @@ from articles.models import Article, Export, Span
 
 
 class Command(BaseCommand):
-    help = "Writes the spans (CSV, the default) or the articles with their spans (JSONL, DocBin) to FILE or stdout."
+    help = (
+        "Writes the spans (CSV, the default) or the articles with their spans (JSONL, doccano, DocBin, CoNLL) "
+        "to FILE or stdout."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="standard output when absent")
         formats = ", ".join(Export.Format.values)
         parser.add_argument("--format", default=Export.Format.CSV, help=f"{formats} (default csv)")
         parser.add_argument("--excel", action="store_true", help="CSV for Excel: a byte-order mark and CRLF line ends")
+        parser.add_argument(
+            "--doccano",
+            action="store_true",
+            help="CoNLL as doccano imports it: a tab between token and tag, no -DOCSTART-, an article a block",
+        )
         statuses = ", ".join(Article.Status.values)
         parser.add_argument("--status", action="append", default=[], help=f"repeatable: {statuses}")
         parser.add_argument("--label", action="append", default=[], help="repeatable: a label name")
@@ -27,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--reviewed-from", metavar="DATE", help="reviewed on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--reviewed-to", metavar="DATE", help="reviewed on or before DATE (YYYY-MM-DD)")
 
-    def handle(self, *args, output: Path | None, format: str, excel: bool, **options) -> None:
+    def handle(self, *args, output: Path | None, format: str, excel: bool, doccano: bool, **options) -> None:
         query = QueryDict(mutable=True)
         for name in ("status", "label", "origin"):
             query.setlist(name, options[name])
@@ -40,7 +48,7 @@ class Command(BaseCommand):
         if not filters.is_valid():
             raise CommandError(filters.problems())
         try:
-            export = ExportRun(filters, format, None, excel=excel)
+            export = ExportRun(filters, format, None, excel=excel, doccano=doccano)
         except ValueError as error:
             raise CommandError(str(error)) from None
         # A regular file is written only once complete, so that a failed export leaves no truncated
@@ -62,7 +70,9 @@ class Command(BaseCommand):
         for span in export.report.unaligned:
             self.stderr.write(f"{span}: {kept}.")
         if output:
+            left_out = len(export.report.unaligned) if format in (Export.Format.SPACY, Export.Format.CONLL) else 0
             self.stderr.write(
-                f"Exported {export.report.spans} spans of {export.report.articles} articles to {output}.",
+                f"Exported {export.report.spans} spans of {export.report.articles} articles to {output}"
+                + (f"; {left_out} spans not aligned to tokens left out (listed above)." if left_out else "."),
                 style_func=None,
             )

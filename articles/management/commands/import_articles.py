@@ -13,8 +13,8 @@ BAR_WIDTH = 30
 
 class Command(BaseCommand):
     help = (
-        "Imports articles from files, folders and zips (.txt, .csv, .jsonl, .json, .html, .conll, .iob), all or "
-        "nothing, and queues their pre-annotation."
+        "Imports articles from files, folders and zips (.txt, .csv, .tsv, .jsonl, .json, .html, .conll, .iob; "
+        "Label Studio, doccano, Prodigy and spaCy records among them), all or nothing, and queues their pre-annotation."
     )
     # A data command: Django's system checks are the server's business, and cost every run (docs/benchmarks.md).
     requires_system_checks = []
@@ -25,6 +25,15 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", default="", help="the files' encoding, if not UTF-8 (e.g. latin-1)")
         parser.add_argument(
             "--create-labels", action="store_true", help="create the labels of imported spans that do not exist"
+        )
+        parser.add_argument(
+            "--annotation",
+            default="",
+            metavar="first|ANNOTATOR",
+            help=(
+                "of a Label Studio task annotated several times (refused otherwise), import the first annotation "
+                "or the one by this annotator (id or email); `first` also picks a task's first prediction"
+            ),
         )
         parser.add_argument(
             "--reviewed",
@@ -40,18 +49,23 @@ class Command(BaseCommand):
         encoding: str,
         create_labels: bool,
         reviewed: bool,
+        annotation: str,
         **options,
     ):
         self.progress_shown = False
         try:
             with transaction.atomic():
                 batch = ImportBatch.objects.create(
-                    name=" ".join(map(str, paths))[:300], preannotate=not no_preannotate, reviewed=reviewed
+                    name=" ".join(map(str, paths))[:300],
+                    preannotate=not no_preannotate,
+                    reviewed=reviewed,
+                    annotation=annotation,
                 )
                 result = import_files(
                     [(str(path), path) for path in paths],
                     batch=batch,
                     encoding=encoding,
+                    annotation=annotation,
                     create_labels=create_labels,
                     preannotate=not no_preannotate,
                     reviewed=reviewed,
@@ -62,7 +76,8 @@ class Command(BaseCommand):
         finally:
             if self.progress_shown:
                 sys.stderr.write("\n")
-        queued = "" if no_preannotate or reviewed or not result.created else " Pre-annotation queued (run a worker)."
+        waiting = set(result.created) - set(result.predicted)
+        queued = "" if no_preannotate or reviewed or not waiting else " Pre-annotation queued (run a worker)."
         self.stdout.write(f"Imported: {result.summary()}{queued}")
 
     def show_progress(self, done: int, total: int, result: ImportResult) -> None:
