@@ -4,7 +4,7 @@ finished. One pass over the finished versions' spans, read in one query.
 
 F1 between two versions takes either as the yardstick (it is symmetric): exact means same start, end
 and label; overlap means a span of one version shares text with a span of the other with the same
-label. Tokens are the workspace's words (``workspace.tokens``); each gets the label of the span that
+label. Tokens are the workspace's words (``editing.tokens``); each gets the label of the span that
 holds it in each version, or none; kappa compares those two labellings, chance agreement from each
 version's own label shares.
 """
