@@ -20,7 +20,9 @@ from articles.models import Article, ArticleTokens, Span
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.pipeline import Sentencizer
+    from spacy.tokens import Doc, Token
+    from spacy.tokens import Span as Entity
 
 # Articles per fetch of the named cursor (JSONL, DocBin).
 CHUNK_ARTICLES = 1000
@@ -59,12 +61,20 @@ def _stored_doc(article: Article) -> "Doc | None":
     return doc if doc.text == body else None
 
 
-def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list]:
+def _export_spans(article: Article) -> list[Span]:
+    """The spans ``_articles_with_spans`` fetched for the article."""
+    # Set by Prefetch(to_attr=...), which the stubs cannot see on the model.
+    spans: list[Span] = article.export_spans  # type: ignore[attr-defined]
+    return spans
+
+
+def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list["Entity | None"]]:
     """The article's tokens (its own, else spaCy's) with its spans as entities; the spans that do
     not align are reported."""
     doc = _stored_doc(article) or tokenizer()(article.body)
-    entities, aligned = [], []
-    for span in article.export_spans:
+    entities: list[Entity] = []
+    aligned: list[Entity | None] = []
+    for span in _export_spans(article):
         entity = doc.char_span(span.start, span.end, label=span.label.name, alignment_mode="strict")
         if entity is None:
             text = article.body[span.start : span.end]
@@ -92,14 +102,19 @@ def _articles_with_spans(filters: ExportFilters, report: Report) -> Iterator[Art
             yield article
 
 
-def jsonl_record(article: Article, report: Report) -> dict:
+def jsonl_record(article: Article, report: Report) -> dict[str, object]:
     """One article as Prodigy's and spaCy's tooling read it; ``token_end`` is inclusive, as in Prodigy."""
     doc, aligned = _aligned_doc(article, report)
     # Every span is written, an unaligned one with its character offsets only.
-    report.spans += len(article.export_spans)
+    report.spans += len(_export_spans(article))
     spans = []
-    for span, entity in zip(article.export_spans, aligned, strict=True):
-        item = {"start": span.start, "end": span.end, "label": span.label.name, "origin": span.origin}
+    for span, entity in zip(_export_spans(article), aligned, strict=True):
+        item: dict[str, object] = {
+            "start": span.start,
+            "end": span.end,
+            "label": span.label.name,
+            "origin": span.origin,
+        }
         if entity is not None:
             item |= {"token_start": entity.start, "token_end": entity.end - 1}
         spans.append(item | {"span_id": span.pk})
@@ -126,7 +141,7 @@ def jsonl_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
 
 
 @functools.cache
-def _sentencizer():
+def _sentencizer() -> "Sentencizer":
     """spaCy's rule-based sentence splitter: where the CoNLL export puts its blank lines."""
     from spacy.pipeline import Sentencizer
 
@@ -141,7 +156,7 @@ def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> I
     ``doccano``: as doccano's CoNLL import reads it, a token and its tag apart by a tab, no
     ``-DOCSTART-``, and the whole article one block (doccano makes an example of each block)."""
     doc, aligned = _aligned_doc(article, report)
-    continued = set()
+    continued: set[int] = set()
     if doc.has_annotation("SENT_START"):
         continued = set(article.tokens.continued)
     else:
@@ -165,7 +180,7 @@ def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> I
     yield "\n"
 
 
-def _goes_on(token) -> bool:
+def _goes_on(token: "Token") -> bool:
     """Whether an entity that begins here may be written as going on with the one just before it
     (the token before ends an entity of the same label)."""
     before = token.nbor(-1) if token.i else None
@@ -180,11 +195,11 @@ def conll_chunks(filters: ExportFilters, report: Report, *, doccano: bool = Fals
     yield from buffered(lines)
 
 
-def doccano_record(article: Article, report: Report) -> dict:
+def doccano_record(article: Article, report: Report) -> dict[str, object]:
     """One article as doccano's sequence labelling imports and exports it: ``label`` holds
     [start, end, label] triples in code points (see docs/exporting.md for doccano's own counting)."""
-    report.spans += len(article.export_spans)
-    labels = [[span.start, span.end, span.label.name] for span in article.export_spans]
+    report.spans += len(_export_spans(article))
+    labels = [[span.start, span.end, span.label.name] for span in _export_spans(article)]
     return {"id": article.pk, "text": article.body, "label": labels}
 
 

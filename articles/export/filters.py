@@ -1,5 +1,8 @@
 """What to export: article filters pick articles, label and origin filters pick spans inside them."""
 
+from collections.abc import Collection
+from typing import Any
+
 from django import forms
 from django.db.models import Q
 from django.http import QueryDict
@@ -9,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from articles.models import Article, ArticleQuerySet, ImportBatch, Label, Span, SpanQuerySet
 
 
-def allowed(values) -> str:
+def allowed(values: Collection[str]) -> str:
     return ", ".join(values) if values else _("(none)")
 
 
@@ -31,22 +34,36 @@ class ExportFilters(forms.Form):
         required=False, label=gettext_lazy("Reviewed until"), widget=forms.DateInput({"type": "date"})
     )
 
-    def __init__(self, data: QueryDict | None = None, **kwargs) -> None:
+    def __init__(self, data: QueryDict | None = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.fields["label"].choices = [(name, name) for name in Label.objects.values_list("name", flat=True)]
+        self._choice_field("label").choices = [(name, name) for name in Label.objects.values_list("name", flat=True)]
         for name in ("status", "label", "origin"):
-            self.fields[name].widget = forms.CheckboxSelectMultiple(choices=self.fields[name].choices)
-            choices = allowed([value for value, _label in self.fields[name].choices])
+            field = self._choice_field(name)
+            # The field's choices, normalised: setting them gave its widget the same list.
+            options = field.widget.choices
+            field.widget = forms.CheckboxSelectMultiple(choices=options)
+            choices = allowed([value for value, _label in options])
             # The message keeps Django's %(value)s for the form to fill in.
-            self.fields[name].error_messages["invalid_choice"] = _(
-                "unknown %(filter)s “%%(value)s”; allowed: %(allowed)s"
-            ) % {"filter": name, "allowed": choices.replace("%", "%%")}
-        self.fields["batch"].error_messages["invalid_choice"] = _("no upload batch with id “%(value)s”")
-        self.fields["batch"].empty_label = _("all")
+            field.error_messages["invalid_choice"] = _("unknown %(filter)s “%%(value)s”; allowed: %(allowed)s") % {
+                "filter": name,
+                "allowed": choices.replace("%", "%%"),
+            }
+        batch = self.fields["batch"]
+        # The form's fields are copies of the class's, typed as plain fields.
+        assert isinstance(batch, forms.ModelChoiceField)
+        batch.error_messages["invalid_choice"] = _("no upload batch with id “%(value)s”")
+        batch.empty_label = _("all")
         self.unknown = sorted(set(data or ()) - set(self.fields) - {"excel", "doccano"})
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        # The form's fields are copies of the class's, typed as plain fields.
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         for name in self.unknown:
             self.add_error(
                 None,
@@ -64,7 +81,7 @@ class ExportFilters(forms.Form):
         """The errors in one message, each naming its filter: for a 400 or a CommandError."""
         lines = []
         for name, errors in self.errors.items():
-            lines += [message if name == "__all__" else f"{name}: {message}" for message in errors]
+            lines += [str(message) if name == "__all__" else f"{name}: {message}" for message in errors]
         return _("Bad export filter. %(problems)s.") % {"problems": "; ".join(lines)}
 
     def _article_conditions(self, prefix: str = "") -> Q:
@@ -91,7 +108,7 @@ class ExportFilters(forms.Form):
             q &= Q(origin__in=data["origin"])
         return q
 
-    def spans(self) -> SpanQuerySet:
+    def spans(self) -> SpanQuerySet[Span]:
         # Article conditions on the join, not as `article__in`: a slice of article ids then reaches
         # the span index directly.
         return Span.objects.filter(self._article_conditions("article__"), self.span_conditions())

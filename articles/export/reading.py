@@ -3,6 +3,7 @@ chunks, and the counts and spans that could not be aligned to tokens."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from django.db import connection, transaction
 
@@ -49,8 +50,10 @@ class Snapshot:
                 # COPY streams for as long as the corpus takes, and holds no lock anyone waits for.
                 cursor.execute("SET LOCAL statement_timeout = 0")
 
-    def __exit__(self, *exc) -> None:
-        self.atomic.__exit__(*exc)
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.atomic.__exit__(kind, error, traceback)
 
 
 def buffered(rows: Iterator[bytes]) -> Iterator[bytes]:

@@ -3,14 +3,16 @@ slice of articles at a time so that no statement has to sort the whole export be
 
 import functools
 from collections.abc import Iterator
+from typing import Any
 
 from django.db import connection
-from django.db.models import DateTimeField, F, Func, Q, TextField, Value
+from django.db.models import DateTimeField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Substr
 
 from articles.export.filters import ExportFilters
 from articles.export.reading import Report, Snapshot, buffered
-from articles.models import SpanQuerySet
+from articles.models import Span, SpanQuerySet
 
 CSV_COLUMNS = [
     "article_id",
@@ -34,12 +36,12 @@ FORMULA_START = r"^([=+@\t\r-])"
 FIRST_SLICE, LARGEST_SLICE = 50, 10_000
 
 
-def _spreadsheet_safe(expression) -> Func:
+def _spreadsheet_safe(expression: Combinable) -> Func:
     # One reference to the expression, so that PostgreSQL computes it once a row.
     return Func(expression, Value(FORMULA_START), Value(r"'\1"), function="regexp_replace", output_field=TextField())
 
 
-def _csv_rows(spans: SpanQuerySet) -> SpanQuerySet:
+def _csv_rows(spans: SpanQuerySet[Span]) -> QuerySet[Span, tuple[Any, ...]]:
     """The CONTRACT's columns, in order, computed by PostgreSQL; empty cells are NULL so they stay unquoted."""
     nullif = functools.partial(Func, function="NULLIF", output_field=TextField())
     columns = {
@@ -65,7 +67,7 @@ def _csv_rows(spans: SpanQuerySet) -> SpanQuerySet:
     return spans.annotate(**columns).order_by("article_id", "start").values_list(*columns)
 
 
-def csv_select(spans: SpanQuerySet) -> tuple[str, tuple]:
+def csv_select(spans: SpanQuerySet[Span]) -> tuple[str, tuple[Any, ...]]:
     """The SELECT whose rows are the CSV's, with its parameters: what COPY runs."""
     return _csv_rows(spans).query.sql_with_params()
 

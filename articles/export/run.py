@@ -14,7 +14,7 @@ COPY is cancelled, the named cursor closed and the transaction rolled back.
 
 from collections.abc import Iterator
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from articles.export.reading import Report
 from articles.export.rows import csv_chunks
 from articles.models import Export
 
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     Export.Format.CSV: "text/csv; charset=utf-8",
     Export.Format.JSONL: "application/jsonl; charset=utf-8",
     Export.Format.SPACY: "application/octet-stream",
@@ -41,7 +41,7 @@ class ExportRun:
         self,
         filters: ExportFilters,
         fmt: str,
-        user: AbstractBaseUser | None,
+        user: User | None,
         *,
         excel: bool = False,
         doccano: bool = False,
@@ -85,6 +85,7 @@ class ExportRun:
         return CONTENT_TYPES[self.format]
 
     def filename(self) -> str:
-        suffix = {Export.Format.DOCCANO: "doccano.jsonl"}.get(self.format, self.format)
+        suffixes: dict[str, str] = {Export.Format.DOCCANO: "doccano.jsonl"}
+        suffix = suffixes.get(self.format, self.format)
         flavour = "-doccano" if self.doccano else ""
         return f"spans-{timezone.now():%Y%m%d-%H%M%S}{flavour}.{suffix}"

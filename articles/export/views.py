@@ -1,7 +1,7 @@
 """The export page (filters, live counts, the last exports) and the downloads."""
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -9,17 +9,17 @@ from django.views.decorators.http import require_GET
 from articles.export.filters import ExportFilters, counts
 from articles.export.run import ExportRun
 from articles.models import Export
-from articles.site.http import bad_request
+from articles.site.http import AuthenticatedHttpRequest, bad_request
 
 RECENT_EXPORTS = 10
 
 
 @require_GET
 @permission_required("articles.export_spans", raise_exception=True)
-def export_page(request: HttpRequest) -> HttpResponse:
+def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The filters as a form, how much they export (live, as the form changes), and the last exports."""
     filters = ExportFilters(request.GET)
-    context = {"filters": filters, "counts": counts(filters) if filters.is_valid() else None}
+    context: dict[str, object] = {"filters": filters, "counts": counts(filters) if filters.is_valid() else None}
     if request.htmx:
         return render(request, "articles/export.html#count", context)
     context["recent"] = Export.objects.select_related("created_by")[:RECENT_EXPORTS]
@@ -28,7 +28,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("articles.export_spans", raise_exception=True)
-def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
+def export_download(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL, doccano); whole for a
     DocBin and CoNLL, whose header counts the spans left out for not aligning to tokens."""
     excel = request.GET.get("excel", "")
@@ -45,6 +45,7 @@ def export_download(request: HttpRequest, fmt: str) -> HttpResponse:
         export = ExportRun(filters, fmt, request.user, excel=excel == "1", doccano=doccano == "1")
     except ValueError as error:
         return bad_request(str(error))
+    response: HttpResponse | StreamingHttpResponse
     if fmt in (Export.Format.SPACY, Export.Format.CONLL):
         # Built whole, so that the header can say how many spans did not align to tokens.
         response = HttpResponse(b"".join(export), content_type=export.content_type)
