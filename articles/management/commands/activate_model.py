@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("version", nargs="?", help="a version listed by --list, or `base`")
         parser.add_argument("--list", action="store_true", dest="show", help="list the retrained models")
 
-    def handle(self, *args, version: str | None, show: bool, **options) -> None:
+    def handle(self, *args: object, version: str | None, show: bool, **options: object) -> None:
         if show:
             models = list(TrainedModel.objects.all())
             self.stdout.write(f"Pre-annotation uses {pipeline.active_path()}.")

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--role", choices=accounts.ROLES, required=True)
 
-    def handle(self, *args, name: str, role: str, **options) -> None:
+    def handle(self, *args: object, name: str, role: str, **options: object) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise CommandError(

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "and prints them."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         saved = (
             dict(line.split(" ", 1) for line in PASSWORD_FILE.read_text().splitlines() if " " in line)
             if PASSWORD_FILE.exists()

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seconds", type=float, default=1.0, help="CPU time of each GEMM measurement")
 
-    def handle(self, *args, seconds: float, **options) -> None:
+    def handle(self, *args: object, seconds: float, **options: object) -> None:
         out = self.stdout.write
         packages = ", ".join(f"{name} {version(name)}" for name in ("spacy", "thinc", "blis", "numpy"))
         out(f"{packages} (Python {platform.python_version()}, {platform.machine()})")
@@ -42,7 +42,8 @@ class Command(BaseCommand):
         out(f"The app multiplies with {choice.library} (SPACY_BLAS={settings.SPACY_BLAS}): {choice.reason}.")
         # Every pipeline the app loads goes through pipeline.read, retrained ones too; this one needs no database.
         out(f"Pipeline {settings.SPACY_MODEL}: {kernels.ops_in(pipeline.load(settings.SPACY_MODEL))}")
-        if choice.library == "numpy":
+        # numpy is chosen only where it has a BLAS library.
+        if choice.library == "numpy" and blas is not None:
             out(self.style.SUCCESS(f"Optimised kernels in use: numpy's {kernels.describe_blas(blas)}."))
         elif blis_kernel not in {None, "generic"}:
             out(self.style.SUCCESS(f"Optimised kernels in use: blis's {blis_kernel}."))

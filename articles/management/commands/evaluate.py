@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print every figure as JSON")
 
-    def handle(self, *args, json: bool = False, **options) -> None:
+    def handle(self, *args: object, json: bool = False, **options: object) -> None:
         figures = refresh().figures
         if json:
             self.stdout.write(_json(figures))

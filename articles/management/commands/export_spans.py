@@ -35,13 +35,27 @@ class Command(BaseCommand):
         parser.add_argument("--reviewed-from", metavar="DATE", help="reviewed on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--reviewed-to", metavar="DATE", help="reviewed on or before DATE (YYYY-MM-DD)")
 
-    def handle(self, *args, output: Path | None, format: str, excel: bool, doccano: bool, **options) -> None:
+    def handle(
+        self,
+        *args: object,
+        output: Path | None,
+        format: str,
+        excel: bool,
+        doccano: bool,
+        status: list[str],
+        label: list[str],
+        origin: list[str],
+        batch: str | None,
+        reviewed_from: str | None,
+        reviewed_to: str | None,
+        **options: object,
+    ) -> None:
         query = QueryDict(mutable=True)
-        for name in ("status", "label", "origin"):
-            query.setlist(name, options[name])
-        for name in ("batch", "reviewed_from", "reviewed_to"):
-            if options[name]:
-                query[name] = options[name]
+        for name, values in (("status", status), ("label", label), ("origin", origin)):
+            query.setlist(name, values)
+        for name, value in (("batch", batch), ("reviewed_from", reviewed_from), ("reviewed_to", reviewed_to)):
+            if value:
+                query[name] = value
         if output and not output.parent.is_dir():
             raise CommandError(f"Cannot write {output}: there is no folder {output.parent}.")
         filters = ExportFilters(query)
@@ -54,19 +68,21 @@ class Command(BaseCommand):
         # A regular file is written only once complete, so that a failed export leaves no truncated
         # file behind. Anything else (/dev/null, a pipe) is written to as it is: renaming over it
         # would replace the device with a file.
-        regular = output is not None and (output.is_file() or not output.exists())
-        partial = output.with_name(output.name + ".part") if regular else None
+        partial = None
+        if output is not None and (output.is_file() or not output.exists()):
+            partial = output.with_name(output.name + ".part")
         target = partial or output
         with target.open("wb") if target else contextlib.nullcontext(sys.stdout.buffer) as out:
             for chunk in export:
                 out.write(chunk)
             out.flush()
-        if partial:
+        if partial and output:
             partial.replace(output)
-        kept = {
+        left_out_of: dict[str, str] = {
             Export.Format.SPACY: "left out of the DocBin",
             Export.Format.CONLL: "left out of the CoNLL tags (its tokens are O)",
-        }.get(format, "exported without token_start/token_end")
+        }
+        kept = left_out_of.get(format, "exported without token_start/token_end")
         for span in export.report.unaligned:
             self.stderr.write(f"{span}: {kept}.")
         if output:

@@ -43,15 +43,15 @@ class Command(BaseCommand):
 
     def handle(
         self,
-        *args,
+        *args: object,
         paths: list[Path],
         no_preannotate: bool,
         encoding: str,
         create_labels: bool,
         reviewed: bool,
         annotation: str,
-        **options,
-    ):
+        **options: object,
+    ) -> None:
         self.progress_shown = False
         try:
             with transaction.atomic():

@@ -12,7 +12,7 @@ SEEDS_DIR = settings.BASE_DIR / "seeds"
 class Command(BaseCommand):
     help = "Imports the sample articles in seeds/, with their source's highlighted phrases as reference spans."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         records = []
         for path in sorted(SEEDS_DIR.glob("*.txt")):
             text, highlights = read_highlighted(normalise(path.read_text(encoding="utf-8")))

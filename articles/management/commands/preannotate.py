@@ -27,7 +27,14 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, pending: bool, all: bool, article: int | None, failed: bool, include_reviewed: bool, **options
+        self,
+        *args: object,
+        pending: bool,
+        all: bool,
+        article: int | None,
+        failed: bool,
+        include_reviewed: bool,
+        **options: object,
     ) -> None:
         if article is not None:
             found = Article.objects.filter(pk=article).first()

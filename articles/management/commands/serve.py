@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", default="8000")
 
-    def handle(self, *args, port: str, **options) -> None:
+    def handle(self, *args: object, port: str, **options: object) -> None:
         # runserver's autoreloader runs this command again in a child process (RUN_MAIN=true) after
         # every code change; only the outer process owns the worker.
         if os.environ.get("RUN_MAIN") == "true":

@@ -8,7 +8,7 @@ from articles.nlp.preannotation import preannotate
 class Command(BaseCommand):
     help = "Everything `make run` needs before serving: migrate, demo users, seeds, their pre-annotation."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated. Demo users:")
         call_command("demo_users")

@@ -51,7 +51,16 @@ class Command(BaseCommand):
             "--no-reannotate", action="store_true", help="leave pre-annotated articles as the old model left them"
         )
 
-    def handle(self, *args, iterations: int, seed: int, force: bool, min_articles: int | None, **options) -> None:
+    def handle(
+        self,
+        *args: object,
+        iterations: int,
+        seed: int,
+        force: bool,
+        min_articles: int | None,
+        no_reannotate: bool,
+        **options: object,
+    ) -> None:
         if iterations < 1:
             raise CommandError(f"--iterations must be at least 1; got {iterations}.")
         # A bar with the iteration, its loss and held-out F1 on a terminal; a log gets a line per iteration.
@@ -75,7 +84,7 @@ class Command(BaseCommand):
             except (training.TrainingRefused, pipeline.CorruptModel) as error:
                 raise CommandError(str(error)) from None
         self._report(outcome)
-        if outcome.activated and not options["no_reannotate"]:
+        if outcome.activated and not no_reannotate:
             ids = training.pending_for_reannotation()
             spans = preannotate(Article.objects.filter(pk__in=ids)).spans
             self.stdout.write(f"Pre-annotated again {len(ids)} articles not yet opened: {spans} model spans.")
