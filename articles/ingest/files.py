@@ -8,10 +8,11 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Buffer, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from types import TracebackType
+from typing import Protocol, Self
 
 import charset_normalizer
 from charset_normalizer.utils import is_multi_byte_encoding
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from articles.ingest.conll import is_tagged_text
 from articles.ingest.formats import READERS, TEXT_FORMATS
 from articles.ingest.problems import Bad, Problem, unreadable
-from articles.ingest.records import NO_OPTIONS, ArticleRecord, ReadOptions
+from articles.ingest.records import NO_OPTIONS, ArticleRecord, ReadOptions, Skipped
 
 FORMATS = (*TEXT_FORMATS, ".zip")
 _SNIFF_BYTES = 1 << 16
@@ -39,21 +40,42 @@ class Meter:
         self.done += n
 
 
+class Stream(Protocol):
+    """What a reader asks of a file it opens: a file on disk, an entry of a zip, either metered."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None, /
+    ) -> None: ...
+
+
 class _Metered(io.RawIOBase):
     """A binary stream that tells ``on_read`` how much is read through it (which may refuse more)."""
 
-    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None]) -> None:
+    def __init__(self, raw: Stream, on_read: Callable[[int], None]) -> None:
         self.raw, self.on_read = raw, on_read
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+    def readinto(self, buffer: Buffer, /) -> int:
+        with memoryview(buffer) as view:
+            data = self.raw.read(len(view))
+            n = len(data)
+            view[:n] = data
         self.on_read(n)
         return n
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = super().read(size)
+        # None comes only from a non-blocking stream; files and zip entries block.
+        assert data is not None
+        return data
 
     def close(self) -> None:
         self.raw.close()
@@ -66,7 +88,7 @@ class Source:
 
     name: str
     suffix: str
-    open: Callable[[], BinaryIO]
+    open: Callable[[], Stream]
     size: int
 
 
@@ -93,7 +115,7 @@ def detected_encoding(sample: bytes) -> str:
     return match.encoding
 
 
-def _decode(stream: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
+def _decode(stream: "io.BufferedReader[_Metered]", encoding: str) -> "io.TextIOWrapper[io.BufferedReader[_Metered]]":
     """The text of a file: UTF-8 (with or without BOM) unless an encoding was picked."""
     head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
     if not head:
@@ -120,7 +142,7 @@ def _refuse_encoding(error: UnicodeDecodeError) -> Bad:
 
 def read_source(
     source: Source, meter: Meter, encoding: str = "", options: ReadOptions = NO_OPTIONS
-) -> Iterator[ArticleRecord | Problem]:
+) -> Iterator[ArticleRecord | Problem | Skipped]:
     """The records of one file, and a Problem for each bad one (or one for the whole file)."""
     found = False
     try:
@@ -203,7 +225,7 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
             suffix = PurePosixPath(info.filename).suffix.lower()
             entry_name = f"{name}/{info.filename}"
 
-            def opener(info=info) -> BinaryIO:
+            def opener(info: zipfile.ZipInfo = info) -> Stream:
                 return _Metered(archive.open(info), cap)
 
             if suffix not in TEXT_FORMATS:
@@ -214,7 +236,7 @@ def _zip_sources(path: Path, name: str, limit: int) -> Iterator[Source | Problem
             yield Source(entry_name, suffix, opener, info.file_size)
 
 
-def _tagged(opener: Callable[[], BinaryIO]) -> bool:
+def _tagged(opener: Callable[[], Stream]) -> bool:
     """Whether a file of no known name (CoNLL-2002's ``esp.train``) is CoNLL, by its first lines."""
     with opener() as raw:
         head = raw.read(_SNIFF_BYTES)
@@ -243,11 +265,15 @@ def sources(files: Iterable[tuple[str, Path]], zip_limit: int | None = None) -> 
         elif suffix == ".zip":
             yield from _zip_sources(path, name, limit)
         elif suffix in TEXT_FORMATS:
-            yield Source(name, suffix, lambda path=path: path.open("rb"), path.stat().st_size)
-        elif _tagged(lambda path=path: path.open("rb")):
-            yield Source(name, ".conll", lambda path=path: path.open("rb"), path.stat().st_size)
+            yield Source(name, suffix, _opener(path), path.stat().st_size)
+        elif _tagged(_opener(path)):
+            yield Source(name, ".conll", _opener(path), path.stat().st_size)
         else:
             yield Problem(name, "", _unsupported(FORMATS))
+
+
+def _opener(path: Path) -> Callable[[], Stream]:
+    return lambda: path.open("rb")
 
 
 def total_size(files: Iterable[tuple[str, Path]]) -> int:
@@ -270,7 +296,7 @@ def read(
     encoding: str = "",
     zip_limit: int | None = None,
     options: ReadOptions = NO_OPTIONS,
-) -> Iterator[ArticleRecord | Problem]:
+) -> Iterator[ArticleRecord | Problem | Skipped]:
     """Every record of every file, and a Problem for each bad one."""
     for source in sources(files, zip_limit):
         if isinstance(source, Problem):
