@@ -68,8 +68,9 @@ class SpanColumns:
         record, start, end = record[order], start[order], end[order]
         label = np.array([codes.get(g, -1) for g in given], np.int64)[order]
         bad.update(record[np.flatnonzero((record[1:] == record[:-1]) & (start[1:] < end[:-1]))].tolist())
-        problems = {i: _refusal(records[i]) for i in sorted(bad)}
-        assert None not in problems.values(), "spans refused in a chunk are refused on their own too"
+        refusals = {i: _refusal(records[i]) for i in sorted(bad)}
+        problems = {i: reason for i, reason in refusals.items() if reason is not None}
+        assert len(problems) == len(refusals), "spans refused in a chunk are refused on their own too"
         return cls(len(records), record, start, end, label, labels, problems, codes)
 
     def labels_of(self, record: ArticleRecord) -> set[str]:

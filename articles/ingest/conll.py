@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import ArticleRecord, Bad, Problem, build_record
+from articles.ingest.problems import Bad, Problem
+from articles.ingest.records import ArticleRecord, build_record
 from articles.nlp.pipeline import MAX_LENGTH
 
 DOCSTART = "-DOCSTART-"
@@ -196,7 +197,9 @@ class _Reader:
                 % {"first": article.first_line, "limit": f"{MAX_LENGTH:,}"},
             )
 
-    def _before(self, article: _Article, entity: "_Entity | None", number: int, prefix: str, label: str):
+    def _before(
+        self, article: _Article, entity: "_Entity | None", number: int, prefix: str, label: str
+    ) -> "_Entity | None":
         """The open entity once this tag is read: kept if the tag continues it, else closed (None);
         a tag the file's scheme does not allow here raises Bad."""
         if prefix != "O" and not self.scheme:

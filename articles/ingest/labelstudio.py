@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 
 from articles.ingest.problems import Bad
 from articles.ingest.records import ArticleRecord, ReadOptions, Skipped, build_record
-from articles.ingest.spankeys import RawSpan, settle_offsets, span_list
+from articles.ingest.spankeys import Fields, RawSpan, settle_offsets, span_list
 
 FIRST = "first"
 
 
-def _annotator(annotation: dict) -> str:
+def _annotator(annotation: Fields) -> str:
     """Who made an annotation, as the export names them: an id, or a user object with an email."""
     who = annotation.get("completed_by")
     if isinstance(who, dict):
@@ -37,14 +37,14 @@ def _annotator(annotation: dict) -> str:
     return "?" if who is None else str(who)
 
 
-def _by(annotation: dict, annotator: str) -> bool:
+def _by(annotation: Fields, annotator: str) -> bool:
     who = annotation.get("completed_by")
     if isinstance(who, dict):
         return annotator in (str(who.get("id")), who.get("email"))
     return annotator == str(who)
 
 
-def _list(task: dict, key: str) -> list:
+def _list(task: Fields, key: str) -> list[Fields]:
     value = task.get(key)
     if value is None:
         return []
@@ -53,7 +53,7 @@ def _list(task: dict, key: str) -> list:
     return value
 
 
-def _pick_annotation(annotations: list[dict], options: ReadOptions) -> dict | None:
+def _pick_annotation(annotations: list[Fields], options: ReadOptions) -> Fields | None:
     """The annotation to import: the only one, or the one the run picks; None if there is none."""
     if options.annotation not in ("", FIRST) and annotations:
         chosen = [a for a in annotations if _by(a, options.annotation)]
@@ -79,7 +79,7 @@ def _pick_annotation(annotations: list[dict], options: ReadOptions) -> dict | No
     )
 
 
-def _results(work: dict, what: str) -> list[RawSpan]:
+def _results(work: Fields, what: str) -> list[RawSpan]:
     """The entity spans of one annotation or prediction; any other kind of result is refused."""
     results = work.get("result")
     if results is None:
@@ -107,7 +107,7 @@ def _apart(predictions: list[tuple[int, int, Any]], spans: list[tuple[int, int, 
     return [(s, e, label) for s, e, label in predictions if not any(s < end and start < e for start, end, _ in spans)]
 
 
-def task_record(task: dict, file: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
+def task_record(task: Fields, file: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
     """One Label Studio task; raises Bad with the reason."""
     data = task["data"]
     text = data.get("text")
@@ -127,7 +127,8 @@ def task_record(task: dict, file: str, where: str, options: ReadOptions) -> Arti
         )
     raw = _results(annotation, _("annotation")) if annotation else []
     spans, utf16 = settle_offsets(text, raw)
-    predicted, model = [], ""
+    predicted: list[tuple[int, int, Any]] = []
+    model = ""
     if predictions:
         predicted, predicted_utf16 = settle_offsets(text, _results(predictions[0], _("prediction")))
         utf16 = utf16 or predicted_utf16

@@ -9,17 +9,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from articles.ingest.problems import Bad, Problem
-from articles.ingest.spankeys import raw_spans, settle_offsets
+from articles.ingest.spankeys import Fields, raw_spans, settle_offsets
 from articles.models import Article, content_hash
 from articles.nlp.pipeline import MAX_LENGTH
 
 TITLE_LENGTH = 120
 MAX_PROBLEMS = 20
-FIELD_LIMITS = {"title": Article._meta.get_field("title").max_length, "source": 500, "external_id": 200}
+
+
+def max_length(model: type[Model], name: str) -> int:
+    """The length limit of a model's text column."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.max_length is not None, f"{model.__name__}.{name} has no limit"
+    return field.max_length
+
+
+FIELD_LIMITS = {"title": max_length(Article, "title"), "source": 500, "external_id": 200}
 
 
 class ImportFailed(Exception):
@@ -207,7 +217,7 @@ def title_of(text: str) -> str:
     return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
-def _string(fields: dict, name: str) -> str:
+def _string(fields: Fields, name: str) -> str:
     value = fields.get(name)
     if value is None:
         return ""
@@ -300,9 +310,9 @@ def check_text(text: str) -> None:
         )
 
 
-def skipped_answer(fields: dict) -> bool:
+def skipped_answer(fields: Fields) -> bool:
     """Whether a record is a Prodigy answer not to keep; raises Bad for an answer Prodigy never gives."""
-    answer = fields.get("answer")
+    answer: object = fields.get("answer")
     if answer is None:
         return False
     if answer not in ANSWERS:
@@ -344,19 +354,19 @@ def record_from(
     return build_record(text, given, fields, file, where, utf16=utf16)
 
 
-def _moved(spans: list[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
+def _moved(spans: Sequence[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
     return [(moved[start], moved[end], label) for start, end, label in spans]
 
 
 def build_record(
     text: str,
     spans: list[tuple[int, int, Any]],
-    fields: dict,
+    fields: Fields,
     file: str,
     where: str,
     *,
     utf16: bool = False,
-    predictions: list[tuple[int, int, Any]] = (),
+    predictions: Sequence[tuple[int, int, Any]] = (),
     prediction_model: str = "",
     predictions_left_out: int = 0,
     tokens: list[tuple[int, int]] | None = None,

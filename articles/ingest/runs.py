@@ -4,7 +4,7 @@ and pre-annotation queued for the articles created (unless the run says not to).
 from collections.abc import Callable
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from articles.ingest.files import Meter, read, total_size
 from articles.ingest.indexing import index_articles
@@ -21,7 +21,7 @@ type Progress = Callable[[int, int, ImportResult], None]
 def import_files(
     files: Files,
     *,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     batch: ImportBatch | None = None,
     encoding: str = "",
     annotation: str = "",

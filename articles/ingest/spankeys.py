@@ -33,6 +33,9 @@ SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
 # hold a list (its results); any other value under these names is not Label Studio's, and not spans.
 TASK_KEYS = ("annotations", "completions", "predictions", "result")
 
+# A record's fields as parsed from JSON or a CSV row: any value, each checked where it is read.
+type Fields = dict[str, Any]
+
 # (start, end, label, text): the span as given, its text None when the record does not carry it.
 type RawSpan = tuple[int, int, Any, str | None]
 
@@ -103,7 +106,7 @@ def looks_like_spans(value: Any) -> bool:
     )
 
 
-def raw_spans(fields: dict) -> list[RawSpan]:
+def raw_spans(fields: Fields) -> list[RawSpan]:
     """The spans of a record under any key a tool writes them (``SPAN_KEYS``), and Label Studio
     JSON-MIN's, under the name of its labelling control (items with `labels`). Any other key that
     holds spans is refused: a span is never left behind without a word."""

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import IntegrityError, transaction
@@ -25,7 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from articles.ingest.records import ImportFailed, ImportResult, Problem
+from articles.ingest.problems import Problem
+from articles.ingest.records import ImportFailed, ImportResult
 from articles.ingest.runs import Files, import_files
 from articles.models import ImportBatch
 
@@ -37,8 +38,16 @@ class PrivateUploadHandler(FileUploadHandler):
     200 MB upload never sits in memory (Django's default keeps small files in memory and writes
     the rest to the system's temporary folder, which may be RAM)."""
 
-    def new_file(self, *args, **kwargs) -> None:
-        super().new_file(*args, **kwargs)
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         incoming = settings.IMPORT_UPLOAD_DIR / "incoming"
         incoming.mkdir(parents=True, exist_ok=True)
         # Deleted when closed, unless the upload view has linked it into a batch's folder by then.
@@ -48,7 +57,7 @@ class PrivateUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.file.write(raw_data)
 
-    def file_complete(self, file_size: int) -> UploadedFile:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes]:
         self.file.seek(0)
         self.file.size = file_size
         return self.file
@@ -73,8 +82,8 @@ def _stored_name(index: int, name: str) -> str:
 
 @transaction.atomic
 def receive(
-    uploaded: Iterable[UploadedFile],
-    user: AbstractBaseUser,
+    uploaded: Iterable[UploadedFile[bytes]],
+    user: User,
     *,
     encoding: str,
     create_labels: bool,
@@ -98,6 +107,8 @@ def receive(
     )
     folder(batch).mkdir(parents=True, exist_ok=True)
     for (_name, path), f in zip(files_of(batch), uploaded, strict=True):
+        # PrivateUploadHandler spooled every file to disk.
+        assert f.file is not None
         os.link(f.file.name, path)
     # The queue is a table of the same database: the worker sees the task when the batch commits.
     # The worker writes the batch's messages in the language of the admin who uploaded it.
@@ -118,10 +129,12 @@ def write_progress(batch: ImportBatch, done: int, total: int, result: ImportResu
     os.replace(spool, path)
 
 
-def progress(batch: ImportBatch) -> dict:
+def progress(batch: ImportBatch) -> dict[str, int]:
     """How far the running step has got: bytes read of the total, and articles found so far."""
     try:
-        return json.loads(_progress_file(batch).read_text())
+        # As write_progress wrote it.
+        written: dict[str, int] = json.loads(_progress_file(batch).read_text())
+        return written
     except (OSError, ValueError):
         return {"done": 0, "total": sum(f["size"] for f in batch.files) or 1, "articles": 0}
 

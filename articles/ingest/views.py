@@ -1,6 +1,7 @@
 """The upload page: files in, a preview of what they hold, then the import once the admin confirms."""
 
 import codecs
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -14,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from articles.ingest import uploads
 from articles.ingest.files import FORMATS
+from articles.ingest.records import max_length
 from articles.models import ImportBatch
-from articles.site.http import HtmxHttpRequest
+from articles.site.http import AuthenticatedHttpRequest
 
 # Offered on the upload form; any name Python knows is accepted.
 ENCODINGS = [
@@ -29,8 +31,8 @@ ENCODINGS = [
 RECENT_BATCHES = 10
 
 
-def _upload_page(request: HttpRequest, errors: list[str] = (), status: int = 200) -> HttpResponse:
-    context = {
+def _upload_page(request: HttpRequest, errors: Sequence[str] = (), status: int = 200) -> HttpResponse:
+    context: dict[str, object] = {
         "errors": errors,
         "encodings": ENCODINGS,
         "formats": FORMATS,
@@ -55,13 +57,13 @@ def upload_too_large(request: HttpRequest, size: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("articles.import_articles", raise_exception=True)
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _receive_upload(request)
     return _upload_page(request)
 
 
-def _receive_upload(request: HttpRequest) -> HttpResponse:
+def _receive_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     files = request.FILES.getlist("files")
     encoding = request.POST.get("encoding", "").strip()
     annotation = request.POST.get("annotation", "").strip()
@@ -73,7 +75,7 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
             _("%(count)s files in one upload; at most %(max)s are allowed.")
             % {"count": len(files), "max": settings.IMPORT_MAX_FILES}
         )
-    unsupported = [f.name for f in files if PurePosixPath(f.name or "").suffix.lower() not in FORMATS]
+    unsupported = [f.name or "" for f in files if PurePosixPath(f.name or "").suffix.lower() not in FORMATS]
     if unsupported:
         errors.append(
             _("Unsupported format: %(names)s. Use %(formats)s.")
@@ -84,7 +86,7 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
             codecs.lookup(encoding)
         except LookupError:
             errors.append(_("Unknown encoding %(encoding)r.") % {"encoding": encoding})
-    if len(annotation) > ImportBatch._meta.get_field("annotation").max_length:
+    if len(annotation) > max_length(ImportBatch, "annotation"):
         errors.append(_("The annotation to import is `first` or an annotator's id or email, not that long a text."))
     if errors:
         return _upload_page(request, errors, status=400)
@@ -100,14 +102,14 @@ def _receive_upload(request: HttpRequest) -> HttpResponse:
     return redirect("articles:upload-batch", batch.pk)
 
 
-def _get_batch_for_admin(request: HttpRequest, pk: int) -> ImportBatch:
+def _get_batch(pk: int) -> ImportBatch:
     return get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
 
 
 @require_GET
 @permission_required("articles.import_articles", raise_exception=True)
-def upload_batch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_admin(request, pk)
+def upload_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch(pk)
     running = batch.status in (ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING)
     context = {
         "batch": batch,
@@ -121,7 +123,7 @@ def upload_batch(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.import_articles", raise_exception=True)
-def confirm_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _get_batch_for_admin(request, pk)
+def confirm_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch(pk)
     uploads.confirm(batch)
     return redirect("articles:upload-batch", batch.pk)

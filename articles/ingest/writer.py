@@ -15,20 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from articles.ingest.columns import SpanColumns
-from articles.ingest.records import (
-    MAX_PROBLEMS,
-    ArticleRecord,
-    ImportFailed,
-    ImportResult,
-    Problem,
-    Skipped,
-)
+from articles.ingest.problems import Problem
+from articles.ingest.records import MAX_PROBLEMS, ArticleRecord, ImportFailed, ImportResult, Skipped
 from articles.models import Article, ArticleTokens, ImportBatch, Label, ReferenceSpan, Span
 
 BATCH_SIZE = 1000
@@ -43,7 +37,7 @@ type Item = ArticleRecord | Problem | Skipped
 def import_records(
     items: Iterable[Item],
     *,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     batch: ImportBatch | None = None,
     create_labels: bool = False,
     reviewed: bool = False,
@@ -183,12 +177,13 @@ class _Writer:
     first, so the spans know them), then their spans. Constraints and triggers apply to COPY as to
     INSERT."""
 
-    def __init__(self, user: AbstractBaseUser | None, batch: ImportBatch | None, reviewed: bool, now: datetime) -> None:
+    def __init__(self, user: User | None, batch: ImportBatch | None, reviewed: bool, now: datetime) -> None:
         self.user_id = user.pk if user else None
         self.batch_id = batch.pk if batch else None
         self.reviewed = reviewed
         self.status = Article.Status.REVIEWED if reviewed else Article.Status.NEW
-        self.reviewed_at, self.reviewed_by = (now, self.user_id) if reviewed else (None, None)
+        self.reviewed_at: datetime | None = now if reviewed else None
+        self.reviewed_by: int | None = self.user_id if reviewed else None
         self.now = now
 
     def write(self, chunk: "Chunk", indexes: list[int], result: ImportResult) -> None:
@@ -243,7 +238,9 @@ class _Writer:
         if not self.reviewed:
             self._predictions(ids, records, labels, result)
 
-    def _predictions(self, ids: list[int], records: list[ArticleRecord], labels: dict, result: ImportResult) -> None:
+    def _predictions(
+        self, ids: list[int], records: list[ArticleRecord], labels: dict[str, int], result: ImportResult
+    ) -> None:
         """A tool's predictions, stored as the model's spans with their history, as the model's own
         are (what the quality figures read back), one statement per model version."""
         by_model: dict[str, list[tuple[int, int, int, int]]] = {}
@@ -280,11 +277,11 @@ def read_ahead(items: Iterable[Item], size: int) -> Iterator[Chunk]:
     """The items in chunks of ``size``, read by a thread of their own: while the caller writes one
     chunk, the thread reads, parses and checks the next ones (parsing and PostgreSQL's work then
     share the machine's cores). The thread speaks the caller's language, for the problems it words."""
-    chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+    chunks: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
     language = translation.get_language()
 
-    def put(item) -> bool:
+    def put(item: Chunk | BaseException | None) -> bool:
         while not stop.is_set():
             try:
                 chunks.put(item, timeout=0.1)
