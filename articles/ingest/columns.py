@@ -4,7 +4,6 @@ spans in a few array operations; a record they refuse is worded by its own check
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -31,7 +30,7 @@ class SpanColumns:
     labels: list[str]
     problems: dict[int, str]
     # Each label as given, by its index in ``labels``.
-    codes: dict[Any, int]
+    codes: dict[object, int]
 
     @classmethod
     def of(cls, records: Sequence[ArticleRecord]) -> "SpanColumns":

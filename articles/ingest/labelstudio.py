@@ -18,13 +18,11 @@ JSON-MIN, Label Studio's flat export (``{"text": ..., "label": [{"start", "end",
 the spans under the labelling control's name), is read as a plain record (``spankeys.raw_spans``).
 """
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 
 from articles.ingest.problems import Bad
 from articles.ingest.records import ArticleRecord, ReadOptions, Skipped, build_record
-from articles.ingest.spankeys import Fields, RawSpan, settle_offsets, span_list
+from articles.ingest.spankeys import Fields, GivenSpan, RawSpan, settle_offsets, span_list
 
 FIRST = "first"
 
@@ -102,14 +100,16 @@ def _results(work: Fields, what: str) -> list[RawSpan]:
     return span_list(values, "result")
 
 
-def _apart(predictions: list[tuple[int, int, Any]], spans: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+def _apart(predictions: list[GivenSpan], spans: list[GivenSpan]) -> list[GivenSpan]:
     """The predictions that overlap no span: the model never overwrites an annotation."""
     return [(s, e, label) for s, e, label in predictions if not any(s < end and start < e for start, end, _ in spans)]
 
 
 def task_record(task: Fields, file: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
-    """One Label Studio task; raises Bad with the reason."""
+    """One Label Studio task (``record_from`` sends a record whose `data` is an object); raises Bad
+    with the reason."""
     data = task["data"]
+    assert isinstance(data, dict)
     text = data.get("text")
     if not isinstance(text, str):
         keys = ", ".join(f"`{key}`" for key in data) or _("none")
@@ -127,7 +127,7 @@ def task_record(task: Fields, file: str, where: str, options: ReadOptions) -> Ar
         )
     raw = _results(annotation, _("annotation")) if annotation else []
     spans, utf16 = settle_offsets(text, raw)
-    predicted: list[tuple[int, int, Any]] = []
+    predicted: list[GivenSpan] = []
     model = ""
     if predictions:
         predicted, predicted_utf16 = settle_offsets(text, _results(predictions[0], _("prediction")))

@@ -7,14 +7,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from articles.ingest.problems import Bad, Problem
-from articles.ingest.spankeys import Fields, raw_spans, settle_offsets
+from articles.ingest.spankeys import Fields, GivenSpan, raw_spans, settle_offsets
 from articles.models import Article, content_hash
 from articles.nlp.pipeline import MAX_LENGTH
 
@@ -61,7 +60,9 @@ class ArticleRecord:
     source: str = ""
     published_at: datetime | None = None
     external_id: str = ""
-    spans: list[tuple[int, int, str]] = field(default_factory=list)
+    # As the file gave them: a label is checked with the chunk's (``SpanColumns``), or here when the
+    # text changed in normalising.
+    spans: Sequence[GivenSpan] = field(default_factory=list)
     reference_spans: list[tuple[int, int]] = field(default_factory=list)
     reference_source: str = ""
     # A tool's predictions (Label Studio's), stored as the model's spans where no span of ``spans``
@@ -236,13 +237,15 @@ def _string(fields: Fields, name: str) -> str:
     return value
 
 
-def _published_at(value: Any) -> datetime | None:
+def _published_at(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise Bad(_("`published_at` is not an ISO 8601 date: %(value)r") % {"value": value}) from None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise Bad(_("`published_at` is not an ISO 8601 date: %(value)r") % {"value": value})
     # A date without a time zone is read as UTC, the server's time.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -253,7 +256,7 @@ _GOOD_LABELS: dict[str, str] = {}
 _GOOD_LABELS_KEPT = 1000
 
 
-def _label(label: Any, start: int, end: int) -> str:
+def _label(label: object, start: int, end: int) -> str:
     """The span's label name, stripped; raises Bad if it is not one word of at most 32 characters."""
     if type(label) is str and (name := _GOOD_LABELS.get(label)) is not None:
         return name
@@ -269,7 +272,7 @@ def _label(label: Any, start: int, end: int) -> str:
     return label.strip()
 
 
-def _checked_spans(text: str, spans: list[tuple[int, int, Any]]) -> list[tuple[int, int, str]]:
+def _checked_spans(text: str, spans: Sequence[GivenSpan]) -> list[tuple[int, int, str]]:
     """The spans with their label names stripped, in order of start; raises Bad for the first bad one."""
     length = len(text)
     checked = []
@@ -323,7 +326,7 @@ def skipped_answer(fields: Fields) -> bool:
 
 
 def record_from(
-    fields: Any, file: str, where: str, options: ReadOptions = NO_OPTIONS, *, spans: bool = True
+    fields: object, file: str, where: str, options: ReadOptions = NO_OPTIONS, *, spans: bool = True
 ) -> ArticleRecord | Skipped:
     """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
     rejected or ignored Prodigy answer); raises Bad with the reason. A Label Studio task (a record
@@ -354,19 +357,19 @@ def record_from(
     return build_record(text, given, fields, file, where, utf16=utf16)
 
 
-def _moved(spans: Sequence[tuple[int, int, Any]], moved: dict[int, int]) -> list[tuple[int, int, Any]]:
+def _moved[Label](spans: Sequence[tuple[int, int, Label]], moved: dict[int, int]) -> list[tuple[int, int, Label]]:
     return [(moved[start], moved[end], label) for start, end, label in spans]
 
 
 def build_record(
     text: str,
-    spans: list[tuple[int, int, Any]],
+    spans: Sequence[GivenSpan],
     fields: Fields,
     file: str,
     where: str,
     *,
     utf16: bool = False,
-    predictions: Sequence[tuple[int, int, Any]] = (),
+    predictions: Sequence[GivenSpan] = (),
     prediction_model: str = "",
     predictions_left_out: int = 0,
     tokens: list[tuple[int, int]] | None = None,
@@ -378,16 +381,15 @@ def build_record(
     predictions are checked like spans, and those over an imported span left out; tokens, if any,
     are (start, end) in the text."""
     check_text(text)
-    if predictions:
-        predictions = _checked_spans(text, list(predictions))
+    checked: Sequence[tuple[int, int, str]] = _checked_spans(text, predictions) if predictions else ()
     body = normalise(text)
     if body is not text:
         # Rare: normalisation changed the text, so the offsets, checked against it first, move with it.
         spans = _checked_spans(text, spans)
-        offsets = [offset for start, end, _ in (*spans, *predictions) for offset in (start, end)]
+        offsets = [offset for start, end, _ in (*spans, *checked) for offset in (start, end)]
         offsets += [offset for token in tokens or () for offset in token]
         body, moved = normalise_with_offsets(text, offsets)
-        spans, predictions = _moved(spans, moved), _moved(predictions, moved)
+        spans, checked = _moved(spans, moved), _moved(checked, moved)
         if tokens is not None:
             tokens = [(moved[start], moved[end]) for start, end in tokens]
     title = _string(fields, "title")
@@ -400,7 +402,7 @@ def build_record(
         published_at=_published_at(fields.get("published_at")),
         external_id=_string(fields, "external_id"),
         spans=spans,
-        predictions=predictions,
+        predictions=checked,
         prediction_model=prediction_model,
         predictions_left_out=predictions_left_out,
         tokens=tokens,

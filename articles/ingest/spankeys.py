@@ -2,7 +2,7 @@
 into (start, end, label, text); any other key that holds spans refused; a span's text checked
 against its slice, and offsets counted in UTF-16 code units (JavaScript's) converted to code points."""
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from articles.ingest.problems import Bad
 
 
-def _offset(value: Any, where: str, n: int) -> int:
+def _offset(value: object, where: str, n: int) -> int:
     """``where`` names the offset (a gettext message with ``%(n)s``), read only when it is bad."""
     if not isinstance(value, int) or isinstance(value, bool):
         what = _(where) % {"n": n}
@@ -34,10 +34,12 @@ SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
 TASK_KEYS = ("annotations", "completions", "predictions", "result")
 
 # A record's fields as parsed from JSON or a CSV row: any value, each checked where it is read.
-type Fields = dict[str, Any]
+type Fields = dict[str, object]
 
+# (start, end, label): a span as a file gives it, its label not checked yet.
+type GivenSpan = tuple[int, int, object]
 # (start, end, label, text): the span as given, its text None when the record does not carry it.
-type RawSpan = tuple[int, int, Any, str | None]
+type RawSpan = tuple[int, int, object, str | None]
 
 
 def _item_name(key: str) -> str:
@@ -47,7 +49,7 @@ def _item_name(key: str) -> str:
     return named.get(key, "`" + key.replace("%", "%%") + "` %(n)s")
 
 
-def _span_item(item: Any, key: str, n: int) -> RawSpan:
+def _span_item(item: object, key: str, n: int) -> RawSpan:
     """One span of a list of spans, as (start, end, label, text); raises Bad with the reason."""
     name = _item_name(key)
     if isinstance(item, list):
@@ -82,7 +84,7 @@ def _span_item(item: Any, key: str, n: int) -> RawSpan:
     return _offset(start, where_start, n), _offset(end, where_end, n), label, text
 
 
-def span_list(value: Any, key: str) -> list[RawSpan]:
+def span_list(value: object, key: str) -> list[RawSpan]:
     """The spans of one key of a record; raises Bad if it is not a list of spans."""
     if not isinstance(value, list):
         example = '[{"start": 0, "end": 5, "label": "PER"}]' if key == "spans" else '[[0, 5, "PER"]]'
@@ -90,7 +92,7 @@ def span_list(value: Any, key: str) -> list[RawSpan]:
     return [_span_item(item, key, n) for n, item in enumerate(value, 1)]
 
 
-def looks_like_spans(value: Any) -> bool:
+def looks_like_spans(value: object) -> bool:
     """Whether a value no known key holds is a list of spans all the same: [start, end, label]
     lists, or objects with a start, an end and a label."""
     if not isinstance(value, list) or not value:
@@ -149,7 +151,7 @@ def _utf16_positions(text: str) -> list[int]:
     return positions
 
 
-def settle_offsets(text: str, spans: list[RawSpan]) -> tuple[list[tuple[int, int, Any]], bool]:
+def settle_offsets(text: str, spans: Sequence[RawSpan]) -> tuple[list[GivenSpan], bool]:
     """The spans as (start, end, label), their given texts checked against their slices; and
     whether their offsets were UTF-16 code units (what JavaScript tools count: an astral character,
     such as an emoji, counts two), converted to code points. Raises Bad for a text that matches
