@@ -11,7 +11,7 @@ spans any other way. The rules, by article:
   annotated neither version has begun it (``begin_adjudication``), and after, by such a reviewer.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from articles.editing.refusals import Gone, NotNow, NotYours
@@ -21,7 +21,7 @@ EDIT = "articles.review_article"
 ADJUDICATE = "articles.adjudicate_article"
 
 
-def where(user: AbstractBaseUser, article_id: int) -> Article | Annotation:
+def where(user: User, article_id: int) -> Article | Annotation:
     """What a change by ``user`` to the article lands on: the article, or the user's own version of it.
     Only ids are read; ``check`` decides under the lock whether the change may be made."""
     double = Article.objects.filter(pk=article_id).values_list("double", flat=True).first()
@@ -34,7 +34,7 @@ def where(user: AbstractBaseUser, article_id: int) -> Article | Annotation:
     return Article(pk=article_id)
 
 
-def check(article: Article, annotation: Annotation | None, user: AbstractBaseUser | None) -> None:
+def check(article: Article, annotation: Annotation | None, user: User | None) -> None:
     """Refuses (NotYours, NotNow) a change by ``user`` to the article's spans, or to ``annotation``.
     ``user`` None is the system itself (imports, the model), which the callers restrict themselves."""
     if user is None:
@@ -64,7 +64,7 @@ def check(article: Article, annotation: Annotation | None, user: AbstractBaseUse
         )
 
 
-def check_adjudicator(article: Article, user: AbstractBaseUser) -> None:
+def check_adjudicator(article: Article, user: User) -> None:
     """Refuses a reviewer who may not adjudicate this article: no role, or one of its two editors."""
     if not user.has_perm(ADJUDICATE):
         raise NotYours(_("Only a reviewer or an admin adjudicates."))

@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
 from django.tasks import task
 
@@ -36,7 +36,7 @@ def withdraw(span: SpanFields | int) -> int:
     return Suggestion.objects.pending().filter(source_span_id=span_id).delete()[0]
 
 
-def offer(span: Span, user: AbstractBaseUser | None) -> None:
+def offer(span: Span, user: User | None) -> None:
     """Offers the span's text elsewhere: in a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The
     task is queued in the same transaction as the change when there is one, so it exists exactly
     when the change does."""
@@ -65,7 +65,7 @@ def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = No
         return offer_elsewhere_now(span, user)
 
 
-def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
+def offer_elsewhere_now(span: Span, user: User | None) -> int:
     """Propagates an editor's entity, as a hint that never costs the editor's change: two
     propagations at once into the same places can deadlock on the suggestions' unique index, and
     PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged.
@@ -78,7 +78,7 @@ def offer_elsewhere_now(span: Span, user: AbstractBaseUser | None) -> int:
         return 0
 
 
-def propagate(span: Span, user: AbstractBaseUser | None) -> int:
+def propagate(span: Span, user: User | None) -> int:
     """Offers the span's text with its label wherever else it occurs, as a whole word, in articles that
     take suggestions (``gate.suggestions_allowed``: ordinary articles not reviewed yet); returns the
     number of suggestions offered.

@@ -7,8 +7,9 @@ lost. The two versions of one article are separate rows: their editors never wai
 """
 
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,9 +17,24 @@ from django.utils.translation import gettext as _
 
 from articles.editing import gate
 from articles.editing.refusals import NotNow
-from articles.models import LEASE, Annotation, Article, Label, Span, SpanEvent, SpanFields, VersionSpan
+from articles.models import LEASE, Annotation, Article, Label, Span, SpanEvent, SpanQuerySet, VersionSpan
 
 Kind = SpanEvent.Kind
+
+# A span of either scope: the article's own, or one of an editor's version of it.
+type AnySpan = Span | VersionSpan
+
+
+class SpanColumns(TypedDict, total=False):
+    """A new span's columns besides where it is kept."""
+
+    pk: int
+    start: int
+    end: int
+    label: Label
+    origin: str
+    created_by: User | None
+    updated_by: User | None
 
 
 class StaleVersion(NotNow):
@@ -56,27 +72,35 @@ class Scope:
     annotation: Annotation | None = None
 
     @property
-    def model(self) -> type[SpanFields]:
+    def model(self) -> type[Span] | type[VersionSpan]:
         return Span if self.annotation is None else VersionSpan
 
     @property
-    def spans(self) -> QuerySet:
+    def spans(self) -> SpanQuerySet[Span] | SpanQuerySet[VersionSpan]:
         return self.article.spans.all() if self.annotation is None else self.annotation.spans.all()
 
     @property
-    def events(self) -> QuerySet:
+    def events(self) -> QuerySet[SpanEvent]:
         return self.article.events.filter(annotation=self.annotation)
 
     @property
     def version(self) -> int:
         return self.article.version if self.annotation is None else self.annotation.version
 
-    def new_span(self, **fields) -> SpanFields:
+    def new_span(self, **columns: Unpack[SpanColumns]) -> AnySpan:
         if self.annotation is not None:
-            fields["annotation"] = self.annotation
-        return self.model(article=self.article, **fields)
+            return VersionSpan(annotation=self.annotation, article=self.article, **columns)
+        return Span(article=self.article, **columns)
 
-    def event(self, span: SpanFields, kind: str, user, before: SpanFields | None = None, **extra) -> SpanEvent:
+    def event(
+        self,
+        span: AnySpan,
+        kind: str,
+        user: User | None,
+        before: AnySpan | None = None,
+        *,
+        undoes: SpanEvent | None = None,
+    ) -> SpanEvent:
         """The history row of a change to ``span``, at the version the change gives its scope."""
         after = None if kind == Kind.DELETED else span
         return SpanEvent(
@@ -93,10 +117,10 @@ class Scope:
             after_start=after.start if after else None,
             after_end=after.end if after else None,
             after_label=after.label.name if after else "",
-            **extra,
+            undoes=undoes,
         )
 
-    def bump(self, user: AbstractBaseUser | None) -> None:
+    def bump(self, user: User | None) -> None:
         """The next version, after a change by ``user``."""
         if self.annotation is not None:
             self.annotation.version += 1
@@ -127,7 +151,10 @@ class Scope:
                 _("A span must end inside the text (%(length)s characters); got end=%(end)s.")
                 % {"length": self.article.body_length, "end": end}
             )
-        clash = self.spans.filter(start__lt=end, end__gt=start).exclude(pk=ignore).select_related("label").first()
+        clashes = self.spans.filter(start__lt=end, end__gt=start)
+        if ignore is not None:
+            clashes = clashes.exclude(pk=ignore)
+        clash = clashes.select_related("label").first()
         if clash:
             body = self.article.body
             raise Overlaps(
@@ -150,7 +177,7 @@ class Scope:
 def lock(
     where: Article | Annotation,
     version: int | None,
-    user: AbstractBaseUser | None,
+    user: User | None,
     *,
     adjudicating: bool = False,
 ) -> Scope:
@@ -177,7 +204,7 @@ def lock(
     return scope
 
 
-def stored_span(scope: Scope, pk: int) -> SpanFields:
+def stored_span(scope: Scope, pk: int) -> AnySpan:
     """Span ``pk`` as the scope holds it now, with its label and article; ValidationError if the
     scope holds no such span."""
     try:
@@ -191,7 +218,7 @@ def stored_span(scope: Scope, pk: int) -> SpanFields:
     return span
 
 
-def locked_span(span: SpanFields, version: int | None, user: AbstractBaseUser | None) -> tuple[Scope, SpanFields]:
+def locked_span(span: AnySpan, version: int | None, user: User | None) -> tuple[Scope, AnySpan]:
     """The span's scope, locked for ``user``, and the span as stored in it."""
     where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
     scope = lock(where, version, user)
@@ -205,6 +232,6 @@ def label(name: str) -> Label:
         raise ValidationError(_("Unknown label %(name)r.") % {"name": name}) from None
 
 
-def copy(span: SpanFields) -> SpanFields:
+def copy(span: AnySpan) -> AnySpan:
     """The span as it is now, detached: the "before" of a change."""
     return type(span)(pk=span.pk, start=span.start, end=span.end, label=span.label, origin=span.origin)

@@ -3,7 +3,7 @@ dismissing one keeps it, so the same text is never offered at that place again. 
 gate as any change of the article does: only someone who may change the article decides its
 suggestions, and only in an article that takes them (``gate.suggestions_allowed``)."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from articles.editing import gate
 from articles.editing.refusals import NotNow
-from articles.editing.scope import Scope, lock
+from articles.editing.scope import AnySpan, Scope, lock
 from articles.editing.verbs import create_span, relabel_span
-from articles.models import Article, Span, Suggestion
+from articles.models import Article, Suggestion
 
 
-def _locked(suggestion: Suggestion, version: int | None, user: AbstractBaseUser) -> tuple[Scope, Suggestion]:
+def _locked(suggestion: Suggestion, version: int | None, user: User) -> tuple[Scope, Suggestion]:
     """The suggestion's article, locked for ``user`` (the gate's check), and the suggestion, pending."""
     scope = lock(Article(pk=suggestion.article_id), version, user)
     if not gate.suggestions_allowed(scope.article):
@@ -32,14 +32,14 @@ def _locked(suggestion: Suggestion, version: int | None, user: AbstractBaseUser)
     return scope, found
 
 
-def _decide(suggestion: Suggestion, status: str, user: AbstractBaseUser) -> None:
+def _decide(suggestion: Suggestion, status: str, user: User) -> None:
     suggestion.status = status
     suggestion.decided_by, suggestion.decided_at = user, timezone.now()
     suggestion.save(update_fields=["status", "decided_by", "decided_at"])
 
 
 @transaction.atomic
-def accept_suggestion(suggestion: Suggestion, user: AbstractBaseUser, *, version: int | None) -> Span:
+def accept_suggestion(suggestion: Suggestion, user: User, *, version: int | None) -> AnySpan:
     """Turns the suggestion into a span (or relabels the model span at its place), at ``version``."""
     scope, suggestion = _locked(suggestion, version, user)
     model_span = scope.spans.untouched_model_output().filter(start=suggestion.start, end=suggestion.end).first()
@@ -52,7 +52,7 @@ def accept_suggestion(suggestion: Suggestion, user: AbstractBaseUser, *, version
 
 
 @transaction.atomic
-def dismiss_suggestion(suggestion: Suggestion, user: AbstractBaseUser) -> Suggestion:
+def dismiss_suggestion(suggestion: Suggestion, user: User) -> Suggestion:
     """Dismissed suggestions stay, so the same text is never offered at that place again."""
     _scope, suggestion = _locked(suggestion, None, user)
     _decide(suggestion, Suggestion.Status.DISMISSED, user)

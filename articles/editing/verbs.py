@@ -9,8 +9,9 @@ change is lost. ``where`` is an ``Article`` or an ``Annotation`` (an editor's ve
 """
 
 import bisect
+from typing import NamedTuple
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from articles.editing import propagation, tokens
 from articles.editing.refusals import NotNow
-from articles.editing.scope import Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
-from articles.models import Annotation, Article, Label, Span, SpanEvent, SpanFields
+from articles.editing.scope import AnySpan, Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
+from articles.models import Annotation, Article, Label, Span, SpanEvent
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
 
@@ -30,7 +31,7 @@ EVERYWHERE_MAX = 1_000
 ACCEPT_ALL_MAX = 1_000
 
 
-def _offer(span: SpanFields, user: AbstractBaseUser) -> None:
+def _offer(span: AnySpan, user: User) -> None:
     # An editor's own version stays their own: only the article's spans are offered elsewhere.
     if isinstance(span, Span):
         propagation.offer(span, user)
@@ -41,12 +42,12 @@ def create_span(
     start: int,
     end: int,
     label_name: str,
-    user: AbstractBaseUser,
+    user: User,
     *,
     version: int | None = None,
     whole_tokens: bool = False,
     replace: bool = False,
-) -> SpanFields:
+) -> AnySpan:
     """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
     touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``). With
     ``replace``, the spans it overlaps are deleted first, in the same change; without, an overlap
@@ -67,15 +68,15 @@ def _create_span(
     start: int,
     end: int,
     label_name: str,
-    user: AbstractBaseUser,
+    user: User,
     version: int | None,
     whole_tokens: bool,
     replace: bool,
-) -> SpanFields:
+) -> AnySpan:
     scope = lock(where, version, user)
     if whole_tokens:
         start, end = tokens.snap(scope.article.body, start, end)
-    replaced = []
+    replaced: list[AnySpan] = []
     if replace:
         for other in scope.spans.filter(start__lt=end, end__gt=start).select_related("label"):
             replaced.append(copy(other))
@@ -87,15 +88,13 @@ def _create_span(
         start=start, end=end, label=label(label_name), origin=Span.Origin.EDITOR, created_by=user, updated_by=user
     )
     span.save()
-    span.replaced = replaced
+    span.replaced = replaced  # type: ignore[union-attr]  # for the caller's answer, not a column
     scope.event(span, Kind.CREATED, user).save()
     scope.bump(user)
     return span
 
 
-def relabel_span(
-    span: SpanFields, label_name: str, user: AbstractBaseUser, *, version: int | None = None
-) -> SpanFields:
+def relabel_span(span: AnySpan, label_name: str, user: User, *, version: int | None = None) -> AnySpan:
     """The new label is offered elsewhere once the change is saved (as with ``create_span``). The span
     returned keeps the label it had as ``previous_label_id``."""
     with transaction.atomic():
@@ -109,9 +108,10 @@ def relabel_span(
     return span
 
 
-def _relabel(scope: Scope, span: SpanFields, label_name: str, user: AbstractBaseUser) -> SpanFields:
+def _relabel(scope: Scope, span: AnySpan, label_name: str, user: User) -> AnySpan:
     before = copy(span)
-    span.label, span.previous_label_id = label(label_name), before.label.pk
+    span.label = label(label_name)
+    span.previous_label_id = before.label.pk  # type: ignore[union-attr]  # for the caller's answer, not a column
     span.updated_by = user
     span.save(update_fields=["label", "updated_by", "updated_at"])
     kind = Kind.ACCEPTED if span.label_id == before.label.pk else Kind.RELABELLED
@@ -121,15 +121,13 @@ def _relabel(scope: Scope, span: SpanFields, label_name: str, user: AbstractBase
 
 
 @transaction.atomic
-def accept_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None = None) -> SpanFields:
+def accept_span(span: AnySpan, user: User, *, version: int | None = None) -> AnySpan:
     scope, span = locked_span(span, version, user)
     return _relabel(scope, span, span.label.name, user)
 
 
 @transaction.atomic
-def resize_span(
-    span: SpanFields, start: int, end: int, user: AbstractBaseUser, *, version: int | None = None
-) -> SpanFields:
+def resize_span(span: AnySpan, start: int, end: int, user: User, *, version: int | None = None) -> AnySpan:
     scope, span = locked_span(span, version, user)
     scope.check_bounds(start, end, ignore=span.pk)
     before = copy(span)
@@ -142,7 +140,7 @@ def resize_span(
 
 
 @transaction.atomic
-def delete_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None = None) -> SpanFields:
+def delete_span(span: AnySpan, user: User, *, version: int | None = None) -> AnySpan:
     """Returns the span as it was, with its article. The suggestions it offered go with it."""
     scope, span = locked_span(span, version, user)
     gone = copy(span)
@@ -154,23 +152,31 @@ def delete_span(span: SpanFields, user: AbstractBaseUser, *, version: int | None
     return gone
 
 
-def undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None) -> list[SpanEvent]:
+class Reverted(NamedTuple):
+    """One event of a change undone."""
+
+    event: SpanEvent  # the event that reverts it
+    undone: SpanEvent
+    span: AnySpan | None  # as the undo left it; None where it is gone again
+
+
+def undo(where: Article | Annotation, user: User, *, version: int | None = None) -> list[Reverted]:
     """Reverts this editor's latest change here that is not undone yet, all of it (a change may touch
-    several spans: label all occurrences, accept the rest, a replacement); returns the events that
-    revert it, none if there is nothing to undo.
+    several spans: label all occurrences, accept the rest, a replacement); returns what it reverted,
+    nothing if there is nothing to undo.
 
     The suggestions the change offered elsewhere and that are still pending are withdrawn with it;
     a relabelled entity's previous label is offered again once the undo is saved.
     """
-    events = _undo(where, user, version=version)
-    for event in events:
-        if event.undoes.kind == Kind.RELABELLED and event.span is not None:
-            _offer(event.span, user)
-    return events
+    reverted = _undo(where, user, version=version)
+    for step in reverted:
+        if step.undone.kind == Kind.RELABELLED and step.span is not None:
+            _offer(step.span, user)
+    return reverted
 
 
 @transaction.atomic
-def _undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None) -> list[SpanEvent]:
+def _undo(where: Article | Annotation, user: User, *, version: int | None) -> list[Reverted]:
     scope = lock(where, version, user)
     mine = scope.events.filter(actor=user, undoes__isnull=True, undone_by__isnull=True)
     if scope.annotation is None and scope.article.adjudication_version is not None:
@@ -180,26 +186,34 @@ def _undo(where: Article | Annotation, user: AbstractBaseUser, *, version: int |
     if last is None:
         return []
     # Every event of one change carries the version the change gave its scope.
-    events = [
+    reverted = [
         _revert(scope, undone, user) for undone in mine.filter(article_version=last.article_version).order_by("-id")
     ]
     # What the undone changes offered elsewhere goes with them, in this transaction.
-    for event in events:
-        if event.undoes.kind in (Kind.CREATED, Kind.RELABELLED) and scope.annotation is None:
-            propagation.withdraw(event.undoes.span_id)
+    for step in reverted:
+        if step.undone.kind in (Kind.CREATED, Kind.RELABELLED) and scope.annotation is None:
+            propagation.withdraw(step.undone.span_id)
     scope.bump(user)
-    return events
+    return reverted
 
 
-def _revert(scope: Scope, last: SpanEvent, user: AbstractBaseUser) -> SpanEvent:
-    """Undoes one event: the span as it was before it. The event returned keeps the span, or None
-    where the span is gone again, as ``span``."""
+def _before(event: SpanEvent) -> tuple[int, int]:
+    """Where the event's span was before it: every kind of event but a creation records it."""
+    if event.before_start is None or event.before_end is None:
+        raise ValueError(f"{event} records no place before it")
+    return event.before_start, event.before_end
+
+
+def _revert(scope: Scope, last: SpanEvent, user: User) -> Reverted:
+    """Undoes one event: the span as it was before it."""
+    span: AnySpan | None
     if last.kind == Kind.DELETED:
-        scope.check_bounds(last.before_start, last.before_end)
+        start, end = _before(last)
+        scope.check_bounds(start, end)
         span = scope.new_span(
             pk=last.span_id,
-            start=last.before_start,
-            end=last.before_end,
+            start=start,
+            end=end,
             label=label(last.before_label),
             origin=last.origin,
             created_by=user if last.origin == Span.Origin.EDITOR else None,
@@ -218,21 +232,21 @@ def _revert(scope: Scope, last: SpanEvent, user: AbstractBaseUser) -> SpanEvent:
             span.delete()
             span = None
         else:
-            scope.check_bounds(last.before_start, last.before_end, ignore=span.pk)
-            span.start, span.end, span.label = last.before_start, last.before_end, label(last.before_label)
+            start, end = _before(last)
+            scope.check_bounds(start, end, ignore=span.pk)
+            span.start, span.end, span.label = start, end, label(last.before_label)
             # A model span whose only editor change is undone is untouched model output again.
             touched = scope.events.filter(span_id=span.pk, actor__isnull=False).exclude(pk=last.pk).exists()
             span.updated_by = user if touched or span.origin != Span.Origin.MODEL else None
             span.save(update_fields=["start", "end", "label", "updated_by", "updated_at"])
             event = scope.event(span, last.kind, user, before, undoes=last)
     event.save()
-    event.span = span
-    return event
+    return Reverted(event, last, span)
 
 
 @transaction.atomic
 def mark_reviewed(
-    where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None, adjudicated: bool = False
+    where: Article | Annotation, user: User, *, version: int | None = None, adjudicated: bool = False
 ) -> Article:
     """The article is reviewed and leaves the queue; an editor's version is finished instead, and the
     article waits for the other version and a reviewer's decisions. Returns the article.
@@ -261,7 +275,7 @@ def mark_reviewed(
 
 
 @transaction.atomic
-def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: int | None = None) -> list[SpanFields]:
+def label_all_occurrences(span: AnySpan, user: User, *, version: int | None = None) -> list[AnySpan]:
     """Gives every other whole-word occurrence of the span's text the span's label.
 
     An untouched model span of exactly that text with another label is relabelled (recorded as
@@ -292,7 +306,8 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
     )
     starts = [row[1] for row in others]
     labels = {span.label_id: span.label}
-    new, relabelled = [], []
+    new: list[AnySpan] = []
+    relabelled: list[tuple[AnySpan, AnySpan]] = []  # (after, before)
     for start, end in places:
         if (start, end) == (span.start, span.end):
             continue
@@ -317,7 +332,7 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
     if not new and not relabelled:
         return []
     now = timezone.now()
-    scope.model.objects.bulk_create(new)
+    scope.model.objects.bulk_create(new)  # type: ignore[arg-type]  # each made by scope.new_span, of scope.model
     scope.model.objects.filter(pk__in=[model.pk for model, _ in relabelled]).update(
         label=span.label, updated_by=user, updated_at=now
     )
@@ -330,11 +345,13 @@ def label_all_occurrences(span: SpanFields, user: AbstractBaseUser, *, version: 
 
 
 @transaction.atomic
-def accept_all(where: Article | Annotation, user: AbstractBaseUser, *, version: int | None = None) -> list[SpanFields]:
+def accept_all(where: Article | Annotation, user: User, *, version: int | None = None) -> list[AnySpan]:
     """Confirms the untouched model spans here as they are (each recorded as accepted), the first
     ``ACCEPT_ALL_MAX`` in text order; returns them."""
     scope = lock(where, version, user)
-    spans = list(scope.spans.untouched_model_output().order_by("start").select_related("label")[:ACCEPT_ALL_MAX])
+    spans: list[AnySpan] = list(
+        scope.spans.untouched_model_output().order_by("start").select_related("label")[:ACCEPT_ALL_MAX]
+    )
     if not spans:
         return []
     for span in spans:

@@ -215,24 +215,24 @@ def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpRe
 @permission_required("articles.review_article", raise_exception=True)
 def undo(request: HttpRequest, pk: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
-        events = verbs.undo(where, request.user, version=version)
-        if not events:
+        reverted = verbs.undo(where, request.user, version=version)
+        if not reverted:
             return Changed(_("Nothing to undo: you have not changed this article."), None, None, [], set())
         places = [
             (start, end)
-            for event in events
+            for event, _undone, _span in reverted
             for start, end in ((event.before_start, event.before_end), (event.after_start, event.after_end))
-            if start is not None
+            if start is not None and end is not None
         ]
-        article = events[0].article
-        if len(events) > 1:
+        article = reverted[0].event.article
+        if len(reverted) > 1:
             message = ngettext(
                 "Undone: your last change, on %(count)s entity.",
                 "Undone: your last change, on %(count)s entities.",
-                len(events),
-            ) % {"count": len(events)}
+                len(reverted),
+            ) % {"count": len(reverted)}
             return Changed(message, None, article, places)
-        event, undone = events[0], events[0].undoes
+        event, undone, _span = reverted[0]
         # The text the undone change was about: where it put the span, or where a deletion took it.
         start, end = undone.after_start, undone.after_end
         if end is None:
