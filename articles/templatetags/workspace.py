@@ -52,7 +52,7 @@ def entity_groups(groups: Sequence[Group], label: str) -> SafeString:
     return mark_safe(  # noqa: S308 (the text is escaped)
         "".join(
             f'<li><details data-group data-label="{label}" data-text="{escape(g.text)}"><summary>'
-            f'{_text(g.text)} <span class="count">{g.count}</span></summary></details></li>'
+            f'{_text(g.text)} <span class="count">{g.occurrences}</span></summary></details></li>'
             for g in groups
         )
     )

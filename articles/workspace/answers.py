@@ -3,10 +3,10 @@ version of them), the refusals, and the answer itself (the regions the change al
 and a ``workspace-answer`` event with the version and the entity to select)."""
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,9 +15,10 @@ from django_htmx.http import reswap, trigger_client_event
 
 from articles.editing import gate, verbs
 from articles.editing.refusals import BadRequest, Gone, Refusal, message_of, status_of
-from articles.editing.scope import Scope, stored_span
-from articles.models import Annotation, Article, Span, SpanFields, VersionSpan
-from articles.workspace.page import changed_context, pending_suggestions
+from articles.editing.scope import AnySpan, Scope, stored_span
+from articles.models import Annotation, Article, Span, VersionSpan
+from articles.site.http import AuthenticatedHttpRequest
+from articles.workspace.page import Messages, changed_context, pending_suggestions
 
 
 def article_or_404(pk: int) -> Article:
@@ -34,7 +35,7 @@ def posted_int(request: HttpRequest, name: str) -> int:
         ) from None
 
 
-def shown(user: AbstractBaseUser, article: Article) -> Scope | None:
+def shown(user: User, article: Article) -> Scope | None:
     """What the page shows this user: the article's spans, or, in the double-annotation sample, their
     own version. None: the article is annotated twice, the user holds no version (they may take a
     free slot with a POST, see ``claim``), and may not adjudicate it. Reading never claims anything."""
@@ -54,13 +55,13 @@ def scope_of(where: Article | Annotation) -> Scope:
     return Scope(get_object_or_404(Article.objects.select_related("updated_by", "reviewed_by"), pk=where.pk))
 
 
-def span_ref(where: Article | Annotation, span_id: int) -> SpanFields:
+def span_ref(where: Article | Annotation, span_id: int) -> AnySpan:
     if isinstance(where, Annotation):
         return VersionSpan(pk=span_id, annotation_id=where.pk, article_id=where.article_id)
     return Span(pk=span_id, article_id=where.pk)
 
 
-def span_of(where: Article | Annotation, span_id: int) -> SpanFields:
+def span_of(where: Article | Annotation, span_id: int) -> AnySpan:
     """The span as stored now, before its verb locks it; one that is gone answers 404."""
     try:
         return stored_span(scope_of(where), span_id)
@@ -98,7 +99,7 @@ def expanded(request: HttpRequest) -> set[int]:
     return {int(value) for value in request.POST.getlist("expanded") if value.isdigit()}
 
 
-def run_change(request: HttpRequest, pk: int, change: Change) -> HttpResponse:
+def run_change(request: AuthenticatedHttpRequest, pk: int, change: Change) -> HttpResponse:
     """Runs one change and answers with the regions it altered, out of band: the text's segments and
     the entity groups it touched, the counts, the messages, the suggestions.
 
@@ -143,21 +144,21 @@ def render_changed(
     labels: set[int] | None,
     *,
     http_status: int = 200,
-    **messages_: str,
+    **messages_: Unpack[Messages],
 ) -> HttpResponse:
-    context = changed_context(scope, extents, labels, expanded=expanded(request), oob=True, **messages_)
+    context = changed_context(scope, extents, labels, expanded=expanded(request), **messages_)
     context["suggestions"] = pending_suggestions(scope, context["rows"])
     return render(request, "articles/detail.html#changed", context, status=http_status)
 
 
-def offer(request: HttpRequest, body: str, start: int, end: int) -> dict:
+def offer(request: HttpRequest, body: str, start: int, end: int) -> dict[str, int | str]:
     """A refused overlapping selection, offered as a replacement of what it overlaps."""
     return {"start": start, "end": end, "label": request.POST.get("label", ""), "text": body[start:end]}
 
 
-def described(message: str, span: Span) -> str:
+def described(message: str, span: AnySpan) -> str:
     return message % {"label": span.label.name, "text": span.text}
 
 
-def place(span: Span) -> tuple[int, int]:
+def place(span: AnySpan) -> tuple[int, int]:
     return span.start, span.end

@@ -4,13 +4,13 @@ from typing import NamedTuple
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import InvalidPage, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from articles.models import Article, Span, SpanEvent
-from articles.site.http import bad_request
+from articles.site.http import AuthenticatedHttpRequest, bad_request
 
 HISTORY_PAGE_SIZE = 100
 
@@ -42,7 +42,7 @@ def _history_row(event: SpanEvent, body: str) -> HistoryRow:
 
 @require_GET
 @permission_required("articles.view_spanevent", raise_exception=True)
-def article_history(request: HttpRequest, pk: int) -> HttpResponse:
+def article_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Every change to the article's spans, newest first: who (or the model), what, when. Read-only:
     the rows are written by the verbs and PostgreSQL refuses to update them."""
     article = get_object_or_404(Article.objects.select_related("batch__created_by"), pk=pk)

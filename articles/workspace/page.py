@@ -12,13 +12,13 @@ import bisect
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict, Unpack
 
 from articles.editing import gate
 from articles.editing.scope import Scope
-from articles.models import Article, Label, Span, Suggestion
+from articles.models import Annotation, Article, Label, Span, Suggestion
 
 # Texts listed per label before "show all": a long article has thousands of entities.
 GROUPS_SHOWN = 30
@@ -49,7 +49,7 @@ class Group(NamedTuple):
     """One text of one label, and how often it is marked."""
 
     text: str
-    count: int
+    occurrences: int
 
 
 @dataclass
@@ -130,13 +130,13 @@ def crosses_a_cut(body: str, extents: Iterable[tuple[int, int]]) -> bool:
 
 
 def entities(
-    labels: Sequence[Label], body: str, rows: Sequence[Row], expanded: set[int] = frozenset()
+    labels: Sequence[Label], body: str, rows: Sequence[Row], expanded: Collection[int] = frozenset()
 ) -> list[LabelEntities]:
     """These labels with their entities' texts, most frequent first; all of them for ``expanded`` labels."""
-    counts: dict[int, Counter] = {label.pk: Counter() for label in labels}
-    for _pk, start, end, label, _origin, _editor in rows:
-        if label in counts:
-            counts[label][body[start:end]] += 1
+    counts: dict[int, Counter[str]] = {label.pk: Counter() for label in labels}
+    for _pk, start, end, label_id, _origin, _editor in rows:
+        if label_id in counts:
+            counts[label_id][body[start:end]] += 1
     out = []
     for label in labels:
         ordered = sorted(counts[label.pk].items(), key=lambda item: (-item[1], item[0]))
@@ -147,16 +147,55 @@ def entities(
     return out
 
 
-def workspace_context(scope: Scope, *, expanded: set[int] = frozenset(), **extra) -> dict:
+class Messages(TypedDict, total=False):
+    """What an answer to a change says: why it was refused, or what it did."""
+
+    alert: str
+    status: str
+
+
+class Notes(Messages, total=False):
+    """What a page or an answer adds to the workspace's context."""
+
+    js_text: dict[str, str]
+    oob: bool
+    body_oob: bool  # the whole text is answered, not only the segments a change touched
+    suggestions: list["SuggestionInContext"]
+
+
+class WorkspaceContext(Notes):
+    """The context of ``articles/detail.html``."""
+
+    article: Article
+    annotation: Annotation | None
+    version: int
+    span_count: int
+    rows: list[Row]
+    segments: list[Segment]
+    labels: list[Label]
+    entities: list[LabelEntities]
+
+
+def workspace_context(
+    scope: Scope, *, expanded: Collection[int] = frozenset(), **notes: Unpack[Notes]
+) -> WorkspaceContext:
     """What the page shows of the article's spans, or of the editor's version of it (``scope``)."""
     labels = list(Label.objects.all())
     rows = rows_of(scope)
     return _context(
-        scope, labels, rows, segments(scope, rows, {label.pk: label for label in labels}), labels, expanded, extra
+        scope, labels, rows, segments(scope, rows, {label.pk: label for label in labels}), labels, expanded, **notes
     )
 
 
-def _context(scope, labels, rows, shown, grouped, expanded, extra) -> dict:
+def _context(
+    scope: Scope,
+    labels: list[Label],
+    rows: list[Row],
+    shown: list[Segment],
+    grouped: Sequence[Label],
+    expanded: Collection[int],
+    **notes: Unpack[Notes],
+) -> WorkspaceContext:
     return {
         "article": scope.article,
         "annotation": scope.annotation,
@@ -166,7 +205,7 @@ def _context(scope, labels, rows, shown, grouped, expanded, extra) -> dict:
         "segments": shown,
         "labels": labels,
         "entities": entities(grouped, scope.article.body, rows, expanded),
-        **extra,
+        **notes,
     }
 
 
@@ -175,19 +214,20 @@ def changed_context(
     extents: Sequence[tuple[int, int]] | None,
     labels_touched: set[int] | None,
     *,
-    expanded: set[int] = frozenset(),
-    **extra,
-) -> dict:
-    """The context of the regions a change altered: the segments holding ``extents`` (the spans'
-    places before and after it), and the entity groups of ``labels_touched``; ``None`` for either,
-    all of it (a change whose span crosses a cut, an undo, a stale page refreshed)."""
+    expanded: Collection[int] = frozenset(),
+    **messages: Unpack[Messages],
+) -> WorkspaceContext:
+    """The context of the regions a change altered, each to replace its namesake out of band: the
+    segments holding ``extents`` (the spans' places before and after it), and the entity groups of
+    ``labels_touched``; ``None`` for either, all of it (a change whose span crosses a cut, an undo, a
+    stale page refreshed)."""
     if extents is None or crosses_a_cut(scope.article.body, extents):
-        return workspace_context(scope, expanded=expanded, body_oob=True, **extra)
+        return workspace_context(scope, expanded=expanded, oob=True, body_oob=True, **messages)
     labels = list(Label.objects.all())
     rows = rows_of(scope)
     touched = labels if labels_touched is None else [label for label in labels if label.pk in labels_touched]
     shown = segments(scope, rows, {label.pk: label for label in labels}, extents)
-    return _context(scope, labels, rows, shown, touched, expanded, extra)
+    return _context(scope, labels, rows, shown, touched, expanded, oob=True, **messages)
 
 
 def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
@@ -200,7 +240,15 @@ def context_of(body: str, start: int, end: int) -> tuple[str, str, str]:
     return body[lo:start].lstrip(), body[start:end], body[end:hi].rstrip()
 
 
-def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list[Suggestion]:
+class SuggestionInContext(NamedTuple):
+    """A pending suggestion as the page lists it, with the rest of its sentence either side."""
+
+    suggestion: Suggestion
+    before: str
+    after: str
+
+
+def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list[SuggestionInContext]:
     """The context of ``articles/_suggestions.html``: the article's pending suggestions that still
     fit, each with its sentence. One that now overlaps a span is left out, unless accepting it
     relabels the untouched model span at exactly its place. Only an article that takes suggestions
@@ -211,7 +259,7 @@ def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list
         return []
     if rows is None:
         rows = rows_of(scope)
-    shown = []
+    shown: list[SuggestionInContext] = []
     pending = article.suggestions.pending().select_related("label", "source_article", "created_by")
     for suggestion in pending:
         clashes, i = [], bisect.bisect_left(rows, suggestion.end, key=_start)
@@ -224,6 +272,6 @@ def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list
             if not (relabels and not _settled(scope) and _proposed(clashes[0]) and label != suggestion.label_id):
                 continue
         suggestion.article = article
-        suggestion.before, _, suggestion.after = context_of(article.body, suggestion.start, suggestion.end)
-        shown.append(suggestion)
+        before, _, after = context_of(article.body, suggestion.start, suggestion.end)
+        shown.append(SuggestionInContext(suggestion, before, after))
     return shown

@@ -7,7 +7,7 @@ with a redirect, so the page works without JavaScript too.
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,10 +16,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from articles.editing import suggestions, tokens, verbs
 from articles.editing.refusals import BadRequest, Refusal, message_of, status_of
-from articles.editing.scope import Scope
-from articles.models import Annotation, Article, Span, Suggestion
+from articles.editing.scope import AnySpan, Scope
+from articles.models import Annotation, Article, Suggestion
 from articles.queue import leases
-from articles.site.http import HtmxHttpRequest
+from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from articles.workspace.answers import (
     Changed,
     answer,
@@ -39,7 +39,7 @@ from articles.workspace.page import pending_suggestions, workspace_context
 
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
-def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def article_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Shows the article; opening it claims nothing (no lease, no version, no change of status): a
     change, "Next article" or "Take this article" does, each a POST."""
     article = article_or_404(pk)
@@ -57,7 +57,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def claim(request: HttpRequest, pk: int) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Takes a free slot of an article annotated twice: the editor's own version, started from the
     model's proposals."""
     article = article_or_404(pk)
@@ -94,7 +94,7 @@ def _script_text() -> dict[str, str]:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def create_span(request: HttpRequest, pk: int) -> HttpResponse:
+def create_span(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """``replace=1`` deletes the spans the selection overlaps, in the same change."""
 
     def change(where: Article | Annotation, version: int) -> Changed:
@@ -104,31 +104,33 @@ def create_span(request: HttpRequest, pk: int) -> HttpResponse:
         span = verbs.create_span(
             where, start, end, label, request.user, version=version, whole_tokens=True, replace=replace
         )
-        extents = [place(span), *map(place, span.replaced)]
+        replaced: list[AnySpan] = span.replaced  # type: ignore[union-attr]  # set by verbs.create_span
+        extents = [place(span), *map(place, replaced)]
         message = described(_("Added %(label)s “%(text)s”."), span)
-        if span.replaced:
+        if replaced:
             message = described(_("Replaced with %(label)s “%(text)s”."), span)
-        return Changed(message, span.pk, span.article, extents, None if span.replaced else {span.label_id})
+        return Changed(message, span.pk, span.article, extents, None if replaced else {span.label_id})
 
     return run_change(request, pk, change)
 
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def relabel_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+def relabel_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
         span = verbs.relabel_span(
             span_ref(where, span_id), request.POST.get("label", ""), request.user, version=version
         )
+        previous: int = span.previous_label_id  # type: ignore[union-attr]  # set by verbs.relabel_span
         message = described(_("“%(text)s” is now %(label)s."), span)
-        return Changed(message, span.pk, span.article, [place(span)], {span.label_id, span.previous_label_id})
+        return Changed(message, span.pk, span.article, [place(span)], {span.label_id, previous})
 
     return run_change(request, pk, change)
 
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def accept_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+def accept_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
         span = verbs.accept_span(span_ref(where, span_id), request.user, version=version)
         message = described(_("Accepted %(label)s “%(text)s”."), span)
@@ -139,7 +141,7 @@ def accept_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
+def accept_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Confirms every entity of the model that no editor has touched yet."""
 
     def change(where: Article | Annotation, version: int) -> Changed:
@@ -164,7 +166,7 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+def resize_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> HttpResponse:
     """Moves one edge by a token (``edge`` and ``by``) or sets both (``start``, ``end``, snapped to tokens)."""
 
     def change(where: Article | Annotation, version: int) -> Changed:
@@ -186,7 +188,7 @@ def resize_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def delete_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+def delete_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
         gone = verbs.delete_span(span_ref(where, span_id), request.user, version=version)
         following = scope_of(where).spans.filter(start__gte=gone.end).values_list("pk", flat=True).first()
@@ -198,7 +200,7 @@ def delete_span(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpResponse:
+def label_all_occurrences(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
         span = span_of(where, span_id)
         added = verbs.label_all_occurrences(span, request.user, version=version)
@@ -213,7 +215,7 @@ def label_all_occurrences(request: HttpRequest, pk: int, span_id: int) -> HttpRe
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def undo(request: HttpRequest, pk: int) -> HttpResponse:
+def undo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> Changed:
         reverted = verbs.undo(where, request.user, version=version)
         if not reverted:
@@ -246,7 +248,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_reviewed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def change(where: Article | Annotation, version: int) -> HttpResponse:
         article = verbs.mark_reviewed(where, request.user, version=version)
         if isinstance(where, Annotation):
@@ -262,7 +264,7 @@ def mark_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
-def entity_group(request: HttpRequest, pk: int, label_id: int) -> HttpResponse:
+def entity_group(request: AuthenticatedHttpRequest, pk: int, label_id: int) -> HttpResponse:
     """Every text of one label in the side list, on demand ("show all")."""
     scope = shown(request.user, article_or_404(pk))
     if scope is None:
@@ -274,14 +276,14 @@ def entity_group(request: HttpRequest, pk: int, label_id: int) -> HttpResponse:
     return render(request, "articles/detail.html#entity-group", {**context, "group": groups[0]})
 
 
-def _get_suggestion_for_editor(request: HttpRequest, pk: int) -> Suggestion:
-    """A pending suggestion of an article this user may change; whether they may decide it now, the
-    gate says under the article's lock (``suggestions._locked``)."""
+def _suggestion_or_404(pk: int) -> Suggestion:
+    """Whether this user may decide it, and whether it is still pending, the gate says under the
+    article's lock (``suggestions._locked``)."""
     return get_object_or_404(Suggestion.objects.select_related("article", "label"), pk=pk)
 
 
 def _suggestions_response(
-    request: HtmxHttpRequest, article: Article, span: Span | None, error: str = "", status: int = 200
+    request: HtmxHttpRequest, article: Article, span: AnySpan | None, error: str = "", status: int = 200
 ) -> HttpResponse:
     """The suggestions, and for an accepted one the regions its span changed, out of band."""
     if not request.htmx:
@@ -298,8 +300,8 @@ def _suggestions_response(
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    suggestion = _get_suggestion_for_editor(request, pk)
+def suggestion_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    suggestion = _suggestion_or_404(pk)
     try:
         if "version" not in request.POST:
             raise BadRequest(_("The request does not say which version of the article it changes (field “version”)."))
@@ -312,8 +314,8 @@ def suggestion_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
-def suggestion_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    suggestion = _get_suggestion_for_editor(request, pk)
+def suggestion_dismiss(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    suggestion = _suggestion_or_404(pk)
     try:
         suggestions.dismiss_suggestion(suggestion, request.user)
     except (Refusal, ValidationError) as refusal:
