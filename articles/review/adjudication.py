@@ -10,7 +10,7 @@ of the versions never adjudicates it.
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +49,7 @@ def versions(article: Article) -> Versions:
     return Versions(article, pair[0], pair[1], agreed, disagreements, decisions)
 
 
-def _replace(scope: Scope, start: int, end: int, wanted: list[Side], user: AbstractBaseUser) -> None:
+def _replace(scope: Scope, start: int, end: int, wanted: list[Side], user: User) -> None:
     """The article's spans between start and end become ``wanted``, each change in the history."""
     labels = {label.name: label for label in Label.objects.all()}
     for span in scope.spans.filter(start__lt=end, end__gt=start).select_related("label"):
@@ -68,7 +68,7 @@ def _replace(scope: Scope, start: int, end: int, wanted: list[Side], user: Abstr
         scope.event(span, Kind.CREATED, user).save()
 
 
-def _begin(scope: Scope, found: Versions, user: AbstractBaseUser) -> None:
+def _begin(scope: Scope, found: Versions, user: User) -> None:
     """The article's spans (the model's proposals, which the editors changed only in their versions)
     become what both versions agree on, as the one change that begins the adjudication: recorded on
     the article, with the version it makes, which undo never reaches behind."""
@@ -82,7 +82,7 @@ def _begin(scope: Scope, found: Versions, user: AbstractBaseUser) -> None:
     article.save(update_fields=["adjudication_started_at", "adjudication_started_by", "adjudication_version"])
 
 
-def _locked(article: Article, version: int | None, user: AbstractBaseUser) -> tuple[Scope, Versions]:
+def _locked(article: Article, version: int | None, user: User) -> tuple[Scope, Versions]:
     """The article locked for its adjudicator, and its two finished versions."""
     gate.check_adjudicator(article, user)
     scope = lock(article, version, user, adjudicating=True)
@@ -90,9 +90,7 @@ def _locked(article: Article, version: int | None, user: AbstractBaseUser) -> tu
 
 
 @transaction.atomic
-def take_side(
-    article: Article, start: int, end: int, side: str, user: AbstractBaseUser, *, version: int | None = None
-) -> Decision:
+def take_side(article: Article, start: int, end: int, side: str, user: User, *, version: int | None = None) -> Decision:
     """Settles the disagreement at start:end: the article's spans there become one version's (``side``
     "1" or "2"), or are left for the reviewer to edit by hand ("edited"). The first decision begins
     the adjudication."""
@@ -112,7 +110,7 @@ def take_side(
     return decision
 
 
-def finish(article: Article, user: AbstractBaseUser, *, version: int | None = None) -> Article:
+def finish(article: Article, user: User, *, version: int | None = None) -> Article:
     """The article is reviewed, its spans the adjudicated ones; refused while a disagreement is open."""
     with transaction.atomic():
         scope, found = _locked(article, version, user)

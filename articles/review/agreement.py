@@ -21,6 +21,9 @@ from articles.models import Annotation, Article, Label, VersionSpan
 
 NONE = ""  # a token outside every span
 
+# A version's spans in text order: start, end, label.
+type Spans = list[tuple[int, int, str]]
+
 # Each finished pair's spans: article, version (1 or 2), editor, day the pair was complete, span.
 _PAIRS = """
 WITH pairs AS (
@@ -44,8 +47,8 @@ class _Tally:
 
     def __init__(self) -> None:
         self.articles = 0
-        self.labels: dict[str, Counter] = defaultdict(Counter)  # n1, n2, exact, overlap1, overlap2
-        self.tokens: Counter = Counter()  # (label in version 1, label in version 2) -> tokens
+        self.labels: dict[str, Counter[str]] = defaultdict(Counter)  # n1, n2, exact, overlap1, overlap2
+        self.tokens: Counter[tuple[str, str]] = Counter()  # (label in version 1, label in version 2) -> tokens
 
     def add(self, other: "_Tally") -> None:
         self.articles += other.articles
@@ -54,7 +57,7 @@ class _Tally:
         self.tokens.update(other.tokens)
 
     def figures(self) -> dict[str, Any]:
-        total: Counter = sum(self.labels.values(), Counter())
+        total: Counter[str] = sum(self.labels.values(), Counter())
         return {
             "articles": self.articles,
             "overall": _f1(total),
@@ -67,19 +70,20 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _f1(c: Counter) -> dict[str, Any]:
+def _f1(c: Counter[str]) -> dict[str, Any]:
     exact = _ratio(2 * c["exact"], c["n1"] + c["n2"])
     p, r = _ratio(c["overlap2"], c["n2"]), _ratio(c["overlap1"], c["n1"])
     overlap = 2 * p * r / (p + r) if p is not None and r is not None and p + r else (0.0 if p is not None else None)
     return {"spans": [c["n1"], c["n2"]], "exact": exact, "overlap": overlap}
 
 
-def _kappa(tokens: Counter) -> float | None:
+def _kappa(tokens: Counter[tuple[str, str]]) -> float | None:
     n = sum(tokens.values())
     if not n:
         return None
     observed = sum(count for (first, second), count in tokens.items() if first == second) / n
-    firsts, seconds = Counter(), Counter()
+    firsts: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
     for (first, second), count in tokens.items():
         firsts[first] += count
         seconds[second] += count
@@ -87,7 +91,7 @@ def _kappa(tokens: Counter) -> float | None:
     return (observed - chance) / (1 - chance) if chance < 1 else 1.0
 
 
-def _overlapped(spans, others) -> list[bool]:
+def _overlapped(spans: Spans, others: Spans) -> list[bool]:
     """For each span, whether a span of the other version with the same label shares text with it."""
     starts = [s[0] for s in others]
     out = []
@@ -101,7 +105,7 @@ def _overlapped(spans, others) -> list[bool]:
     return out
 
 
-def _tally(body: str, first: list, second: list) -> _Tally:
+def _tally(body: str, first: Spans, second: Spans) -> _Tally:
     tally = _Tally()
     tally.articles = 1
     for spans, n in ((first, "n1"), (second, "n2")):
@@ -118,7 +122,7 @@ def _tally(body: str, first: list, second: list) -> _Tally:
         for start, end, label in spans:
             for token in TOKEN.finditer(body, start, end):
                 labelled.setdefault(token.start(), [NONE, NONE])[index] = label
-    tally.tokens.update(tuple(pair) for pair in labelled.values())
+    tally.tokens.update((label1, label2) for label1, label2 in labelled.values())
     tally.tokens[(NONE, NONE)] += len(TOKEN.findall(body)) - len(labelled)
     return tally
 
@@ -136,7 +140,7 @@ def agreement() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
-    versions: dict[int, dict[int, list]] = defaultdict(lambda: {1: [], 2: []})
+    versions: dict[int, dict[int, Spans]] = defaultdict(lambda: {1: [], 2: []})
     editors: dict[int, dict[int, str]] = defaultdict(dict)
     days: dict[int, str] = {}
     for article_id, slot, editor, day, start, end, label in rows:
@@ -146,7 +150,9 @@ def agreement() -> dict[str, Any]:
         if start is not None:
             versions[article_id][slot].append((start, end, label))
     bodies = dict(Article.objects.filter(pk__in=list(editors)).values_list("pk", "body").iterator(chunk_size=2000))
-    overall, pairs, per_day = _Tally(), defaultdict(_Tally), defaultdict(_Tally)
+    overall = _Tally()
+    pairs: defaultdict[str, _Tally] = defaultdict(_Tally)
+    per_day: defaultdict[str, _Tally] = defaultdict(_Tally)
     for article_id, names in editors.items():
         tally = _tally(bodies[article_id], versions[article_id][1], versions[article_id][2])
         overall.add(tally)

@@ -6,21 +6,21 @@ the same share always picks the same articles, and raising it only adds to the s
 articles no editor has started are moved in or out of it.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, TextField
 from django.db.models.functions import Abs, Cast, Mod
 
-from articles.models import Annotation, Article, ImportBatch, ReviewPolicy
+from articles.models import Annotation, Article, ArticleQuerySet, ImportBatch, ReviewPolicy
 
 
-def _untouched(articles: QuerySet) -> QuerySet:
+def _untouched(articles: ArticleQuerySet) -> ArticleQuerySet:
     """Articles no editor has started: no version yet, no change by an editor, not reviewed."""
     started = Annotation.objects.filter(article=OuterRef("pk"))
     return articles.filter(status__in=[Article.Status.NEW, Article.Status.PRE_ANNOTATED]).exclude(Exists(started))
 
 
-def _sampled(articles: QuerySet, share: int) -> QuerySet:
+def _sampled(articles: ArticleQuerySet, share: int) -> ArticleQuerySet:
     """The articles a share picks, by a hash of their id (PostgreSQL's own, the same everywhere)."""
     hashed = Func(Cast("id", TextField()), function="hashtext", output_field=IntegerField())
     return articles.alias(bucket=Mod(Abs(hashed), 100)).filter(bucket__lt=share)
@@ -39,7 +39,7 @@ def sample(article_ids: list[int], batch: ImportBatch | None) -> int:
 
 
 @transaction.atomic
-def set_share(share: int, *, batch: ImportBatch | None = None, user: AbstractBaseUser | None = None) -> int:
+def set_share(share: int, *, batch: ImportBatch | None = None, user: User | None = None) -> int:
     """Sets the share (0–100 %) of articles annotated twice, for a batch or (``batch`` None) for the
     corpus's batches that set none; returns how many articles not started yet are in the sample now."""
     if not 0 <= share <= 100:

@@ -1,6 +1,8 @@
 """Team review's pages: the review page (articles waiting for adjudication, the sample's share), and
 the adjudication of one article, where a reviewer compares its two versions and settles them."""
 
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,9 +17,10 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 from articles.editing import gate
 from articles.editing.refusals import Refusal, message_of, status_of
 from articles.editing.scope import Scope
-from articles.models import Article, ImportBatch, Label, ReviewPolicy
+from articles.models import Article, Decision, ImportBatch, Label, ReviewPolicy
 from articles.review import adjudication, versions
-from articles.site.http import HtmxHttpRequest
+from articles.review.disagreements import Disagreement
+from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from articles.workspace.page import rows_of, segments
 
 RECENT_BATCHES = 20
@@ -25,7 +28,7 @@ RECENT_BATCHES = 20
 
 @require_GET
 @permission_required("articles.adjudicate_article", raise_exception=True)
-def review_page(request: HttpRequest) -> HttpResponse:
+def review_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     sample = Article.objects.filter(double=True)
     progress = sample.aggregate(
         articles=Count("pk"),
@@ -51,7 +54,7 @@ def _share(request: HttpRequest) -> int:
 
 @require_POST
 @permission_required("articles.import_articles", raise_exception=True)
-def review_share(request: HttpRequest) -> HttpResponse:
+def review_share(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The share of articles annotated twice: for the corpus, or for one batch (``batch``)."""
     batch = None
     if request.POST.get("batch"):
@@ -74,7 +77,7 @@ def review_share(request: HttpRequest) -> HttpResponse:
     return redirect("articles:review")
 
 
-def _get_article_for_reviewer(request: HttpRequest, pk: int) -> Article:
+def _get_article_for_reviewer(request: AuthenticatedHttpRequest, pk: int) -> Article:
     """An article of the double-annotation sample that this reviewer may adjudicate: 404 for another
     article, 403 for one of its two editors."""
     article = get_object_or_404(Article.objects.select_related("updated_by"), pk=pk, double=True)
@@ -85,12 +88,26 @@ def _get_article_for_reviewer(request: HttpRequest, pk: int) -> Article:
     return article
 
 
-def _context(article: Article, found: adjudication.Versions, **extra) -> dict:
+class ShownDisagreement(NamedTuple):
+    """A disagreement as the page lists it: each side's texts with their labels, and its decision."""
+
+    disagreement: Disagreement
+    first: list[tuple[str, str]]
+    second: list[tuple[str, str]]
+    decision: Decision | None
+
+
+def _context(article: Article, found: adjudication.Versions, **extra: str) -> dict[str, object]:
     body = article.body
-    for d in found.disagreements:
-        d.shown_first = [(body[s.start : s.end], s.label) for s in d.first]
-        d.shown_second = [(body[s.start : s.end], s.label) for s in d.second]
-        d.decision = found.decisions.get((d.start, d.end))
+    shown = [
+        ShownDisagreement(
+            d,
+            [(body[s.start : s.end], s.label) for s in d.first],
+            [(body[s.start : s.end], s.label) for s in d.second],
+            found.decisions.get((d.start, d.end)),
+        )
+        for d in found.disagreements
+    ]
     labels = list(Label.objects.all())
     by_pk = {label.pk: label for label in labels}
     columns = []
@@ -100,6 +117,7 @@ def _context(article: Article, found: adjudication.Versions, **extra) -> dict:
     return {
         "article": article,
         "found": found,
+        "disagreements": shown,
         "columns": columns,
         "labels": labels,
         "settled": len(found.disagreements) - len(found.unsettled),
@@ -109,7 +127,7 @@ def _context(article: Article, found: adjudication.Versions, **extra) -> dict:
 
 @require_GET
 @permission_required("articles.adjudicate_article", raise_exception=True)
-def adjudicate(request: HttpRequest, pk: int) -> HttpResponse:
+def adjudicate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     article = _get_article_for_reviewer(request, pk)
     try:
         found = adjudication.versions(article)
@@ -124,7 +142,7 @@ def _posted_int(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _refused(request: HttpRequest, article: Article, message: str, status: int) -> HttpResponse:
+def _refused(request: HtmxHttpRequest, article: Article, message: str, status: int) -> HttpResponse:
     if not request.htmx:
         messages.error(request, message)
         return redirect("articles:adjudicate", article.pk)
@@ -134,7 +152,7 @@ def _refused(request: HttpRequest, article: Article, message: str, status: int) 
 
 @require_POST
 @permission_required("articles.adjudicate_article", raise_exception=True)
-def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Settles one disagreement (``start``, ``end``): ``side`` 1 or 2, or "edited" to do it by hand."""
     article = _get_article_for_reviewer(request, pk)
     start, end, version = (_posted_int(request, name) for name in ("start", "end", "version"))
@@ -162,7 +180,7 @@ def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("articles.adjudicate_article", raise_exception=True)
-def finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def finish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     article = _get_article_for_reviewer(request, pk)
     version = _posted_int(request, "version")
     if version is None:
