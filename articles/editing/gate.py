@@ -8,7 +8,8 @@ spans any other way. The rules, by article:
 - an ordinary article: anyone who corrects articles changes its spans, reviewed or not;
 - an article annotated twice: each of its two editors changes only their own version, until they
   finish it; the article's own spans are the adjudication's, and change only once a reviewer who
-  annotated neither version has begun it (``begin_adjudication``), and after, by such a reviewer.
+  annotated neither version has begun it (its first decision, ``review.adjudication``), and after,
+  by such a reviewer.
 """
 
 from django.contrib.auth.models import User

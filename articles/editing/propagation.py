@@ -37,9 +37,8 @@ def withdraw(span: SpanFields | int) -> int:
 
 
 def offer(span: Span, user: User | None) -> None:
-    """Offers the span's text elsewhere: in a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The
-    task is queued in the same transaction as the change when there is one, so it exists exactly
-    when the change does."""
+    """In a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The task is queued in the change's
+    transaction when there is one, so it exists exactly when the change does."""
     if settings.SUGGESTIONS_IN_BACKGROUND:
         offer_elsewhere.enqueue(span.pk, user.pk if user else None, span.label_id)
     else:
@@ -68,8 +67,7 @@ def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = No
 def offer_elsewhere_now(span: Span, user: User | None) -> int:
     """Propagates an editor's entity, as a hint that never costs the editor's change: two
     propagations at once into the same places can deadlock on the suggestions' unique index, and
-    PostgreSQL then cancels one. Here only the propagation is rolled back (a savepoint) and logged.
-    Returns the number of suggestions offered."""
+    PostgreSQL then cancels one. Only the propagation is rolled back (a savepoint) and logged."""
     try:
         with transaction.atomic():
             return propagate(span, user)
@@ -83,10 +81,10 @@ def propagate(span: Span, user: User | None) -> int:
     take suggestions (``gate.suggestions_allowed``: ordinary articles not reviewed yet); returns the
     number of suggestions offered.
 
-    PostgreSQL finds the articles (``LIKE`` through the trigram index on the search table's copies of
-    the bodies, see ``ArticleQuerySet.containing``); Python only locates
-    the occurrences inside those few. A place already holding a span is skipped, except an untouched
-    model span of exactly that text with another label, which accepting the suggestion relabels.
+    PostgreSQL finds the articles (``ArticleQuerySet.containing``, through the trigram index); Python
+    only locates the occurrences inside those few. A place already holding a span is skipped, except
+    an untouched model span of exactly that text with another label, which accepting the suggestion
+    relabels.
     """
     text = span.article.body[span.start : span.end]
     if len(text.strip()) < PROPAGATION_MIN_LENGTH:

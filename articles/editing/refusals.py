@@ -1,8 +1,5 @@
-"""Why a change of spans is refused, and the one mapping from a refusal to an HTTP status.
-
-Every route (the workspace, suggestions, adjudication, the API) answers a refusal with the status
-``status_of`` gives it: 403 not yours, 409 not now or stale, 422 invalid, 404 gone.
-"""
+"""Why a change of spans is refused, and the one mapping from a refusal to an HTTP status: every
+route answers a refusal with the status ``status_of`` gives it, and changes nothing."""
 
 from django.core.exceptions import ValidationError
 

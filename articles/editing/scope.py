@@ -182,8 +182,9 @@ def lock(
     adjudicating: bool = False,
 ) -> Scope:
     """The scope of ``where`` (only its id is read), locked until the transaction ends, once the gate
-    lets ``user`` change it (``adjudicating``: the article's spans, by a reviewer beginning its
-    adjudication); StaleVersion if ``version`` is not its own.
+    lets ``user`` change it; StaleVersion if ``version`` is not its own. ``adjudicating``: the
+    article's spans, which a reviewer changes before the gate would let anyone (the caller asked
+    ``gate.check_adjudicator``).
 
     FOR NO KEY UPDATE: it serialises the changes to these spans, yet lets other transactions insert
     rows that refer to the row (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks).

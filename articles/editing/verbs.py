@@ -281,8 +281,7 @@ def label_all_occurrences(span: AnySpan, user: User, *, version: int | None = No
     An untouched model span of exactly that text with another label is relabelled (recorded as
     relabelled); other places that overlap an existing span are skipped; each new span is recorded
     as created. Returns the spans created and relabelled. Refused beyond ``EVERYWHERE_MAX``
-    occurrences. Linear in the article: the occurrences come in text order, and each is looked up
-    among the spans (sorted, apart from one another) by bisection.
+    occurrences; linear in the article, as it holds the article's lock.
     """
     scope, span = locked_span(span, version, user)
     body = scope.article.body

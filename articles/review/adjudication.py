@@ -1,7 +1,7 @@
 """Adjudication, as named verbs: a reviewer settles two finished versions of an article into its own
 spans, which export, quality and training read. Each change is the reviewer's in the history.
 
-It begins (``begin``, recorded on the article) by making the article's spans what both versions
+It begins (``_begin``, recorded on the article) by making the article's spans what both versions
 agree on; each disagreement is then settled by taking one side's spans there, or by hand (the
 reviewer edits the article's spans in the workspace, which the gate allows once adjudication has
 begun). The article is reviewed once every disagreement is settled. A reviewer who annotated one

@@ -1,1 +1,1 @@
-"""The editing workspace: the verbs editors use on spans, their views, the page's partials, suggestions."""
+"""The editing workspace: the page of one article, its partials, and the answers to the changes made on it."""

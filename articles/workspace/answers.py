@@ -104,8 +104,8 @@ def run_change(request: AuthenticatedHttpRequest, pk: int, change: Change) -> Ht
     the entity groups it touched, the counts, the messages, the suggestions.
 
     Refusals change nothing and answer 4xx with the reason; a stale version also refreshes the
-    editor's view to the article as it is now. The verbs lock and load the article themselves, so
-    a change costs no query before them.
+    editor's view to the article as it is now. The verbs lock and load the article themselves: before
+    them only ``gate.where`` reads ids.
     """
     try:
         if "version" not in request.POST:
