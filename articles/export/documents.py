@@ -1,10 +1,6 @@
-"""The document exports, one document per article: JSONL for Prodigy, doccano's JSONL, DocBin for
-spaCy, CoNLL (one token a line with its IOB2 tag) for the tools that read it, doccano among them.
+"""The document exports, one document per article: JSONL, doccano's JSONL, DocBin and CoNLL.
 
-Articles are read through a named cursor with their spans fetched per chunk. An article imported
-from CoNLL keeps that file's tokens and sentences (``ArticleTokens``) and is written with them; any
-other is tokenised by spaCy's Spanish rules. A span whose edges fall inside a token is reported,
-never dropped silently, and the counts are of what was written.
+Tokens, alignment and what happens to unaligned spans: docs/exporting.md.
 """
 
 import functools
@@ -24,7 +20,6 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
     from spacy.tokens import Span as Entity
 
-# Articles per fetch of the named cursor (JSONL, DocBin).
 CHUNK_ARTICLES = 1000
 # What a DocBin keeps of each token: the text and the entities, all that NER training reads.
 DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
@@ -32,7 +27,7 @@ DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
 
 @functools.cache
 def tokenizer() -> "Language":
-    """spaCy's Spanish rules without a model: the same tokens as es_core_news_sm, in microseconds."""
+    """spaCy's Spanish rules without a model: the same tokens as es_core_news_sm."""
     # Imported here: a CSV export never pays spaCy's second of start-up.
     import spacy
 
@@ -40,7 +35,7 @@ def tokenizer() -> "Language":
 
 
 def _stored_doc(article: Article) -> "Doc | None":
-    """The tokens and sentences the article came with (from CoNLL), as a Doc; None if it has none."""
+    """The tokens and sentences the article came with (from CoNLL), if any."""
     try:
         stored = article.tokens
     except ArticleTokens.DoesNotExist:
@@ -62,15 +57,13 @@ def _stored_doc(article: Article) -> "Doc | None":
 
 
 def _export_spans(article: Article) -> list[Span]:
-    """The spans ``_articles_with_spans`` fetched for the article."""
     # Set by Prefetch(to_attr=...), which the stubs cannot see on the model.
     spans: list[Span] = article.export_spans  # type: ignore[attr-defined]
     return spans
 
 
 def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list["Entity | None"]]:
-    """The article's tokens (its own, else spaCy's) with its spans as entities; the spans that do
-    not align are reported."""
+    """The article's tokens (its own, else spaCy's) with its spans as entities; unaligned ones reported."""
     doc = _stored_doc(article) or tokenizer()(article.body)
     entities: list[Entity] = []
     aligned: list[Entity | None] = []
@@ -87,8 +80,7 @@ def _aligned_doc(article: Article, report: Report) -> tuple["Doc", list["Entity 
 
 
 def _articles_with_spans(filters: ExportFilters, report: Report) -> Iterator[Article]:
-    """The articles with their spans (``export_spans``) and stored tokens; each format counts the
-    spans it writes (``report.spans``)."""
+    """The articles with their spans and stored tokens; each format counts the spans it writes."""
     spans = Span.objects.filter(filters.span_conditions()).select_related("label").order_by("start")
     articles = (
         filters.articles()
@@ -142,19 +134,16 @@ def jsonl_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
 
 @functools.cache
 def _sentencizer() -> "Sentencizer":
-    """spaCy's rule-based sentence splitter: where the CoNLL export puts its blank lines."""
     from spacy.pipeline import Sentencizer
 
     return Sentencizer()
 
 
 def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> Iterator[str]:
-    """One article in CoNLL: ``-DOCSTART-``, then a token a line with its IOB2 tag, a blank line
-    between sentences (the article's own, else spaCy's, and at a line break too). A sentence never
-    ends inside an entity. Spaces and line breaks are not tokens here.
+    """One article in CoNLL, a token a line with its IOB2 tag; a sentence never ends inside an entity.
 
-    ``doccano``: as doccano's CoNLL import reads it, a token and its tag apart by a tab, no
-    ``-DOCSTART-``, and the whole article one block (doccano makes an example of each block)."""
+    ``doccano``: tab-separated, no ``-DOCSTART-``, one block per article (doccano makes an example
+    of each block)."""
     doc, aligned = _aligned_doc(article, report)
     continued: set[int] = set()
     if doc.has_annotation("SENT_START"):
@@ -181,8 +170,7 @@ def conll_lines(article: Article, report: Report, *, doccano: bool = False) -> I
 
 
 def _goes_on(token: "Token") -> bool:
-    """Whether an entity that begins here may be written as going on with the one just before it
-    (the token before ends an entity of the same label)."""
+    """Whether an entity beginning here follows one of the same label, so may be tagged I-."""
     before = token.nbor(-1) if token.i else None
     return token.ent_iob_ == "B" and before is not None and before.ent_type_ == token.ent_type_
 
@@ -196,8 +184,7 @@ def conll_chunks(filters: ExportFilters, report: Report, *, doccano: bool = Fals
 
 
 def doccano_record(article: Article, report: Report) -> dict[str, object]:
-    """One article as doccano's sequence labelling imports and exports it: ``label`` holds
-    [start, end, label] triples in code points (see docs/exporting.md for doccano's own counting)."""
+    """One article as doccano's sequence labelling reads it; offsets in code points (docs/exporting.md)."""
     report.spans += len(_export_spans(article))
     labels = [[span.start, span.end, span.label.name] for span in _export_spans(article)]
     return {"id": article.pk, "text": article.body, "label": labels}
@@ -212,7 +199,7 @@ def doccano_chunks(filters: ExportFilters, report: Report) -> Iterator[bytes]:
 
 
 def docbin_bytes(filters: ExportFilters, report: Report) -> bytes:
-    """A DocBin that ``spacy train`` reads. It is one serialised object, so it is built whole in memory."""
+    """A DocBin for ``spacy train``: one serialised object, so built whole in memory."""
     from spacy.tokens import DocBin
 
     docs = DocBin(attrs=DOCBIN_ATTRS, store_user_data=False)

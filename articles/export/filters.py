@@ -17,11 +17,7 @@ def allowed(values: Collection[str]) -> str:
 
 
 class ExportFilters(forms.Form):
-    """What to export. Article filters pick articles; label and origin pick spans inside them.
-
-    Every export format reads the same filters, from a query string (the page, the URL) or from
-    the command's options. Unknown names and values are refused with the allowed ones listed.
-    """
+    """Every format's filters, from a query string or the command's options; unknown names are refused."""
 
     status = forms.MultipleChoiceField(choices=Article.Status.choices, required=False, label=gettext_lazy("Status"))
     label = forms.MultipleChoiceField(required=False, label=gettext_lazy("Label"))
@@ -49,7 +45,6 @@ class ExportFilters(forms.Form):
                 "allowed": choices.replace("%", "%%"),
             }
         batch = self.fields["batch"]
-        # The form's fields are copies of the class's, typed as plain fields.
         assert isinstance(batch, forms.ModelChoiceField)
         batch.error_messages["invalid_choice"] = _("no upload batch with id “%(value)s”")
         batch.empty_label = _("all")

@@ -1,5 +1,4 @@
-"""How an export reads and reports: one read-only snapshot of the database, bytes handed on in
-chunks, and the counts and spans that could not be aligned to tokens."""
+"""How an export reads and reports: one read-only snapshot, bytes in chunks, counts and unaligned spans."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -7,7 +6,6 @@ from types import TracebackType
 
 from django.db import connection, transaction
 
-# Bytes gathered before handing them to the response or the file.
 FLUSH_BYTES = 64 * 1024
 
 
@@ -57,7 +55,6 @@ class Snapshot:
 
 
 def buffered(rows: Iterator[bytes]) -> Iterator[bytes]:
-    """The rows joined into chunks of about FLUSH_BYTES."""
     buffer = bytearray()
     for row in rows:
         buffer += row

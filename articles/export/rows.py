@@ -31,8 +31,7 @@ CSV_COLUMNS = [
 ]
 # Spreadsheets run a cell that begins with one of these as a formula.
 FORMULA_START = r"^([=+@\t\r-])"
-# Articles per COPY statement: the first slice is small so that rows leave at once, then each one
-# doubles, so that a large export pays for few statements. Each statement sorts only its slice.
+# Articles per COPY: small first so rows leave at once, then doubling so a large export runs few.
 FIRST_SLICE, LARGEST_SLICE = 50, 10_000
 
 

@@ -1,15 +1,6 @@
-"""One export run: the bytes of the chosen format, and an ``Export`` row logging who ran it and, once
-done, what it held.
+"""One export run: the bytes of the chosen format, and an ``Export`` row logging it.
 
-The export page, the download view and ``manage.py export_spans`` all go through ``ExportFilters``
-(what to export) and ``ExportRun`` (the bytes). Everything is read in one read-only, repeatable-read
-transaction, so a long export sees one consistent state of the database, and from server-side
-cursors, so the first bytes leave at once and memory stays flat whatever the size: CSV is written by
-PostgreSQL itself (``rows``), JSONL and DocBin read articles through a named cursor with their spans
-fetched per chunk (``documents``), and so does CoNLL.
-
-A generator that is closed early (a client that drops the download) leaves the ``with`` blocks: the
-COPY is cancelled, the named cursor closed and the transaction rolled back.
+How it streams and what a dropped download cancels: docs/exporting.md.
 """
 
 from collections.abc import Iterator
@@ -34,8 +25,7 @@ CONTENT_TYPES: dict[str, str] = {
 
 
 class ExportRun:
-    """One export: iterating it gives the bytes and logs an ``Export`` with who ran it and, once done,
-    its counts. ``report`` holds the counts and the spans that could not be aligned to tokens."""
+    """Iterating gives the bytes and logs an ``Export``; ``report`` holds the counts and unaligned spans."""
 
     def __init__(
         self,

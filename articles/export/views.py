@@ -29,8 +29,7 @@ def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("articles.export_spans", raise_exception=True)
 def export_download(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
-    """The export as a file: streamed as PostgreSQL produces it (CSV, JSONL, doccano); whole for a
-    DocBin and CoNLL, whose header counts the spans left out for not aligning to tokens."""
+    """The export as a file: streamed, or whole for DocBin and CoNLL so a header can count unaligned spans."""
     excel = request.GET.get("excel", "")
     if excel not in ("", "0", "1"):
         return bad_request(_("Bad excel value “%(value)s”; allowed: 1 (CSV for Excel) or 0.") % {"value": excel})
@@ -47,7 +46,6 @@ def export_download(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponse
         return bad_request(str(error))
     response: HttpResponse | StreamingHttpResponse
     if fmt in (Export.Format.SPACY, Export.Format.CONLL):
-        # Built whole, so that the header can say how many spans did not align to tokens.
         response = HttpResponse(b"".join(export), content_type=export.content_type)
         response["Export-Unaligned-Spans"] = str(len(export.report.unaligned))
     else:
