@@ -1,10 +1,8 @@
 """Which library multiplies spaCy's matrices in this process: blis, or numpy's BLAS.
 
-blis picks its kernels by CPU family, and on a CPU it does not know (AMD Zen 5) falls back to slow
-generic ones, whatever ``BLIS_ARCH_TYPE`` says; numpy's OpenBLAS knows such CPUs. So both are timed
-once per process, before the pipeline is built (a thinc model keeps the ops it was created with),
-and the models are built on the faster, with the same entities. ``SPACY_BLAS`` forces one. Figures:
-docs/benchmarks.md, "Speed of the model".
+blis falls back to slow generic kernels on CPUs it does not know (docs/preannotation.md), so both
+are timed once per process, before the pipeline is built: a thinc model keeps the ops it was
+created with.
 """
 
 import functools
@@ -36,8 +34,6 @@ MARGIN = 1.2
 
 
 class BlasInfo(TypedDict, total=False):
-    """A library as threadpoolctl describes it: the keys read here."""
-
     user_api: str
     internal_api: str
     version: str | None
@@ -54,7 +50,6 @@ class Choice:
 
 
 def numpy_blas() -> BlasInfo | None:
-    """The BLAS library numpy calls, as threadpoolctl describes it."""
     numpy.dot(numpy.ones((2, 2)), numpy.ones((2, 2)))  # some BLAS builds load lazily
     found: list[BlasInfo] = [
         info for info in threadpool_info() if info["user_api"] == "blas" and info["internal_api"] != "blis"
@@ -67,8 +62,7 @@ def describe_blas(info: BlasInfo) -> str:
 
 
 def gflops(ops: NumpyOps, seconds: float) -> float:
-    """Single-precision GFLOP/s of ``ops.gemm`` over ``seconds`` of this process's CPU time, which
-    other processes' work does not inflate."""
+    """Single-precision GFLOP/s of ``ops.gemm``, in process CPU time so other processes do not skew it."""
     rows, inputs, outputs = SHAPE
     rng = numpy.random.default_rng(0)
     x = rng.standard_normal((rows, inputs), dtype=numpy.float32)
@@ -83,13 +77,12 @@ def gflops(ops: NumpyOps, seconds: float) -> float:
 
 def one_thread() -> None:
     """For the rest of the process: workers scale by processes, and OpenBLAS's second thread spins
-    while it waits on a busy machine (docs/benchmarks.md)."""
+    while it waits on a busy machine."""
     threadpool_limits(limits=1, user_api="blas")
 
 
 @functools.cache
 def chosen() -> Choice:
-    """The library this process's models multiply with, decided once."""
     choice = _decide()
     log.info("spaCy's models multiply with %s: %s", choice.library, choice.reason)
     return choice
@@ -119,7 +112,7 @@ def _decide() -> Choice:
 
 
 def pick(info: BlasInfo, blis_rate: float, numpy_rate: float) -> Choice:
-    """The faster of the two, measured on one thread; blis unless numpy's BLAS wins by MARGIN."""
+    """blis unless numpy's BLAS wins by MARGIN."""
     measured = f"numpy's {describe_blas(info)} {numpy_rate:.0f} GFLOP/s, blis {blis_rate:.0f} GFLOP/s on one thread"
     if numpy_rate < MARGIN * blis_rate:
         return Choice("blis", f"numpy's BLAS is not faster: {measured}", blis_rate, numpy_rate)
@@ -128,7 +121,6 @@ def pick(info: BlasInfo, blis_rate: float, numpy_rate: float) -> Choice:
 
 @contextmanager
 def use_fast_ops() -> Iterator[Choice]:
-    """Models created inside the block multiply with the faster library."""
     choice = chosen()
     if choice.library == "blis":
         yield choice  # thinc's default ops: blis, whatever kernel it selected
@@ -138,11 +130,11 @@ def use_fast_ops() -> Iterator[Choice]:
 
 
 def ops_in(nlp: Language) -> str:
-    """The ops the enabled components' layers were built with, and how many layers each. A parser's
-    output layer is always on the default ops: spaCy's own C code runs it, on blis."""
+    """The ops the enabled components' layers were built with. A parser's output layer is always on
+    blis: spaCy's own C code runs it."""
     found: Counter[str] = Counter()
     for _, pipe in nlp.pipeline:
-        model: Model[Any, Any] | None = getattr(pipe, "model", None)  # rule-based components have none
+        model: Model[Any, Any] | None = getattr(pipe, "model", None)
         if model is not None:
             found.update(
                 f"{type(node.ops).__name__}(use_blis={getattr(node.ops, 'use_blis', None)})" for node in model.walk()
@@ -151,7 +143,7 @@ def ops_in(nlp: Language) -> str:
 
 
 def blis_kernel() -> str | None:
-    """The sub-configuration blis selects on this CPU (e.g. "generic", "zen3", "skx"), as it says itself."""
+    """The sub-configuration blis selects on this CPU (e.g. "generic", "zen3"), as it says itself."""
     probe = subprocess.run(  # noqa: S603 (this interpreter, importing blis)
         [sys.executable, "-c", "import blis.py"],
         env=os.environ | {"BLIS_ARCH_DEBUG": "1"},

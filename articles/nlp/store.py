@@ -16,12 +16,10 @@ from articles.nlp.pipeline import ModelSpan
 def store_model_output(
     outputs: Mapping[int, Sequence[ModelSpan]], model_name: str, model_version: str, *, include_reviewed: bool = False
 ) -> int:
-    """Replaces these articles' untouched model spans with the model's new output, in a few queries
-    whatever their number; returns how many it stored.
+    """Replaces these articles' untouched model spans with the model's new output; returns how many.
 
-    Editors' work always wins: spans created, changed or accepted by an editor, imported spans, and
-    the places where an editor deleted a model span stay; a model span overlapping any is dropped.
-    Reviewed articles are left alone unless ``include_reviewed``.
+    Editors' work wins: a model span overlapping an editor's or imported span, or where an editor
+    deleted one, is dropped. Reviewed articles are left alone unless ``include_reviewed``.
     """
     # Locked in id order, as every other verb locks one row: no deadlock with editors or workers.
     articles = list(
@@ -57,7 +55,6 @@ def store_model_output(
         if (article.pk, s.start, s.end) not in deleted and not _overlaps(kept[article.pk], s.start, s.end)
     ]
     now = timezone.now()
-    # The history rows carry the version the article reaches below.
     versions = {article.pk: article.version + 1 for article in articles}
     Span.objects.insert_new(new, origin=Span.Origin.MODEL, now=now, model=(model_name, model_version), history=versions)
     Article.objects.filter(pk__in=ids).update(

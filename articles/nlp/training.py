@@ -1,12 +1,7 @@
 """Fine-tuning the pre-annotation pipeline's entity recogniser on the editors' reviewed articles.
 
-The reviewed articles are split, seeded so that a run can be repeated: the new model learns from one
-part and is scored on the other after each iteration, stopping when that score stops improving and
-keeping its best iteration. It becomes the active model only if it scores better than the one it
-started from on the same held-out articles, or when forced. Why the settings below:
-docs/quality.md and docs/benchmarks.md.
-
-spaCy is imported when training starts: the web server imports this module to queue ``train_model``.
+The split, early stopping and when a model becomes active: docs/quality.md. spaCy is imported when
+training starts: the web server imports this module only to queue ``train_model``.
 """
 
 from __future__ import annotations
@@ -47,7 +42,6 @@ FEW_HELD_OUT_SPANS = 100
 MIN_LABEL_SPANS = 10
 # Later passes moved the score by less than the noise, and cost time a training does not have.
 ITERATIONS = 10
-# Iterations without a better held-out score before training stops.
 PATIENCE = 3
 BATCH_SIZE = 4
 LEARN_RATE = 0.001
@@ -90,7 +84,7 @@ def reviewed_corpus() -> dict[int, Annotated]:
 
 
 def split(ids: list[int], seed: int, dev_fraction: float = DEV_FRACTION) -> tuple[list[int], list[int]]:
-    """(train, dev) article ids: the same ids and seed always give the same split."""
+    """(train, dev) article ids, reproducible from the seed."""
     shuffled = sorted(ids)
     random.Random(seed).shuffle(shuffled)  # noqa: S311 (a reproducible split, not a secret)
     n_dev = max(1, round(len(shuffled) * dev_fraction))
@@ -102,12 +96,12 @@ def label_counts(documents: list[Annotated]) -> Counter[str]:
 
 
 def examples(model: Language, documents: list[Annotated], skipped: set[str]) -> list[Example]:
-    """What the recogniser learns from: each article's entities, as tokens of the model's own tokenizer.
+    """Each article's entities on the model's own tokens.
 
-    A span of a skipped label, or one whose edges fall inside a token, is marked unknown (neither an
-    entity nor outside one) rather than left out: left out, its words would be taught as no entity.
+    A span of a skipped label, or one whose edges fall inside a token, is marked unknown rather than
+    left out: left out, its words would be taught as no entity.
     """
-    from spacy.training import Example  # spaCy: see the module's docstring
+    from spacy.training import Example
 
     out = []
     for body, spans in documents:
@@ -127,11 +121,8 @@ def examples(model: Language, documents: list[Annotated], skipped: set[str]) -> 
 
 
 def score(model: Language, documents: list[Annotated]) -> dict[str, Any]:
-    """Exact-match precision, recall and F1 of the model's entities against the spans, overall and per label.
-
-    Character offsets against every span, whatever the tokenizer made of it: a span no token boundary
-    fits counts as missed, so the figure is the one the editors would see.
-    """
+    """Exact-match precision, recall and F1, overall and per label, on character offsets: a span no
+    token boundary fits counts as missed, as the editors would see it."""
     mapping = pipeline.label_mapping(model)
     found: Counter[str] = Counter()
     right: Counter[str] = Counter()
@@ -172,8 +163,7 @@ class Plan:
 
 
 def articles_needed(min_articles: int | None = None) -> int:
-    """Reviewed articles a training needs: TRAIN_MIN_ARTICLES (or ``min_articles``), and never fewer than
-    leave MIN_HELD_OUT articles to score on."""
+    """TRAIN_MIN_ARTICLES (or ``min_articles``), and never fewer than leave MIN_HELD_OUT to score on."""
     held_out = next(n for n in range(2, 100 * MIN_HELD_OUT) if round(n * DEV_FRACTION) >= MIN_HELD_OUT)
     return max(settings.TRAIN_MIN_ARTICLES if min_articles is None else min_articles, held_out)
 
@@ -208,8 +198,7 @@ def train(
     run: TrainingRun | None = None,
     progress: Callable[[Progress], None] = lambda progress: None,
 ) -> Outcome:
-    """Trains, scores, saves and, if better, activates a new model; ``run``: the queued run a task
-    carries. TrainingRefused while another training is live, or with too few articles."""
+    """Trains, scores, saves and, if better, activates a new model; ``run``: the queued run a task carries."""
     if run is None:
         run = training_runs.begin(user, queued=False)
     else:
@@ -240,7 +229,7 @@ def _train(
     user: User | None,
     progress: Callable[[Progress], None],
 ) -> Outcome:
-    import spacy  # see the module's docstring
+    import spacy
     from thinc.api import fix_random_seed
 
     # Dropout and the new label's weights draw from numpy's generator: seeded, a run can be repeated.
@@ -344,7 +333,7 @@ def _train(
 def activate(trained: TrainedModel | None) -> None:
     """Makes this model the one pre-annotation uses (None: back to ``settings.SPACY_MODEL``).
 
-    The directory is loaded first: an unusable one raises ``pipeline.CorruptModel`` and the active model stays.
+    Loaded first: an unusable directory raises ``pipeline.CorruptModel`` and the active model stays.
     """
     if trained is not None:
         pipeline.read(trained.path)
@@ -357,8 +346,7 @@ def activate(trained: TrainedModel | None) -> None:
 
 
 def pending_for_reannotation() -> list[int]:
-    """Pre-annotated but not opened yet: the new model's output replaces the old one's. An import
-    that said no to pre-annotation keeps its articles from it, even those an operator ran once."""
+    """Pre-annotated but not opened yet, except imports that declined pre-annotation."""
     articles = Article.objects.filter(status=Article.Status.PRE_ANNOTATED).left_to_the_model()
     return list(articles.values_list("id", flat=True))
 
@@ -373,9 +361,9 @@ def queue(user: User | None, force: bool = False) -> TrainingRun:
 
 @task()
 def train_model(run_id: int | None = None, force: bool = False, user_id: int | None = None) -> dict[str, object]:
-    """Retrains from reviewed articles; if the new model becomes active, pre-annotates unopened articles again.
+    """Retrains; if the new model becomes active, pre-annotates unopened articles again.
 
-    ``user_id`` without ``run_id``: a task queued by a version of the app without training runs.
+    ``user_id`` without ``run_id``: a task queued before training runs were recorded.
     """
     run = TrainingRun.objects.filter(pk=run_id).first() if run_id else None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None

@@ -1,7 +1,6 @@
-"""Training runs: one at a time, who started each and when, and their progress as the quality page polls it.
+"""Training runs: one at a time, who started each, and their progress as the quality page polls it.
 
-A run's row is written in autocommit, a statement per step, never inside a long transaction: a worker's
-progress must be visible to the page's requests while the training goes on.
+A run's row is written in autocommit, never inside a long transaction, so the page sees progress.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -13,8 +12,7 @@ from django.utils import timezone
 
 from articles.models import TrainingRun
 
-# A running training's heartbeat comes with every step, seconds to a minute apart: one silent this
-# long died with its process.
+# Heartbeats come seconds to a minute apart: a run silent this long died with its process.
 STALE_AFTER = timedelta(minutes=15)
 
 
@@ -93,8 +91,8 @@ def finish(run: TrainingRun, *, model_id: int | None = None, error: str = "") ->
 
 
 def latest() -> TrainingRun | None:
-    """The last run, which a live one always is. Nothing is written: a dead run shows as stale until
-    the next start marks it failed."""
+    """The last run, which a live one always is. Read-only: a dead run shows as stale until the next
+    start marks it failed."""
     return TrainingRun.objects.select_related("created_by", "model").first()
 
 
