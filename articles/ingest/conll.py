@@ -1,18 +1,7 @@
 """CoNLL and IOB files: one token a line with its tag in the last column, blank lines between
 sentences, ``-DOCSTART-`` lines (or else datelines) between articles.
 
-Tags are IOB1, IOB2 or BIOES; a file's first entity tells which (``I-`` first: IOB1; ``S-`` or
-``E-``: BIOES; ``B-``: IOB2, or BIOES once an ``E-``/``S-`` tag appears, if no entity before it
-ended without one). Tokens are joined into readable text (no space before ``,`` ``.`` ``)``, none
-after ``(`` ``¿`` ``¡``, quotes against what they enclose) and each entity becomes a span over
-exactly its tokens' characters; the tokens and sentences themselves are kept with the article, so
-that its CoNLL export writes back the file's own. A file without ``-DOCSTART-`` lines is split into
-its stories at their datelines: a sentence followed by a sentence that is only ``-``, as EFE's wire
-(and so the Spanish CoNLL-2002 files) writes them; headings written the same way before a dateline
-(``( EMPRENDEDORES ) .``, ``-``) stay with the story they head.
-
-A ``.txt`` file (or a file of no known name, such as CoNLL-2002's ``esp.train``) is read this way
-when its first two non-blank lines say so (``is_tagged_text``); else a ``.txt`` is one article.
+Schemes, how tokens are joined and how stories are found: docs/importing.md, "CoNLL and IOB files".
 """
 
 import re
@@ -36,9 +25,9 @@ DATELINE_MARK = "-"
 
 
 def is_tagged_text(first_lines: list[str]) -> bool:
-    """Whether a file is CoNLL by its first two non-blank lines: the first is a ``-DOCSTART-`` line,
-    or both are ``token ... tag`` lines with the same number of columns (a CoNLL file has as many
-    on every line; two lines of prose ending in something like a tag rarely have as many words)."""
+    """Whether a file is CoNLL by its first two non-blank lines: a ``-DOCSTART-`` line, or two
+    ``token ... tag`` lines with the same number of columns (two lines of prose ending in something
+    like a tag rarely have as many words)."""
     lines = [line.split() for line in first_lines if line.strip()][:2]
     if lines and lines[0][0] == DOCSTART:
         return True
@@ -49,29 +38,23 @@ def is_tagged_text(first_lines: list[str]) -> bool:
 
 @dataclass
 class _Article:
-    """An article being put together: its text so far, its entities, and where it began."""
-
     first_line: int
     parts: list[str] = field(default_factory=list)
     length: int = 0
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     glue: bool = True  # no space before the next token (start of text, after "(")
     quote_open: bool = False
-    # Each token's (start, end) in the text, and the index of each sentence's first token: kept
-    # with the article, so that its export gives back the file's own tokens and sentences.
+    # Kept with the article, so that its export gives back the file's own tokens and sentences.
     tokens: list[tuple[int, int]] = field(default_factory=list)
     sentence_starts: list[int] = field(default_factory=list)
-    # Tokens that open a sentence with I- to go on with the entity the sentence before ended in: the
-    # import makes two spans of it (as CoNLL's scorer does), the export writes I- back.
+    # Sentence-opening I- tokens that went on with the sentence before's entity: two spans here (as
+    # CoNLL's scorer reads it), I- again in the export.
     continued: list[int] = field(default_factory=list)
-    # Whether a sentence that is not a heading (a sentence and a "-" after it) was added: a story's
-    # headings all go with it, so a story begins only at a heading after such a sentence.
+    # A story begins only at a dateline after a sentence that is not a heading.
     has_body: bool = False
 
 
 class _BadLine(Bad):
-    """A reason, with the line it is about."""
-
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(reason)
         self.line = line
@@ -79,8 +62,6 @@ class _BadLine(Bad):
 
 @dataclass
 class _Entity:
-    """The entity being read: where its characters start and end, its label, the line it began on."""
-
     start: int
     label: str
     line: int
@@ -101,7 +82,6 @@ class _Reader:
         self.previous: list[tuple[int, str, str]] = []  # the sentence before, kept for a dateline
 
     def lines(self, lines: Iterable[str]) -> Iterator[ArticleRecord | Problem]:
-        """The file's articles; at the first bad line, a Problem naming it, and nothing more."""
         try:
             yield from self._read(lines)
         except _BadLine as bad:

@@ -9,8 +9,7 @@ from articles.ingest.views import upload_too_large
 class UploadLimitMiddleware:
     """Refuses a request body over IMPORT_MAX_UPLOAD_BYTES before anything reads it.
 
-    It stands before the CSRF check, which reads the body of every POST: an oversized upload is
-    answered 413 at once, not after a gigabyte has been streamed to disk.
+    It stands before the CSRF check, which reads the body of every POST.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

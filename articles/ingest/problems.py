@@ -1,5 +1,4 @@
-"""What refuses an import: a Problem names the file, the line or row, and why; readers raise Bad
-with the reason and turn it into a Problem with the place."""
+"""What refuses an import: readers raise Bad with the reason, and turn it into a Problem with the place."""
 
 from dataclasses import dataclass
 
@@ -19,11 +18,11 @@ class Problem:
 
 
 class Bad(Exception):
-    """A reason, raised while reading; the reader turns it into a Problem with the place."""
+    """A reason, raised while reading."""
 
 
 def unreadable(error: Exception) -> str:
-    """Why a record that broke its reader is refused: what broke, in words a user can act on."""
+    """Why a record that broke its reader is refused, in words a user can act on."""
     if isinstance(error, RecursionError):
         return _("nested too deeply to be read")
     if isinstance(error, UnicodeError):

@@ -1,5 +1,4 @@
-"""Import runs, from the command line or an upload: files in, articles out, progress on the way,
-and pre-annotation queued for the articles created (unless the run says not to)."""
+"""Import runs, from the command line or an upload: files in, articles out, pre-annotation queued."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +30,8 @@ def import_files(
     dry_run: bool = False,
     on_progress: Progress | None = None,
 ) -> ImportResult:
-    """Reads the files and imports them all or nothing (raises ImportFailed); with ``dry_run``,
-    only checks them and returns what an import would do, problems included. With ``reviewed``
-    the files' spans are the editors' final ones and the articles are reviewed (gold data).
-    ``annotation`` picks one of a Label Studio task's annotations (see ``labelstudio``)."""
+    """Reads the files and imports them all or nothing (raises ImportFailed); ``dry_run`` only checks
+    them. ``reviewed``: gold data. ``annotation``: see ``ReadOptions``."""
     total, meter = total_size(files), Meter()
     result = import_records(
         read(files, meter, encoding, options=ReadOptions(annotation=annotation.strip())),
