@@ -1,5 +1,4 @@
-"""An article as read from any format: its text normalised, its span offsets mapped into that text,
-its fields checked; and the problems that refuse a run, each naming the file, the line or row, and why."""
+"""An article as read from any format: its text normalised, its span offsets mapped, its fields checked."""
 
 import itertools
 import re
@@ -22,7 +21,6 @@ MAX_PROBLEMS = 20
 
 
 def max_length(model: type[Model], name: str) -> int:
-    """The length limit of a model's text column."""
     field = model._meta.get_field(name)
     assert isinstance(field, Field) and field.max_length is not None, f"{model.__name__}.{name} has no limit"
     return field.max_length
@@ -32,7 +30,7 @@ FIELD_LIMITS = {"title": max_length(Article, "title"), "source": 500, "external_
 
 
 class ImportFailed(Exception):
-    """Bad input: nothing of the run was written. ``problems`` says where and why."""
+    """Bad input: nothing of the run was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
@@ -50,8 +48,7 @@ def _lone_surrogate(name: str, error: UnicodeEncodeError) -> str:
 
 @dataclass
 class ArticleRecord:
-    """One article as read, its text normalised and its span offsets mapped into that text. Its
-    spans are checked with those of the other records of their chunk, at once (``SpanColumns``)."""
+    """One article as read; its spans are checked with the rest of their chunk (``SpanColumns``)."""
 
     text: str
     where: str
@@ -60,26 +57,21 @@ class ArticleRecord:
     source: str = ""
     published_at: datetime | None = None
     external_id: str = ""
-    # As the file gave them: a label is checked with the chunk's (``SpanColumns``), or here when the
-    # text changed in normalising.
+    # Labels unchecked, unless normalising changed the text.
     spans: Sequence[GivenSpan] = field(default_factory=list)
     reference_spans: list[tuple[int, int]] = field(default_factory=list)
     reference_source: str = ""
-    # A tool's predictions (Label Studio's), stored as the model's spans where no span of ``spans``
-    # lies; ``prediction_model`` names the model that made them.
+    # Label Studio's predictions, stored as the model's spans where no span of ``spans`` lies.
     predictions: Sequence[tuple[int, int, str]] = ()
     prediction_model: str = ""
-    # Predictions the reader left out because an imported span lies there.
     predictions_left_out: int = 0
-    # The tokens (start, end) and the first token of each sentence the article came in with
-    # (CoNLL), kept so that an export writes them back; None for text that came as text.
+    # From CoNLL, kept so that an export writes them back.
     tokens: list[tuple[int, int]] | None = None
     sentence_starts: list[int] | None = None
-    # Tokens whose I- tag went on with the sentence before's entity (see ``ArticleTokens.continued``).
+    # See ``ArticleTokens.continued``.
     continued: list[int] | None = None
-    # The span offsets were UTF-16 code units (a JavaScript tool's) and were converted.
     utf16: bool = False
-    # The stored body's hash, computed where the record is read (a reader thread, see writer).
+    # Computed where the record is read: in the writer's reader thread.
     digest: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,8 +83,8 @@ class ArticleRecord:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What a run asks of its readers. ``annotation`` picks one of several annotations of a Label
-    Studio task: "" (refuse such a task), "first", or an annotator (an id or an email)."""
+    """``annotation`` picks one of a Label Studio task's annotations: "" (refuse), "first", or an
+    annotator's id or email."""
 
     annotation: str = ""
 
@@ -102,13 +94,12 @@ NO_OPTIONS = ReadOptions()
 
 @dataclass(frozen=True)
 class Skipped:
-    """A record its tool marked as not to keep (Prodigy's "reject" and "ignore" answers): counted, not imported."""
+    """A record its tool marked as not to keep: counted, not imported."""
 
     file: str
     where: str
 
 
-# Prodigy's answers: "accept" records are kept (as reviewed with ``--reviewed``), the others skipped.
 ANSWERS = ("accept", "reject", "ignore")
 
 
@@ -118,16 +109,12 @@ class ImportResult:
     articles: int = 0
     duplicates: int = 0
     spans: int = 0
-    # Records a tool marked as not to keep (Prodigy's "reject" and "ignore" answers, Label Studio's
-    # cancelled annotations).
+    # Prodigy's rejected and ignored answers, Label Studio's cancelled annotations.
     skipped: int = 0
-    # A tool's predictions stored as the model's spans, and those left out (an imported span lies
-    # there, or the import is of gold data).
     predictions: int = 0
     predictions_left_out: int = 0
-    # Records whose offsets were UTF-16 code units, converted to code points.
     utf16: int = 0
-    # The ids of the articles created with a tool's predictions: pre-annotated already.
+    # Pre-annotated already, by the tool's predictions.
     predicted: list[int] = field(default_factory=list)
     sample_titles: list[str] = field(default_factory=list)
     labels_to_create: list[str] = field(default_factory=list)
@@ -300,8 +287,7 @@ def _checked_spans(text: str, spans: Sequence[GivenSpan]) -> list[tuple[int, int
 
 
 def check_text(text: str) -> None:
-    """What every article's text must be, whatever its format: not empty, not binary, and not longer
-    than the model reads (its ``max_length``)."""
+    """Not empty, not binary, and not longer than the model reads."""
     if not text or text.isspace():
         raise Bad(_("the text is empty"))
     if "\x00" in text:
@@ -314,7 +300,7 @@ def check_text(text: str) -> None:
 
 
 def skipped_answer(fields: Fields) -> bool:
-    """Whether a record is a Prodigy answer not to keep; raises Bad for an answer Prodigy never gives."""
+    """Whether a record is a Prodigy answer not to keep."""
     answer: object = fields.get("answer")
     if answer is None:
         return False
@@ -328,11 +314,8 @@ def skipped_answer(fields: Fields) -> bool:
 def record_from(
     fields: object, file: str, where: str, options: ReadOptions = NO_OPTIONS, *, spans: bool = True
 ) -> ArticleRecord | Skipped:
-    """An article from the fields of a CSV row or a JSON record (or the record skipped, for a
-    rejected or ignored Prodigy answer); raises Bad with the reason. A Label Studio task (a record
-    with `data`) is read by ``labelstudio``; spaCy v2's training pair ``[text, {"entities": ...}]``
-    is read as a record with that text. ``spans=False``: fields that cannot hold spans (a CSV row,
-    whose header was checked for span columns)."""
+    """An article from a CSV row or a JSON record, or the record skipped. ``spans=False``: a CSV
+    row, whose header was checked for span columns."""
     if isinstance(fields, list) and len(fields) == 2 and isinstance(fields[0], str) and isinstance(fields[1], dict):
         fields = {"text": fields[0], **fields[1]}
     if not isinstance(fields, dict):
@@ -376,10 +359,7 @@ def build_record(
     sentence_starts: list[int] | None = None,
     continued: list[int] | None = None,
 ) -> ArticleRecord:
-    """An article from its text, its spans as (start, end, label) in that text, and its other fields
-    (``title``, ``source``, ``published_at``, ``external_id``); raises Bad with the reason. A tool's
-    predictions are checked like spans, and those over an imported span left out; tokens, if any,
-    are (start, end) in the text."""
+    """An article from its text, spans and fields; predictions over an imported span are left out."""
     check_text(text)
     checked: Sequence[tuple[int, int, str]] = _checked_spans(text, predictions) if predictions else ()
     body = normalise(text)

@@ -1,6 +1,4 @@
-"""The keys each tool writes spans under (Prodigy, doccano, spaCy, Label Studio's JSON-MIN), read
-into (start, end, label, text); any other key that holds spans refused; a span's text checked
-against its slice, and offsets counted in UTF-16 code units (JavaScript's) converted to code points."""
+"""The keys each tool writes spans under, their texts checked, and UTF-16 offsets converted to code points."""
 
 from collections.abc import Sequence
 
@@ -23,34 +21,28 @@ SPAN_START, SPAN_END = gettext_noop("span %(n)s: start"), gettext_noop("span %(n
 LABEL_START, LABEL_END = gettext_noop("label %(n)s: start"), gettext_noop("label %(n)s: end")
 
 
-# Keys whose value is a list of spans, as each tool writes them: Prodigy's `spans`, doccano's
-# `label` (and `labels`, as its older exports name it), spaCy's `entities` (v2 training data) and
-# `ents` (``Doc.to_json``). Each item is [start, end, label] or an object with `start`, `end` and
-# `label` (doccano's `start_offset`, `end_offset` too; Label Studio's `labels`, a list of one), and
-# an optional `text` that must equal its slice.
+# Prodigy's, doccano's (`labels` in its older exports), spaCy v2's and ``Doc.to_json``'s; which tool
+# writes what: docs/importing.md, "Other tools' files".
 SPAN_KEYS = ("spans", "label", "labels", "entities", "ents")
 # Label Studio's keys of a task: read in a task (with its `data`), refused anywhere else when they
 # hold a list (its results); any other value under these names is not Label Studio's, and not spans.
 TASK_KEYS = ("annotations", "completions", "predictions", "result")
 
-# A record's fields as parsed from JSON or a CSV row: any value, each checked where it is read.
 type Fields = dict[str, object]
 
-# (start, end, label): a span as a file gives it, its label not checked yet.
+# Its label not checked yet.
 type GivenSpan = tuple[int, int, object]
-# (start, end, label, text): the span as given, its text None when the record does not carry it.
+# Its text None when the record does not carry it.
 type RawSpan = tuple[int, int, object, str | None]
 
 
 def _item_name(key: str) -> str:
-    """How a span of this key is named in messages (a gettext message with ``%(n)s``)."""
     named = {"spans": gettext_noop("span %(n)s"), "label": gettext_noop("label %(n)s")}
     # A key is the file's (a JSON-MIN control's name): a % in it is a character, not a placeholder.
     return named.get(key, "`" + key.replace("%", "%%") + "` %(n)s")
 
 
 def _span_item(item: object, key: str, n: int) -> RawSpan:
-    """One span of a list of spans, as (start, end, label, text); raises Bad with the reason."""
     name = _item_name(key)
     if isinstance(item, list):
         if len(item) != 3:
@@ -85,7 +77,6 @@ def _span_item(item: object, key: str, n: int) -> RawSpan:
 
 
 def span_list(value: object, key: str) -> list[RawSpan]:
-    """The spans of one key of a record; raises Bad if it is not a list of spans."""
     if not isinstance(value, list):
         example = '[{"start": 0, "end": 5, "label": "PER"}]' if key == "spans" else '[[0, 5, "PER"]]'
         raise Bad(_("`%(key)s` must be a list like %(example)s") % {"key": key, "example": example})
@@ -93,8 +84,7 @@ def span_list(value: object, key: str) -> list[RawSpan]:
 
 
 def looks_like_spans(value: object) -> bool:
-    """Whether a value no known key holds is a list of spans all the same: [start, end, label]
-    lists, or objects with a start, an end and a label."""
+    """Whether a value under an unknown key is a list of spans all the same."""
     if not isinstance(value, list) or not value:
         return False
     first = value[0]
@@ -109,9 +99,8 @@ def looks_like_spans(value: object) -> bool:
 
 
 def raw_spans(fields: Fields) -> list[RawSpan]:
-    """The spans of a record under any key a tool writes them (``SPAN_KEYS``), and Label Studio
-    JSON-MIN's, under the name of its labelling control (items with `labels`). Any other key that
-    holds spans is refused: a span is never left behind without a word."""
+    """The spans of a record under any key a tool writes them, Label Studio JSON-MIN's control name
+    included. Any other key that holds spans is refused: a span is never left behind without a word."""
     out = []
     for key, value in fields.items():
         if key in SPAN_KEYS:
@@ -152,10 +141,8 @@ def _utf16_positions(text: str) -> list[int]:
 
 
 def settle_offsets(text: str, spans: Sequence[RawSpan]) -> tuple[list[GivenSpan], bool]:
-    """The spans as (start, end, label), their given texts checked against their slices; and
-    whether their offsets were UTF-16 code units (what JavaScript tools count: an astral character,
-    such as an emoji, counts two), converted to code points. Raises Bad for a text that matches
-    neither way."""
+    """The spans, their given texts checked against their slices; and whether their offsets were
+    UTF-16 code units (JavaScript tools count an emoji as two), converted to code points."""
     if not spans:
         return [], False
     plain = [(start, end, label) for start, end, label, _text in spans]
