@@ -1,5 +1,4 @@
-"""A chunk's spans in columns, checked all at once with numpy: bounds, order and overlaps of 40,000
-spans in a few array operations; a record they refuse is worded by its own check (``records``)."""
+"""A chunk's spans in columns, checked all at once with numpy; a record they refuse is worded by its own check."""
 
 import itertools
 from collections.abc import Sequence
@@ -13,13 +12,11 @@ from articles.ingest.records import ArticleRecord, _checked_spans, _label
 
 @dataclass
 class SpanColumns:
-    """The spans of a chunk of records in columns, checked all at once: a chunk's 40,000 spans in a
-    few array operations instead of a Python loop over each. Rows are in order of record, then start;
-    a row's label is its index in ``labels``, the chunk's label names (stripped).
+    """The spans of a chunk of records in columns, by record then start; a row's label is its index
+    in ``labels``.
 
-    ``problems`` holds, by the record's index in the chunk, why its spans are refused, worded by the
-    check of one record at a time (``_checked_spans``): a message is the same whichever check found
-    it.
+    ``problems``, by record index, is worded by the one-record check (``_checked_spans``), so a
+    message is the same whichever check found it.
     """
 
     size: int

@@ -31,8 +31,6 @@ _BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xf
 
 
 class Meter:
-    """Bytes read so far across a run, for progress bars."""
-
     def __init__(self) -> None:
         self.done = 0
 
@@ -99,9 +97,8 @@ _CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
 
 
 def detected_encoding(sample: bytes) -> str:
-    """The encoding a file seems to be in, as Python names it. charset-normalizer's guess, except
-    that Spanish text in a single-byte encoding is Windows-1252 (with its curly quotes, dashes or
-    euro sign: bytes 0x80–0x9F) or else Latin-1, which such bytes often also fit (cp1250, cp852...)."""
+    """The encoding a file seems to be in, as Python names it: charset-normalizer's guess, except
+    that Spanish single-byte text is cp1252 (if it has bytes 0x80–0x9F) or else Latin-1."""
     match = charset_normalizer.from_bytes(sample).best()
     if match is None:
         return _("unknown (binary data?)")
@@ -277,7 +274,7 @@ def _opener(path: Path) -> Callable[[], Stream]:
 
 
 def total_size(files: Iterable[tuple[str, Path]]) -> int:
-    """What a run will read, in bytes (a zip by the size of its content), for progress bars."""
+    """What a run will read, in bytes (a zip by the size of its content)."""
     total = 0
     for _name, path in files:
         if path.is_dir():

@@ -1,8 +1,5 @@
 """One reader per text format: each turns a decoded file into article records, and a Problem for
-each bad line, row or record (a problem of the whole file is raised as ``Bad``).
-
-A record that breaks its reader in any other way (JSON nested past Python's recursion limit, a lone
-surrogate, anything unforeseen) is refused like any bad record, with its place and the reason."""
+each bad line, row or record; a record that breaks its reader is refused like any bad record."""
 
 import csv
 import io
@@ -152,10 +149,8 @@ class _TextSpan(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _Fields(msgspec.Struct, forbid_unknown_fields=True):
-    """The shape of a good JSON record, decoded straight into typed fields: three times as fast as
-    ``json.loads`` and a loop over dicts. A record of any other shape, or with a key not named here,
-    is read again the slow way (``record_from``), which reads it or says what is wrong with it: no
-    key that holds spans is passed over."""
+    """The shape of a good JSON record, decoded straight into typed fields. Any other shape is read
+    again by ``record_from``, which says what is wrong: no key that holds spans is passed over."""
 
     text: str
     title: str | None = None
@@ -180,9 +175,8 @@ class _Fields(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class _Record(_Fields, forbid_unknown_fields=True):
-    """The common record: spans of three keys. Every default a span struct declares is filled in for
-    each of an import's 400,000 spans, so this one declares none; a span with more keys is read by
-    ``_TextRecord`` instead."""
+    """The common record: spans of three keys, no defaults, since every default is filled in for every
+    span; a span with more keys is read by ``_TextRecord``."""
 
     spans: list[_Span] | None = None
 
@@ -196,7 +190,6 @@ _decode_text_record = msgspec.json.Decoder(_TextRecord).decode
 
 
 def _json_record(line: str, name: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
-    """One JSON record; raises Bad with the reason."""
     try:
         record: _Record | _TextRecord = _decode_record(line)
     except msgspec.MsgspecError:

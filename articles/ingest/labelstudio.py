@@ -1,21 +1,8 @@
 """Label Studio's tasks: its full JSON export and the task files it imports, `predictions` included.
 
-A task keeps its text in ``data.text`` (its other fields, such as ``data.title``, are read like a
-record's) and its work in ``annotations`` (``completions`` in old exports) and ``predictions``, each
-a list of results whose ``value`` is ``{"start", "end", "text", "labels": [one label]}``.
-
-- The annotation is the article's imported spans. A task annotated several times is refused,
-  naming its annotators, unless the run picks one: ``first`` (the first in the file), or an
-  annotator by id or email (``ReadOptions.annotation``).
-- A cancelled annotation (``was_cancelled``: the annotator skipped the task) is no annotation; a
-  task with nothing but cancelled annotations is skipped and counted, like a rejected Prodigy answer.
-- A prediction is stored as the model's spans, wherever no annotation's span lies. A task with
-  several predictions is refused unless the run picks ``first``.
-- A result that is not an entity span (``choices``, ``relation``, ``textarea``...) is refused: it
-  would be lost otherwise. Drafts (``drafts``) are unsubmitted work and not read.
-
-JSON-MIN, Label Studio's flat export (``{"text": ..., "label": [{"start", "end", "text", "labels"}]}``,
-the spans under the labelling control's name), is read as a plain record (``spankeys.raw_spans``).
+A task keeps its text in ``data.text`` and its work in ``annotations`` (``completions`` in old
+exports) and ``predictions``. Which annotation is read, and what happens to cancelled ones and
+predictions: docs/importing.md. JSON-MIN is read as a plain record (``spankeys.raw_spans``).
 """
 
 from django.utils.translation import gettext as _
@@ -106,8 +93,7 @@ def _apart(predictions: list[GivenSpan], spans: list[GivenSpan]) -> list[GivenSp
 
 
 def task_record(task: Fields, file: str, where: str, options: ReadOptions) -> ArticleRecord | Skipped:
-    """One Label Studio task (``record_from`` sends a record whose `data` is an object); raises Bad
-    with the reason."""
+    """One Label Studio task: a record whose `data` is an object."""
     data = task["data"]
     assert isinstance(data, dict)
     text = data.get("text")

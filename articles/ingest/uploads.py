@@ -1,9 +1,7 @@
 """Uploads: files in a private folder, checked, then imported once the admin confirms, in the background.
 
-An upload's files are streamed to a private folder under var/ (never served), checked in the
-background (the preview), and imported once the admin confirms. Progress is a small JSON file next
-to them: the import writes in one transaction, so a row it updates is invisible to the page that
-polls until the end.
+Progress is a small JSON file next to them: the import writes in one transaction, so a row it
+updates is invisible to the page that polls until the end.
 """
 
 import contextlib
@@ -34,9 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class PrivateUploadHandler(FileUploadHandler):
-    """Streams every uploaded file to disk under the private folder, a chunk at a time, so a
-    200 MB upload never sits in memory (Django's default keeps small files in memory and writes
-    the rest to the system's temporary folder, which may be RAM)."""
+    """Streams every uploaded file to disk under the private folder: Django's default keeps small
+    files in memory and the rest in the system's temporary folder, which may be RAM."""
 
     def new_file(
         self,
@@ -132,7 +129,6 @@ def write_progress(batch: ImportBatch, done: int, total: int, result: ImportResu
 def progress(batch: ImportBatch) -> dict[str, int]:
     """How far the running step has got: bytes read of the total, and articles found so far."""
     try:
-        # As write_progress wrote it.
         written: dict[str, int] = json.loads(_progress_file(batch).read_text())
         return written
     except (OSError, ValueError):

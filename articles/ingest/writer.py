@@ -1,11 +1,7 @@
 """Writing imported articles in one transaction: all of a run, or nothing.
 
-Records are read and parsed by a thread of their own while this one writes the ones before them,
-a chunk at a time; the thread also checks each chunk's spans, all at once, as arrays
-(``SpanColumns``). A chunk is written in a few statements: COPY for the articles, COPY for their
-spans (``Span.objects.insert_new``, the one way spans are stored in bulk). Only the content hashes of a
-run stay in memory. One bad record anywhere rolls the whole run back. Uploads, ``import_articles``
-and the seeds all come through ``import_records``.
+A reader thread parses and checks the next chunks while this one writes (docs/importing.md, "How
+it writes"). Uploads, ``import_articles`` and the seeds all come through ``import_records``.
 """
 
 import queue
@@ -46,10 +42,8 @@ def import_records(
 ) -> ImportResult:
     """Creates an article for each record whose text is new, with its spans; a duplicate is skipped.
 
-    All or nothing: any Problem among the items (or found here: an unknown label) raises
-    ImportFailed and the transaction writes nothing. With ``dry_run`` nothing is written and the
-    problems are returned in the result instead: that is the preview of an upload. With
-    ``reviewed`` the articles are stored as reviewed, their spans as the editors' final ones.
+    Any Problem raises ImportFailed and nothing is written. ``dry_run`` (an upload's preview) writes
+    nothing and returns the problems instead.
     """
     result = ImportResult()
     with transaction.atomic():
@@ -124,7 +118,7 @@ def import_records(
 
 
 def _labels_of(spans: SpanColumns, record: ArticleRecord, reviewed: bool) -> set[str]:
-    """The label names a record's spans use, and its predictions' (which gold data does not keep)."""
+    """The label names a record's spans use, and its predictions' unless gold data."""
     names = spans.labels_of(record)
     if record.predictions and not reviewed:
         names |= {label for _start, _end, label in record.predictions}
@@ -134,8 +128,7 @@ def _labels_of(spans: SpanColumns, record: ArticleRecord, reviewed: bool) -> set
 def _new(
     records: list[ArticleRecord], good: list[int], result: ImportResult, seen: set[str], reviewed: bool
 ) -> list[int]:
-    """Which good records' text is not in the database nor earlier in the run (their indexes); the
-    others are counted. Gold data keeps no predictions: they are counted as left out."""
+    """The indexes of good records whose text is new to the database and the run; others are counted."""
     digests = [records[i].digest for i in good]
     existing = set(Article.objects.filter(content_hash__in=digests).values_list("content_hash", flat=True))
     new = []
@@ -158,7 +151,6 @@ def _new(
     return new
 
 
-# Every column an imported article sets; the others are empty (NULL, or their database default).
 _ARTICLE_COLUMNS = (
     "id, title, body, body_length, content_hash, source, published_at, external_id, status, batch_id, version, "
     "created_at, created_by_id, updated_at, reviewed_at, reviewed_by_id, preannotated_at"
@@ -173,9 +165,8 @@ PREDICTIONS_MODEL = "label-studio"
 
 
 class _Writer:
-    """Writes chunks of new records: their articles with COPY (ids drawn from the table's sequence
-    first, so the spans know them), then their spans. Constraints and triggers apply to COPY as to
-    INSERT."""
+    """Writes chunks of new records: articles by COPY, ids drawn from the sequence first so the spans
+    know them, then spans. Constraints and triggers apply to COPY as to INSERT."""
 
     def __init__(self, user: User | None, batch: ImportBatch | None, reviewed: bool, now: datetime) -> None:
         self.user_id = user.pk if user else None
@@ -187,7 +178,6 @@ class _Writer:
         self.now = now
 
     def write(self, chunk: "Chunk", indexes: list[int], result: ImportResult) -> None:
-        """Stores these records of the chunk (``indexes``, in its order) with their spans."""
         records = [chunk.records[i] for i in indexes]
         with connection.cursor() as cursor:
             cursor.execute(
@@ -241,8 +231,7 @@ class _Writer:
     def _predictions(
         self, ids: list[int], records: list[ArticleRecord], labels: dict[str, int], result: ImportResult
     ) -> None:
-        """A tool's predictions, stored as the model's spans with their history, as the model's own
-        are (what the quality figures read back), one statement per model version."""
+        """A tool's predictions, stored as the model's spans with history, as the quality figures read them."""
         by_model: dict[str, list[tuple[int, int, int, int]]] = {}
         for pk, r in zip(ids, records, strict=True):
             rows = by_model.setdefault(r.prediction_model[:50], [])
@@ -274,9 +263,8 @@ class Chunk:
 
 
 def read_ahead(items: Iterable[Item], size: int) -> Iterator[Chunk]:
-    """The items in chunks of ``size``, read by a thread of their own: while the caller writes one
-    chunk, the thread reads, parses and checks the next ones (parsing and PostgreSQL's work then
-    share the machine's cores). The thread speaks the caller's language, for the problems it words."""
+    """The items in chunks of ``size``, read by a thread of their own while the caller writes. The
+    thread speaks the caller's language, for the problems it words."""
     chunks: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
     language = translation.get_language()
