@@ -39,7 +39,7 @@ class Meter:
 
 
 class Stream(Protocol):
-    """What a reader asks of a file it opens: a file on disk, an entry of a zip, either metered."""
+    """A file on disk or an entry of a zip, either metered."""
 
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -82,8 +82,6 @@ class _Metered(io.RawIOBase):
 
 @dataclass(frozen=True)
 class Source:
-    """One file to read: its name in messages, its format, how to open it, and its size."""
-
     name: str
     suffix: str
     open: Callable[[], Stream]
@@ -294,7 +292,6 @@ def read(
     zip_limit: int | None = None,
     options: ReadOptions = NO_OPTIONS,
 ) -> Iterator[ArticleRecord | Problem | Skipped]:
-    """Every record of every file, and a Problem for each bad one."""
     for source in sources(files, zip_limit):
         if isinstance(source, Problem):
             yield source

@@ -49,13 +49,12 @@ def _read_txt(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterat
 
 
 def _read_html(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Iterator[Item]:
-    # Imported here: trafilatura takes a third of a second to import, which no other format needs.
+    # Imported here: trafilatura is slow to import, and no other format needs it.
     import trafilatura
 
     html = text.read()
     if not html.strip():
         raise Bad("the file is empty")
-    # trafilatura keeps the page's main text and drops scripts, styles, navigation and comments.
     body = trafilatura.extract(html, include_comments=False, include_tables=True, include_images=False)
     if not body or not body.strip():
         raise Bad(_("no article text found in the HTML"))
@@ -237,7 +236,6 @@ def _read_json(text: io.TextIOWrapper, name: str, options: ReadOptions) -> Itera
     except RecursionError:
         raise Bad(_("nested too deeply to be read")) from None
     if isinstance(records, dict) and isinstance(records.get("data"), dict):
-        # One Label Studio task, as its import takes it.
         records = [records]
     if not isinstance(records, list):
         raise Bad(_("a .json file must hold a list of records (use .jsonl for one record a line)"))

@@ -104,11 +104,9 @@ def receive(
     )
     folder(batch).mkdir(parents=True, exist_ok=True)
     for (_name, path), f in zip(files_of(batch), uploaded, strict=True):
-        # PrivateUploadHandler spooled every file to disk.
         assert f.file is not None
         os.link(f.file.name, path)
     # The queue is a table of the same database: the worker sees the task when the batch commits.
-    # The worker writes the batch's messages in the language of the admin who uploaded it.
     check_upload.enqueue(batch.pk, language=get_language())
     return batch
 

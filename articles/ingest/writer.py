@@ -23,8 +23,7 @@ from articles.models import Article, ArticleTokens, ImportBatch, Label, Referenc
 
 BATCH_SIZE = 1000
 SAMPLE_TITLES = 5
-# Chunks read ahead of the one being written: enough to keep the database busy, few enough that
-# memory stays flat.
+# Enough to keep the database busy, few enough that memory stays flat.
 READ_AHEAD = 2
 
 type Item = ArticleRecord | Problem | Skipped
@@ -186,7 +185,6 @@ class _Writer:
             )
             ids = [pk for (pk,) in cursor.fetchall()]
             fixed = (self.batch_id, 1, self.now, self.user_id, self.now, self.reviewed_at, self.reviewed_by)
-            # An article that comes with a tool's predictions is pre-annotated already.
             predicted = (Article.Status.PRE_ANNOTATED.value, *fixed, self.now)
             plain = (self.status.value, *fixed, None)
             with cursor.cursor.copy(COPY_ARTICLES) as copy:
