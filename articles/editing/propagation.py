@@ -119,7 +119,6 @@ def propagate(span: Span, user: User | None) -> int:
                 break
         if len(offers) >= PROPAGATION_MAX_SUGGESTIONS:
             break
-    # A relabelled entity withdraws what its old label offered at the same places.
     places = {(o.article_id, o.start, o.end) for o in offers}
     stale = [
         s.pk

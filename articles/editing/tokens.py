@@ -1,9 +1,7 @@
 """Whole-token boundaries in an article body, without a tokenizer.
 
-A token is a word (letters, digits and combining marks, joined by inner hyphens or apostrophes, as
-in "Díaz-Canel" or "O'Donnell") or a run of other visible characters that are not punctuation (an
-emoji, a currency sign). Spaces and punctuation are never part of a token, so a selection snapped
-to tokens has none at either end. Offsets are code points, like the spans'.
+A token is a word ("Díaz-Canel", "O'Donnell") or a run of visible non-punctuation characters (an
+emoji, a currency sign); never spaces or punctuation. Offsets are code points, like the spans'.
 """
 
 import re
