@@ -14,12 +14,11 @@ from articles.site.http import AuthenticatedHttpRequest
 
 @transaction.atomic
 def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
-    """Leases to ``user`` the next article needing review that no other editor has open: the first
-    after ``after_id``, the article the editor leaves, wrapping around; None if there is none. Any
-    article the editor held goes back to the queue: one lease per editor.
+    """Leases to ``user`` the next free article needing review after ``after_id``, wrapping around;
+    one lease per editor.
 
-    SKIP LOCKED: two editors asking at the same moment lock different rows rather than both read the
-    same free one, so they never get the same article; the lease is written before the lock goes.
+    SKIP LOCKED: two editors asking at once lock different rows, so they never get the same article;
+    the lease is written before the lock goes.
     """
     Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
     free = Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user)
