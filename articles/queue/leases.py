@@ -50,8 +50,7 @@ def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
 
 
 def next_url(request: AuthenticatedHttpRequest, *, after_id: int | None = None) -> str:
-    """Leases the user the next article needing review (``lease_next``) and answers where to
-    go: that article, or the list with a message when none is left."""
+    """Where to go next: the article ``lease_next`` gives, or the list with a message."""
     article = lease_next(request.user, after_id=after_id)
     if article is None:
         messages.info(
