@@ -21,7 +21,7 @@ LEASE = timedelta(minutes=10)
 SEARCH_CONFIG = "spanish"
 
 
-# Of a label created on the fly (a new model's, an import's), until an admin picks one.
+# Of a label created on the fly, until an admin picks one.
 UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
@@ -100,12 +100,12 @@ class ImportBatch(models.Model):
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
-    # Gold data: the articles arrive reviewed, their spans the editors' final ones.
+    # Gold data: the articles arrive reviewed.
     reviewed = models.BooleanField(default=False)
     # Which of a Label Studio task's several annotations to import: empty (refuse such a task),
     # "first", or an annotator's id or email.
     annotation = models.CharField(max_length=254, blank=True, default="", db_default="")
-    # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
+    # Per cent annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
     preview = models.JSONField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
@@ -138,8 +138,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         return self.exclude(batch__preannotate=False)
 
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """What the workers take by themselves: every sweep reads this, so a batch's "no" holds for
-        every later task."""
+        """What workers take by themselves: a batch's "no" holds for every later sweep."""
         return self.never_preannotated().left_to_the_model()
 
     def failed_preannotation(self) -> "ArticleQuerySet":
@@ -160,8 +159,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     def matching(self, text: str) -> "ArticleQuerySet":
         """A web-style query; an article whose search document is not built is matched on its text."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # An inner join (every article has its row): built rows come through the document index,
-        # pending ones through their own partial index.
+        # Inner join: built rows use the document index, pending ones their own partial index.
         return (
             self.filter(search__isnull=False)
             .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
@@ -231,8 +229,7 @@ class Article(models.Model):
     Status = ArticleStatus
 
     title = models.CharField(max_length=300)
-    # STORAGE EXTERNAL (the migrations): compressing cost imports more than writing, and reads slice
-    # an uncompressed body without inflating it whole.
+    # STORAGE EXTERNAL (the migrations): reads slice an uncompressed body without inflating it whole.
     body = models.TextField()
     body_length = models.PositiveIntegerField(editable=False)
     # Unique by a constraint, not by ``unique=True``, which adds a second index for LIKE on hashes.
@@ -242,8 +239,7 @@ class Article(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
-    # Why the model could not pre-annotate it, until a retry succeeds; not pending meanwhile. A
-    # database default too, so that bulk loads in SQL need not name it.
+    # Why pre-annotation failed, until a retry succeeds; db_default lets SQL bulk loads omit it.
     preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     preannotation_error = models.TextField(blank=True, editable=False, default="", db_default="")
     # Optimistic concurrency: a change made on an older version is refused.
@@ -259,8 +255,7 @@ class Article(models.Model):
     leased_until = models.DateTimeField(null=True, blank=True)
     # In the double-annotation sample (models.review).
     double = models.BooleanField(default=False, db_default=False)
-    # When a reviewer began settling the two versions into the article's own spans (copying what
-    # both agree on), who, and the version that copy made: undo never reaches behind it.
+    # When and by whom adjudication began, and the version its copy made: undo never reaches behind it.
     adjudication_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     adjudication_started_by = someone(db_index=False)
     adjudication_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -336,8 +331,7 @@ class ArticleSearchQuerySet(models.QuerySet["ArticleSearch"]):
         return self.filter(document__isnull=True)
 
     def build(self, limit: int) -> int:
-        """Up to ``limit`` pending rows, in one statement; returns how many. Workers building at once
-        skip one another's rows rather than wait for them."""
+        """Builds up to ``limit`` pending rows; workers skip one another's rows rather than wait."""
         with connection.cursor() as cursor:
             cursor.execute(BUILD_SEARCH, [limit])
             built: int = cursor.rowcount

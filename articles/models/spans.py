@@ -1,7 +1,6 @@
-"""Entity spans, the append-only history of their changes, and suggestions offered across articles.
+"""Entity spans, their append-only history, and suggestions offered across articles.
 
-PostgreSQL's triggers (the migrations) keep an article's spans inside its body and apart from one
-another, checked per statement, and refuse to update history rows.
+Triggers keep spans inside the body and apart, per statement, and refuse to update history rows.
 """
 
 import struct
@@ -20,7 +19,6 @@ from django.utils.translation import pgettext_lazy
 from articles.models.corpus import Article
 from articles.models.fields import someone, someone_index
 
-# An article's spans or an editor's version's: both keep SpanFields' columns.
 _Spans = TypeVar("_Spans", bound="SpanFields")
 
 
@@ -181,9 +179,8 @@ class SpanFields(models.Model):
 class Span(SpanFields):
     """A span of the article: what export, quality and training read."""
 
-    # No row-by-row foreign keys, which cost more than storing the span: the spans_valid triggers
-    # check a statement's articles, labels and users at once, and the parents' delete triggers refuse
-    # to leave a span behind. Indexed by span_article_start.
+    # No row-by-row foreign keys (docs/data-model.md): triggers check a whole statement's keys.
+    # Indexed by span_article_start.
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False, db_constraint=False
     )
@@ -284,8 +281,7 @@ class Suggestion(models.Model):
     end = models.PositiveIntegerField()
     label = models.ForeignKey("articles.Label", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    # The span whose creation or relabelling offered it (no foreign key: the history keeps its id
-    # after it is gone; its pending suggestions go with it), and that span's article.
+    # No foreign key: the history keeps the span's id after it is gone.
     source_span_id = models.BigIntegerField()
     source_article = models.ForeignKey(
         "articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -306,7 +302,7 @@ class Suggestion(models.Model):
         ]
         indexes = [
             models.Index(fields=["article", "status"], name="suggestion_article_status"),
-                    models.Index(fields=["source_span_id"], condition=Q(status="pending"), name="suggestion_pending_source"),
+            models.Index(fields=["source_span_id"], condition=Q(status="pending"), name="suggestion_pending_source"),
         ]
 
     def __str__(self) -> str:
