@@ -22,8 +22,7 @@ def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
     """
     Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
     free = Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user)
-    # An article of the double-annotation sample: the editor's own version not finished yet, or a
-    # slot free for them (two editors, each once).
+    # Annotated twice: the editor's own version unfinished, or a slot free (two editors, each once).
     mine = Annotation.objects.filter(article=OuterRef("pk"), editor=user)
     taken = Annotation.objects.filter(article=OuterRef("pk")).order_by().values("article").annotate(n=Count("pk"))
     open_to_me = Exists(mine.filter(finished_at__isnull=True)) | (

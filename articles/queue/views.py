@@ -1,4 +1,4 @@
-"""The article list (the queue, with its filters and pre-annotation's progress) and "next article"."""
+"""The article list with its filters, and "next article"."""
 
 from dataclasses import dataclass
 from typing import Any
