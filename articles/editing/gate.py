@@ -1,9 +1,7 @@
 """Where a change of spans lands and whether this user may make it now.
 
-Every route asks ``where`` first (the article's own spans, or the user's version of an article of
-the double-annotation sample), and every verb asks ``check`` again once it holds the lock, so a
-state that changed meanwhile (a version finished, an article adjudicated) is seen. No route writes
-spans any other way. The rules, by article:
+Every route asks ``where`` first, and every verb asks ``check`` once it holds the lock, so a state
+that changed meanwhile (a version finished, an adjudication begun) is seen. The rules, by article:
 
 - an ordinary article: anyone who corrects articles changes its spans, reviewed or not;
 - an article annotated twice: each of its two editors changes only their own version, until they
