@@ -70,13 +70,11 @@ class Changed(NamedTuple):
     message: str
     select: int | None  # the span the editor should have selected next
     article: Article | None  # the article as the change left it, if the verb returned it
-    # Where the change touched the text (the spans' places before and after it) and the labels whose
-    # entity groups it changed; None: all of it.
+    # The spans' places before and after the change, and the labels it touched; None: all of it.
     extents: list[tuple[int, int]] | None = None
     labels: set[int] | None = None
 
 
-# A change returns what the editor should see next, or where to go.
 Change = Callable[[Article | Annotation, int], Changed | HttpResponse]
 
 ANSWER = "workspace-answer"

@@ -136,7 +136,7 @@ def accept_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> Htt
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def accept_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Confirms every entity of the model that no editor has touched yet."""
+    """Confirms the untouched model spans (``verbs.accept_all``)."""
 
     def change(where: Article | Annotation, version: int) -> Changed:
         accepted = verbs.accept_all(where, request.user, version=version)
