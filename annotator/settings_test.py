@@ -17,7 +17,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Static files straight from static/ and the apps, without collectstatic.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
 # Suggestions at once, not by a worker; tests of the worker's path turn it back on.
 SUGGESTIONS_IN_BACKGROUND = False

@@ -17,5 +17,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# A database that cannot be reached answers 503 with its reason, whichever layer met it.
 handler500 = "articles.site.views.server_error"

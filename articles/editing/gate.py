@@ -1,9 +1,7 @@
 """Where a change of spans lands and whether this user may make it now.
 
-Every route asks ``where`` first (the article's own spans, or the user's version of an article of
-the double-annotation sample), and every verb asks ``check`` again once it holds the lock, so a
-state that changed meanwhile (a version finished, an article adjudicated) is seen. No route writes
-spans any other way. The rules, by article:
+Every route asks ``where`` first, and every verb asks ``check`` once it holds the lock, so a state
+that changed meanwhile (a version finished, an adjudication begun) is seen. The rules, by article:
 
 - an ordinary article: anyone who corrects articles changes its spans, reviewed or not;
 - an article annotated twice: each of its two editors changes only their own version, until they
@@ -23,8 +21,7 @@ ADJUDICATE = "articles.adjudicate_article"
 
 
 def where(user: User, article_id: int) -> Article | Annotation:
-    """What a change by ``user`` to the article lands on: the article, or the user's own version of it.
-    Only ids are read; ``check`` decides under the lock whether the change may be made."""
+    """The article, or the user's own version of it; ``check`` decides under the lock."""
     double = Article.objects.filter(pk=article_id).values_list("double", flat=True).first()
     if double is None:
         raise Gone(_("No article %(pk)s.") % {"pk": article_id})
@@ -36,8 +33,7 @@ def where(user: User, article_id: int) -> Article | Annotation:
 
 
 def check(article: Article, annotation: Annotation | None, user: User | None) -> None:
-    """Refuses (NotYours, NotNow) a change by ``user`` to the article's spans, or to ``annotation``.
-    ``user`` None is the system itself (imports, the model), which the callers restrict themselves."""
+    """Refuses a change by ``user``; None is the system (imports, the model), restricted by its callers."""
     if user is None:
         return
     if not user.has_perm(EDIT):
@@ -66,7 +62,6 @@ def check(article: Article, annotation: Annotation | None, user: User | None) ->
 
 
 def check_adjudicator(article: Article, user: User) -> None:
-    """Refuses a reviewer who may not adjudicate this article: no role, or one of its two editors."""
     if not user.has_perm(ADJUDICATE):
         raise NotYours(_("Only a reviewer or an admin adjudicates."))
     if Annotation.objects.filter(article=article, editor=user).exists():
@@ -74,6 +69,5 @@ def check_adjudicator(article: Article, user: User) -> None:
 
 
 def suggestions_allowed(article: Article) -> bool:
-    """Suggestions are offered to, and accepted into, ordinary articles not reviewed yet: never into
-    gold spans, nor into either version of an article annotated twice (they stay independent)."""
+    """Never into gold spans, nor into the versions of an article annotated twice (kept independent)."""
     return not article.double and article.status != Article.Status.REVIEWED

@@ -1,8 +1,4 @@
-"""An editor's entity offered where its text occurs in other articles not reviewed yet, as suggestions.
-
-A hint: it runs in a worker (``SUGGESTIONS_IN_BACKGROUND``), so an editor's change never waits for a
-search through the corpus, and a propagation that fails never costs the editor's change.
-"""
+"""An editor's entity offered as suggestions where its text occurs in other unreviewed articles."""
 
 import bisect
 import logging
@@ -21,15 +17,13 @@ log = logging.getLogger(__name__)
 
 # pg_trgm's index needs three characters to narrow the search; shorter texts are not propagated.
 PROPAGATION_MIN_LENGTH = 3
-# An editor's click must stay fast whatever the corpus: offer the text in this many articles at most.
+# Bounds that keep a propagation fast whatever the corpus; a common name is offered where found first.
 PROPAGATION_MAX_ARTICLES = 500
-# ... and this many suggestions in all: a name that common is offered where it is found first.
 PROPAGATION_MAX_SUGGESTIONS = 5_000
 
 
 def withdraw(span: SpanFields | int) -> int:
-    """Takes back the pending suggestions an article's span offered (it is deleted, relabelled, resized
-    or its change undone), in the caller's transaction. A version's span never offered any."""
+    """Deletes the pending suggestions a span offered; a version's span never offered any."""
     if isinstance(span, SpanFields) and not isinstance(span, Span):
         return 0
     span_id = span if isinstance(span, int) else span.pk
@@ -37,8 +31,7 @@ def withdraw(span: SpanFields | int) -> int:
 
 
 def offer(span: Span, user: User | None) -> None:
-    """In a worker (SUGGESTIONS_IN_BACKGROUND), else at once. The task is queued in the change's
-    transaction when there is one, so it exists exactly when the change does."""
+    """Queued in the change's transaction, so the task exists exactly when the change does."""
     if settings.SUGGESTIONS_IN_BACKGROUND:
         offer_elsewhere.enqueue(span.pk, user.pk if user else None, span.label_id)
     else:
@@ -47,10 +40,8 @@ def offer(span: Span, user: User | None) -> None:
 
 @task()
 def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = None) -> int:
-    """An editor's new or relabelled entity, offered where its text occurs in other articles.
-
-    The span's row stays locked while its suggestions are written: an editor deleting, relabelling or
-    undoing it meanwhile waits, then withdraws them; or, first, leaves nothing here to offer."""
+    """The span's row stays locked while its suggestions are written: an editor deleting, relabelling
+    or undoing it meanwhile waits, then withdraws them."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     with transaction.atomic():
         span = (
@@ -65,9 +56,8 @@ def offer_elsewhere(span_id: int, user_id: int | None, label_id: int | None = No
 
 
 def offer_elsewhere_now(span: Span, user: User | None) -> int:
-    """Propagates an editor's entity, as a hint that never costs the editor's change: two
-    propagations at once into the same places can deadlock on the suggestions' unique index, and
-    PostgreSQL then cancels one. Only the propagation is rolled back (a savepoint) and logged."""
+    """Two propagations into the same places can deadlock on the suggestions' unique index and
+    PostgreSQL cancels one: only it is rolled back (a savepoint) and logged, never the change."""
     try:
         with transaction.atomic():
             return propagate(span, user)
@@ -77,15 +67,8 @@ def offer_elsewhere_now(span: Span, user: User | None) -> int:
 
 
 def propagate(span: Span, user: User | None) -> int:
-    """Offers the span's text with its label wherever else it occurs, as a whole word, in articles that
-    take suggestions (``gate.suggestions_allowed``: ordinary articles not reviewed yet); returns the
-    number of suggestions offered.
-
-    PostgreSQL finds the articles (``ArticleQuerySet.containing``, through the trigram index); Python
-    only locates the occurrences inside those few. A place already holding a span is skipped, except
-    an untouched model span of exactly that text with another label, which accepting the suggestion
-    relabels.
-    """
+    """Offers the span's text as a whole word wherever else it occurs; returns how many were offered.
+    A place holding a span is skipped, except an untouched model span of that text with another label."""
     text = span.article.body[span.start : span.end]
     if len(text.strip()) < PROPAGATION_MIN_LENGTH:
         return 0
@@ -107,7 +90,6 @@ def propagate(span: Span, user: User | None) -> int:
     for pk, body in candidates:
         spans = taken.get(pk, [])
         starts = [s.start for s in spans]
-        # Whole words only, as "label all occurrences" decides it.
         for start, end in tokens.whole_occurrences(body, text):
             # Spans are sorted and apart: those overlapping start:end end the run that starts before ``end``.
             i, clashes = bisect.bisect_left(starts, end), []
@@ -137,7 +119,6 @@ def propagate(span: Span, user: User | None) -> int:
                 break
         if len(offers) >= PROPAGATION_MAX_SUGGESTIONS:
             break
-    # A relabelled entity withdraws what its old label offered at the same places.
     places = {(o.article_id, o.start, o.end) for o in offers}
     stale = [
         s.pk

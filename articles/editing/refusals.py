@@ -1,12 +1,9 @@
-"""Why a change of spans is refused, and the one mapping from a refusal to an HTTP status: every
-route answers a refusal with the status ``status_of`` gives it, and changes nothing."""
+"""Why a change of spans is refused, and the one mapping from a refusal to an HTTP status."""
 
 from django.core.exceptions import ValidationError
 
 
 class Refusal(Exception):
-    """A request refused with its reason, changing nothing."""
-
     status = 400
 
 

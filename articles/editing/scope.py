@@ -1,9 +1,7 @@
-"""Where an editor's change lands: the article's own spans, or, under double annotation, the editor's
-version of the article (an ``Annotation``). Either is locked, versioned and recorded the same way.
+"""Where a change lands: the article's own spans or an editor's version, locked and versioned alike.
 
-A verb first locks the row that carries the version it checks (``select_for_update``): two changes
-at once to the same spans are serialised, so the version check cannot pass for both and neither is
-lost. The two versions of one article are separate rows: their editors never wait for each other.
+A verb first locks the row carrying the version it checks, so two concurrent changes cannot both
+pass the check. The two versions of one article are separate rows: their editors never wait.
 """
 
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from articles.models import LEASE, Annotation, Article, Label, Span, SpanEvent, 
 
 Kind = SpanEvent.Kind
 
-# A span of either scope: the article's own, or one of an editor's version of it.
 type AnySpan = Span | VersionSpan
 
 
@@ -38,8 +35,7 @@ class SpanColumns(TypedDict, total=False):
 
 
 class StaleVersion(NotNow):
-    """The editor worked on an older version of the article (or of their own version of it) than the
-    one stored."""
+    """The editor worked on an older version than the one stored."""
 
     def __init__(self, scope: "Scope") -> None:
         self.scope = scope
@@ -101,7 +97,7 @@ class Scope:
         *,
         undoes: SpanEvent | None = None,
     ) -> SpanEvent:
-        """The history row of a change to ``span``, at the version the change gives its scope."""
+        """The history row of a change, at the version the change gives its scope."""
         after = None if kind == Kind.DELETED else span
         return SpanEvent(
             article=self.article,
@@ -121,7 +117,6 @@ class Scope:
         )
 
     def bump(self, user: User | None) -> None:
-        """The next version, after a change by ``user``."""
         if self.annotation is not None:
             self.annotation.version += 1
             self.annotation.save(update_fields=["version", "updated_at"])
@@ -181,14 +176,12 @@ def lock(
     *,
     adjudicating: bool = False,
 ) -> Scope:
-    """The scope of ``where`` (only its id is read), locked until the transaction ends, once the gate
-    lets ``user`` change it; StaleVersion if ``version`` is not its own. ``adjudicating``: the
-    article's spans, which a reviewer changes before the gate would let anyone (the caller asked
-    ``gate.check_adjudicator``).
+    """The scope of ``where`` (only its id is read), locked, once the gate lets ``user`` change it.
+    ``adjudicating``: the caller already asked ``gate.check_adjudicator``.
 
-    FOR NO KEY UPDATE: it serialises the changes to these spans, yet lets other transactions insert
-    rows that refer to the row (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks).
-    The gate is asked under the lock, so a version finished or an adjudication begun meanwhile counts.
+    FOR NO KEY UPDATE serialises changes to these spans yet lets others insert rows referring to it
+    (their foreign-key check takes KEY SHARE, which FOR UPDATE blocks). The gate is asked under the
+    lock, so a version finished or an adjudication begun meanwhile counts.
     """
     if isinstance(where, Annotation):
         annotation = (
@@ -206,8 +199,7 @@ def lock(
 
 
 def stored_span(scope: Scope, pk: int) -> AnySpan:
-    """Span ``pk`` as the scope holds it now, with its label and article; ValidationError if the
-    scope holds no such span."""
+    """Span ``pk`` as the scope holds it now; ValidationError if it holds none."""
     try:
         span = scope.spans.select_related("label").get(pk=pk)
     except scope.model.DoesNotExist:
@@ -220,7 +212,6 @@ def stored_span(scope: Scope, pk: int) -> AnySpan:
 
 
 def locked_span(span: AnySpan, version: int | None, user: User | None) -> tuple[Scope, AnySpan]:
-    """The span's scope, locked for ``user``, and the span as stored in it."""
     where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
     scope = lock(where, version, user)
     return scope, stored_span(scope, span.pk)

@@ -1,7 +1,4 @@
-"""Suggestions decided: accepting one makes it a span (or relabels the model's span at its place);
-dismissing one keeps it, so the same text is never offered at that place again. Both go through the
-gate as any change of the article does: only someone who may change the article decides its
-suggestions, and only in an article that takes them (``gate.suggestions_allowed``)."""
+"""Accepting or dismissing a suggestion, through the gate like any change of the article."""
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -17,7 +14,6 @@ from articles.models import Article, Suggestion
 
 
 def _locked(suggestion: Suggestion, version: int | None, user: User) -> tuple[Scope, Suggestion]:
-    """The suggestion's article, locked for ``user`` (the gate's check), and the suggestion, pending."""
     scope = lock(Article(pk=suggestion.article_id), version, user)
     if not gate.suggestions_allowed(scope.article):
         raise NotNow(_("This article takes no suggestions: it is reviewed, or annotated twice."))
@@ -40,7 +36,7 @@ def _decide(suggestion: Suggestion, status: str, user: User) -> None:
 
 @transaction.atomic
 def accept_suggestion(suggestion: Suggestion, user: User, *, version: int | None) -> AnySpan:
-    """Turns the suggestion into a span (or relabels the model span at its place), at ``version``."""
+    """A span, or the model span at its place relabelled."""
     scope, suggestion = _locked(suggestion, version, user)
     model_span = scope.spans.untouched_model_output().filter(start=suggestion.start, end=suggestion.end).first()
     if model_span is not None:

@@ -1,9 +1,7 @@
 """Whole-token boundaries in an article body, without a tokenizer.
 
-A token is a word (letters, digits and combining marks, joined by inner hyphens or apostrophes, as
-in "Díaz-Canel" or "O'Donnell") or a run of other visible characters that are not punctuation (an
-emoji, a currency sign). Spaces and punctuation are never part of a token, so a selection snapped
-to tokens has none at either end. Offsets are code points, like the spans'.
+A token is a word ("Díaz-Canel", "O'Donnell") or a run of visible non-punctuation characters (an
+emoji, a currency sign); never spaces or punctuation. Offsets are code points, like the spans'.
 """
 
 import re
@@ -19,7 +17,7 @@ _PUNCT = r"""!-/:-@\[-`{-~¡§«¶·»¿‐-‧‰-⁞"""
 _OTHER = rf"[^\s\w{_PUNCT}{_MARKS}][^\s\w{_PUNCT}]*"
 TOKEN = re.compile(rf"{_WORD}|{_OTHER}")
 
-# How far around an offset to look for tokens: longer than any real word.
+# Longer than any real word.
 _REACH = 200
 
 
@@ -62,12 +60,12 @@ def step(body: str, start: int, end: int, edge: str, by: int) -> tuple[int, int]
 
 
 def whole_occurrences(body: str, text: str) -> Iterator[tuple[int, int]]:
-    """Where the text occurs in the body as whole tokens, in order ("Kim" not inside "Kimberly")."""
+    """Occurrences as whole tokens ("Kim" not inside "Kimberly")."""
     for match in re.finditer(re.escape(text), body):
         if is_whole(body, *match.span()):
             yield match.span()
 
 
 def is_whole(body: str, start: int, end: int) -> bool:
-    """Whether no token runs on past either edge of start:end ("Kim" is not whole in "Kimberly")."""
+    """Whether no token runs on past either edge of start:end."""
     return not any(s < edge < e for s, e in _tokens(body, start, end) for edge in (start, end))

@@ -1,11 +1,6 @@
-"""Every change an editor makes to an article's spans (or to their own version of it, under double
-annotation), as named verbs.
+"""Every change an editor makes to spans, as named verbs: nothing else writes an editor's spans.
 
-Views, commands and tasks call these; nothing else writes an editor's spans. Each verb runs in one
-transaction that first locks the row carrying the version it checks and asks the gate whether the
-user may change it (see ``scope.lock``), so two editors saving at once are serialised and neither
-change is lost. ``where`` is an ``Article`` or an ``Annotation`` (an editor's version), as
-``gate.where`` decides it; a span carries its own.
+Each verb runs in one transaction that first locks its scope and asks the gate (``scope.lock``).
 """
 
 import bisect
@@ -24,9 +19,7 @@ from articles.models import Annotation, Article, Label, Span, SpanEvent
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
 
-# A bulk change holds the article's lock while it writes: bounded, so that another editor's change
-# never waits long behind it. "Label everywhere" refuses beyond its cap (a text that common is a
-# slip, like "de"); "accept all" confirms the first ones in text order and says how many are left.
+# A bulk change holds the article's lock while it writes: bounded, so another editor never waits long.
 EVERYWHERE_MAX = 1_000
 ACCEPT_ALL_MAX = 1_000
 
@@ -48,14 +41,10 @@ def create_span(
     whole_tokens: bool = False,
     replace: bool = False,
 ) -> AnySpan:
-    """With ``whole_tokens``, start:end is an editor's selection: it is widened to the words it
-    touches and stripped of surrounding spaces and punctuation first (see ``tokens.snap``). With
-    ``replace``, the spans it overlaps are deleted first, in the same change; without, an overlap
-    is refused (``Overlaps``).
+    """``whole_tokens`` snaps a selection to words (``tokens.snap``); ``replace`` deletes the spans it
+    overlaps in the same change, else an overlap is refused (``Overlaps``).
 
-    The same text elsewhere is offered once the change is saved and the article let go (see
-    ``propagation.offer``): the search reaches into other articles and must not keep this one locked.
-    The span's ``replaced`` lists the spans it replaced, as they were.
+    The text is offered elsewhere only after the transaction, so the search never holds this lock.
     """
     span = _create_span(where, start, end, label_name, user, version, whole_tokens, replace)
     _offer(span, user)
@@ -95,8 +84,7 @@ def _create_span(
 
 
 def relabel_span(span: AnySpan, label_name: str, user: User, *, version: int | None = None) -> AnySpan:
-    """The new label is offered elsewhere once the change is saved (as with ``create_span``). The span
-    returned keeps the label it had as ``previous_label_id``."""
+    """Offers the new label elsewhere after the transaction, as ``create_span`` does."""
     with transaction.atomic():
         scope, span = locked_span(span, version, user)
         before = span.label_id
@@ -131,7 +119,7 @@ def resize_span(span: AnySpan, start: int, end: int, user: User, *, version: int
     scope, span = locked_span(span, version, user)
     scope.check_bounds(start, end, ignore=span.pk)
     before = copy(span)
-    propagation.withdraw(span)  # they offered its old text
+    propagation.withdraw(span)
     span.start, span.end, span.updated_by = start, end, user
     span.save(update_fields=["start", "end", "updated_by", "updated_at"])
     scope.event(span, Kind.RESIZED, user, before).save()
@@ -141,7 +129,7 @@ def resize_span(span: AnySpan, start: int, end: int, user: User, *, version: int
 
 @transaction.atomic
 def delete_span(span: AnySpan, user: User, *, version: int | None = None) -> AnySpan:
-    """Returns the span as it was, with its article. The suggestions it offered go with it."""
+    """Returns the span as it was, with its article."""
     scope, span = locked_span(span, version, user)
     gone = copy(span)
     gone.article = scope.article
@@ -153,21 +141,13 @@ def delete_span(span: AnySpan, user: User, *, version: int | None = None) -> Any
 
 
 class Reverted(NamedTuple):
-    """One event of a change undone."""
-
     event: SpanEvent  # the event that reverts it
     undone: SpanEvent
     span: AnySpan | None  # as the undo left it; None where it is gone again
 
 
 def undo(where: Article | Annotation, user: User, *, version: int | None = None) -> list[Reverted]:
-    """Reverts this editor's latest change here that is not undone yet, all of it (a change may touch
-    several spans: label all occurrences, accept the rest, a replacement); returns what it reverted,
-    nothing if there is nothing to undo.
-
-    The suggestions the change offered elsewhere and that are still pending are withdrawn with it;
-    a relabelled entity's previous label is offered again once the undo is saved.
-    """
+    """Reverts this editor's latest change here, all of its spans, and withdraws what it offered."""
     reverted = _undo(where, user, version=version)
     for step in reverted:
         if step.undone.kind == Kind.RELABELLED and step.span is not None:
@@ -189,7 +169,6 @@ def _undo(where: Article | Annotation, user: User, *, version: int | None) -> li
     reverted = [
         _revert(scope, undone, user) for undone in mine.filter(article_version=last.article_version).order_by("-id")
     ]
-    # What the undone changes offered elsewhere goes with them, in this transaction.
     for step in reverted:
         if step.undone.kind in (Kind.CREATED, Kind.RELABELLED) and scope.annotation is None:
             propagation.withdraw(step.undone.span_id)
@@ -198,14 +177,13 @@ def _undo(where: Article | Annotation, user: User, *, version: int | None) -> li
 
 
 def _before(event: SpanEvent) -> tuple[int, int]:
-    """Where the event's span was before it: every kind of event but a creation records it."""
+    """Every kind of event but a creation records where its span was before it."""
     if event.before_start is None or event.before_end is None:
         raise ValueError(f"{event} records no place before it")
     return event.before_start, event.before_end
 
 
 def _revert(scope: Scope, last: SpanEvent, user: User) -> Reverted:
-    """Undoes one event: the span as it was before it."""
     span: AnySpan | None
     if last.kind == Kind.DELETED:
         start, end = _before(last)
@@ -248,12 +226,8 @@ def _revert(scope: Scope, last: SpanEvent, user: User) -> Reverted:
 def mark_reviewed(
     where: Article | Annotation, user: User, *, version: int | None = None, adjudicated: bool = False
 ) -> Article:
-    """The article is reviewed and leaves the queue; an editor's version is finished instead, and the
-    article waits for the other version and a reviewer's decisions. Returns the article.
-
-    The own spans of an article annotated twice are reviewed by finishing its adjudication
-    (``adjudicated``, from ``review.adjudication.finish``, which checks every disagreement is settled).
-    """
+    """The article is reviewed, or an editor's version finished. An article annotated twice is
+    reviewed only by ``review.adjudication.finish`` (``adjudicated``)."""
     scope = lock(where, version, user)
     if scope.annotation is None and scope.article.double and not adjudicated:
         raise NotNow(_("This article was annotated twice: finish its adjudication on the adjudication page."))
@@ -269,20 +243,14 @@ def mark_reviewed(
     article.version += 1
     article.updated_by = user
     article.save(update_fields=["status", "reviewed_by", "reviewed_at", "version", "updated_by", "updated_at"])
-    # A reviewed article leaves the queue: whoever had it open no longer holds it.
     article.release_lease()
     return article
 
 
 @transaction.atomic
 def label_all_occurrences(span: AnySpan, user: User, *, version: int | None = None) -> list[AnySpan]:
-    """Gives every other whole-word occurrence of the span's text the span's label.
-
-    An untouched model span of exactly that text with another label is relabelled (recorded as
-    relabelled); other places that overlap an existing span are skipped; each new span is recorded
-    as created. Returns the spans created and relabelled. Refused beyond ``EVERYWHERE_MAX``
-    occurrences; linear in the article, as it holds the article's lock.
-    """
+    """Gives every other whole-word occurrence of the span's text its label. An untouched model span
+    of that text is relabelled; places overlapping other spans are skipped."""
     scope, span = locked_span(span, version, user)
     body = scope.article.body
     text = body[span.start : span.end]
@@ -345,8 +313,7 @@ def label_all_occurrences(span: AnySpan, user: User, *, version: int | None = No
 
 @transaction.atomic
 def accept_all(where: Article | Annotation, user: User, *, version: int | None = None) -> list[AnySpan]:
-    """Confirms the untouched model spans here as they are (each recorded as accepted), the first
-    ``ACCEPT_ALL_MAX`` in text order; returns them."""
+    """Confirms the first ``ACCEPT_ALL_MAX`` untouched model spans, in text order."""
     scope = lock(where, version, user)
     spans: list[AnySpan] = list(
         scope.spans.untouched_model_output().order_by("start").select_related("label")[:ACCEPT_ALL_MAX]
@@ -355,7 +322,7 @@ def accept_all(where: Article | Annotation, user: User, *, version: int | None =
         return []
     for span in spans:
         span.article, span.updated_by = scope.article, user
-    # The first ones in text order, by their places (spans are apart): no list of ids to send.
+    # Spans are apart, so the first ones in text order are those up to the last start.
     scope.spans.untouched_model_output().filter(start__lte=spans[-1].start).update(
         updated_by=user, updated_at=timezone.now()
     )

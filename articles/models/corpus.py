@@ -1,8 +1,4 @@
-"""Articles and what they come with: labels, import batches, search documents, reference highlights.
-
-PostgreSQL enforces the rules (a trigger refuses a changed body); checks in Python only make the
-messages friendly.
-"""
+"""Articles and what they come with: labels, import batches, search documents, reference highlights."""
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,13 +17,11 @@ from articles.models.fields import content_hash, someone, someone_index
 # Short, so that an article abandoned in a closed tab soon goes back to the queue.
 LEASE = timedelta(minutes=10)
 
-# The articles are Spanish first: the stemmer lets "elecciones" find "elección", and drops accents.
-# pg_trgm would also find word fragments, but its index is several times larger over long bodies
-# and slower for common words.
+# Spanish stemming: "elecciones" finds "elección". pg_trgm's index would be far larger over long bodies.
 SEARCH_CONFIG = "spanish"
 
 
-# Of a label created on the fly (a new model's, an import's), until an admin picks one.
+# Of a label created on the fly, until an admin picks one.
 UNKNOWN_LABEL_COLOR = "#dddddd"
 
 
@@ -93,8 +87,7 @@ class ImportBatchStatus(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    """One upload or run of import_articles. An upload is checked (the preview), then imported once
-    the admin confirms, both in the background."""
+    """One upload or run of import_articles: checked (the preview), then imported once confirmed."""
 
     Status = ImportBatchStatus
 
@@ -102,19 +95,18 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
     status = models.CharField(max_length=10, choices=Status, default=Status.DONE)
-    # The uploaded files as [{"name": original name, "size": bytes}], in upload order.
+    # [{"name": original name, "size": bytes}], in upload order.
     files = models.JSONField(default=list, blank=True)
     encoding = models.CharField(max_length=40, blank=True, help_text="Empty: UTF-8, with or without BOM.")
     create_labels = models.BooleanField(default=False)
     preannotate = models.BooleanField(default=True)
-    # Gold data: the articles arrive reviewed, their spans the editors' final ones.
+    # Gold data: the articles arrive reviewed.
     reviewed = models.BooleanField(default=False)
     # Which of a Label Studio task's several annotations to import: empty (refuse such a task),
     # "first", or an annotator's id or email.
     annotation = models.CharField(max_length=254, blank=True, default="", db_default="")
-    # Per cent of the batch's articles annotated by two editors; empty: the corpus's (ReviewPolicy).
+    # Per cent annotated by two editors; empty: the corpus's (ReviewPolicy).
     double_share = models.PositiveSmallIntegerField(null=True, blank=True)
-    # What the check found: article count, sample titles, spans, duplicates, labels to create.
     preview = models.JSONField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     created_count = models.PositiveIntegerField(default=0)
@@ -138,18 +130,15 @@ class ImportBatch(models.Model):
 
 class ArticleQuerySet(models.QuerySet["Article"]):
     def never_preannotated(self) -> "ArticleQuerySet":
-        """Never pre-annotated and not set aside by a failure: what ``preannotate --pending`` runs,
-        whatever the import said, since an operator asked for it."""
+        """Never pre-annotated nor failed: what ``preannotate --pending`` runs, whatever the import said."""
         return self.filter(status=Article.Status.NEW, preannotation_error="")
 
     def left_to_the_model(self) -> "ArticleQuerySet":
-        """Not from an import that said no to pre-annotation (``--no-preannotate``, the upload's
-        checkbox): what the model may take by itself."""
+        """Not from an import that said ``--no-preannotate``."""
         return self.exclude(batch__preannotate=False)
 
     def pending_preannotation(self) -> "ArticleQuerySet":
-        """What the workers take by themselves: every sweep reads this, so a batch's "no" holds for
-        every later task."""
+        """What workers take by themselves: a batch's "no" holds for every later sweep."""
         return self.never_preannotated().left_to_the_model()
 
     def failed_preannotation(self) -> "ArticleQuerySet":
@@ -168,11 +157,9 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         ).select_related("updated_by", "leased_by")
 
     def matching(self, text: str) -> "ArticleQuerySet":
-        """Title or body match a web-style query (words, "a phrase", -excluded, or); an article whose
-        search document is not built yet is matched on its own title and body."""
+        """A web-style query; an article whose search document is not built is matched on its text."""
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # An inner join (every article has its row): built rows come through the document index,
-        # pending ones through their own partial index.
+        # Inner join: built rows use the document index, pending ones their own partial index.
         return (
             self.filter(search__isnull=False)
             .alias(unbuilt=SearchVector("title", "body", config=SEARCH_CONFIG))
@@ -210,9 +197,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         return self.order_by().values("pk")[:limit].count()
 
     def seek(self, ordering: str, *, after: int | None = None, before: int | None = None) -> "ArticleQuerySet":
-        """Keyset pagination: the articles right after article ``after`` (or before ``before``) in
-        ``ordering``, a field with an optional "-", ties broken by id. Unlike OFFSET, the cost does
-        not grow with the page: the (field, id) index starts right at the anchor."""
+        """Keyset pagination after (or before) an article in ``ordering``, ties broken by id: the
+        (field, id) index starts right at the anchor, whatever the page."""
         field = ordering.removeprefix("-")
         # Ascending ids come next when reading an ascending order forwards or a descending one backwards.
         upwards = ordering.startswith("-") == (before is not None)
@@ -243,8 +229,7 @@ class Article(models.Model):
     Status = ArticleStatus
 
     title = models.CharField(max_length=300)
-    # STORAGE EXTERNAL (the migrations): compressing cost imports more than writing, and reads slice
-    # an uncompressed body without inflating it whole.
+    # STORAGE EXTERNAL (the migrations): reads slice an uncompressed body without inflating it whole.
     body = models.TextField()
     body_length = models.PositiveIntegerField(editable=False)
     # Unique by a constraint, not by ``unique=True``, which adds a second index for LIKE on hashes.
@@ -254,12 +239,10 @@ class Article(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="articles")
     status = models.CharField(max_length=16, choices=Status, default=Status.NEW)
-    # Why the model could not pre-annotate it, until a retry succeeds; not pending meanwhile. A
-    # database default too, so that bulk loads in SQL need not name it.
+    # Why pre-annotation failed, until a retry succeeds; db_default lets SQL bulk loads omit it.
     preannotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     preannotation_error = models.TextField(blank=True, editable=False, default="", db_default="")
-    # Optimistic concurrency: every change to the article or its spans increments it; a change made
-    # on an older version is refused.
+    # Optimistic concurrency: a change made on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = someone()
@@ -272,8 +255,7 @@ class Article(models.Model):
     leased_until = models.DateTimeField(null=True, blank=True)
     # In the double-annotation sample (models.review).
     double = models.BooleanField(default=False, db_default=False)
-    # When a reviewer began settling the two versions into the article's own spans (copying what
-    # both agree on), who, and the version that copy made: undo never reaches behind it.
+    # When and by whom adjudication began, and the version its copy made: undo never reaches behind it.
     adjudication_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     adjudication_started_by = someone(db_index=False)
     adjudication_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -349,8 +331,7 @@ class ArticleSearchQuerySet(models.QuerySet["ArticleSearch"]):
         return self.filter(document__isnull=True)
 
     def build(self, limit: int) -> int:
-        """Up to ``limit`` pending rows, in one statement; returns how many. Workers building at once
-        skip one another's rows rather than wait for them."""
+        """Builds up to ``limit`` pending rows; workers skip one another's rows rather than wait."""
         with connection.cursor() as cursor:
             cursor.execute(BUILD_SEARCH, [limit])
             built: int = cursor.rowcount
@@ -373,16 +354,9 @@ WHERE s.article_id = todo.article_id
 
 
 class ArticleSearch(models.Model):
-    """What searching reads: the article's full-text document, and a copy of its body under a
-    trigram index for propagation's substring search.
-
-    A statement trigger gives each new article a pending row; a worker fills it in after an import
-    (``build()``), as parsing and indexing a body costs PostgreSQL several times what storing the
-    article does (docs/benchmarks.md). A row trigger updates a built document when the title changes.
-
-    A table of its own: an article's row is written again on every span change, and PostgreSQL
-    indexes each new version of a row in all of its table's indexes, the whole body again each time.
-    """
+    """An article's full-text document and a trigram-indexed body copy, built by a worker after
+    import; a table of its own so that span changes, which rewrite the article's row, never reindex
+    the body (docs/data-model.md)."""
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="search")
     document = SearchVectorField(null=True)
@@ -394,7 +368,6 @@ class ArticleSearch(models.Model):
         indexes = [
             # Both over built rows only: a pending row costs its article's import no index entry.
             GinIndex(fields=["document"], name="articlesearch_document", condition=Q(document__isnull=False)),
-            # Propagation finds an entity's text in other articles through it, not by a scan.
             GinIndex(
                 OpClass(F("body"), name="gin_trgm_ops"), name="articlesearch_body_trgm", condition=Q(body__isnull=False)
             ),

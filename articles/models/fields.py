@@ -34,7 +34,7 @@ def someone(
 
 
 def someone_index(field: str, name: str) -> models.Index:
-    """Finds a user's rows (to empty them when the user is deleted) without an entry per row of nobody's."""
+    """A partial index: finds a user's rows without an entry per row of nobody's."""
     return models.Index(fields=[field], condition=Q(**{f"{field}__isnull": False}), name=name)
 
 

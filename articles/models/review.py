@@ -1,8 +1,4 @@
-"""Team review: a sample of articles annotated by two editors independently, each in a version of
-their own, then adjudicated by a reviewer into the article's spans.
-
-PostgreSQL checks a version's spans as it checks an article's: inside the body, apart.
-"""
+"""Team review: articles annotated by two editors independently, then adjudicated by a reviewer."""
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -48,9 +44,8 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
         return self.filter(article=article, editor=user).first()
 
     def claim(self, article: Article, user: User) -> "Annotation | None":
-        """The editor's version: theirs, else a free slot's, started as a copy of the article's spans;
-        None if two others have it. Of two editors claiming the last slot at once, the unique slot
-        lets one have it."""
+        """The editor's version, else a free slot's, copied from the article's spans; None if two
+        others have it. The unique slot settles two editors claiming the last one at once."""
         mine = self.of(article, user)
         if mine is not None:
             return mine
@@ -71,8 +66,7 @@ class AnnotationQuerySet(models.QuerySet["Annotation"]):
 
 
 class Annotation(models.Model):
-    """One editor's own version of an article in the double-annotation sample, made from the model's
-    pre-annotation without seeing the other editor's. Its ``version`` is checked as an article's is."""
+    """One editor's own version of an article, made without seeing the other editor's."""
 
     article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="annotations")
     # PROTECT: the version names its author, as the history does.
@@ -102,7 +96,7 @@ class Annotation(models.Model):
         return self.finished_at is not None
 
     def copy_spans(self) -> None:
-        """The article's spans as they are, the start of the editor's version (not a change: no history)."""
+        """The start of the editor's version: not a change, so no history."""
         fields = ["start", "end", "label_id", "origin", "model_name", "model_version", "created_by_id", "updated_by_id"]
         VersionSpan.objects.bulk_create(
             VersionSpan(annotation=self, article_id=self.article_id, **row)
@@ -143,8 +137,7 @@ class DecisionChoice(models.TextChoices):
 
 
 class Decision(models.Model):
-    """How a reviewer settled one disagreement between the two versions (a stretch of text where they
-    differ): the article's spans there are one side's, or the reviewer's own."""
+    """How a reviewer settled one stretch where the versions differ: one side's spans, or their own."""
 
     Choice = DecisionChoice
 

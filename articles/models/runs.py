@@ -16,8 +16,7 @@ class ExportFormat(models.TextChoices):
 
 
 class Export(models.Model):
-    """One export, from the page or the command. The counts stay empty while it runs; one never
-    finished was interrupted."""
+    """One export; the counts stay empty while it runs, and one never finished was interrupted."""
 
     Format = ExportFormat
 
@@ -46,8 +45,7 @@ class Export(models.Model):
 
 
 class TrainedModel(models.Model):
-    """A pipeline fine-tuned on reviewed articles, scored beside the one it started from. The active
-    one, if any, replaces ``settings.SPACY_MODEL``."""
+    """A fine-tuned pipeline; the active one, if any, replaces ``settings.SPACY_MODEL``."""
 
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField(unique=True)
@@ -117,7 +115,7 @@ class TrainingRun(models.Model):
 
 
 class QualitySnapshot(models.Model):
-    """The quality page's figures, computed in the background: aggregates, not annotations."""
+    """The quality page's figures, computed in the background."""
 
     key = models.CharField(max_length=50, unique=True)
     figures = models.JSONField()

@@ -1,7 +1,6 @@
-"""Entity spans, the append-only history of their changes, and suggestions offered across articles.
+"""Entity spans, their append-only history, and suggestions offered across articles.
 
-PostgreSQL's triggers (the migrations) keep an article's spans inside its body and apart from one
-another, checked per statement, and refuse to update history rows.
+Triggers keep spans inside the body and apart, per statement, and refuse to update history rows.
 """
 
 import struct
@@ -20,7 +19,6 @@ from django.utils.translation import pgettext_lazy
 from articles.models.corpus import Article
 from articles.models.fields import someone, someone_index
 
-# An article's spans or an editor's version's: both keep SpanFields' columns.
 _Spans = TypeVar("_Spans", bound="SpanFields")
 
 
@@ -47,13 +45,9 @@ class SpanQuerySet(models.QuerySet[_Spans]):
         model: tuple[str, str] = ("", ""),
         history: Mapping[int, int] | None = None,
     ) -> int:
-        """Stores new spans, rows of (article id, start, end, label id), with COPY; returns how many.
-
-        The one bulk path, for the model's output and imports: the rows are laid out in COPY's
-        binary format by array operations and checked by PostgreSQL once per statement. With
-        ``history`` (article id -> version) each span also gets its "created" row at that version,
-        the model's proposal the quality figures read back; those rows go one by one, as each names
-        its label. The caller holds the articles: versions are not checked here.
+        """Stores new spans, rows of (article id, start, end, label id), by binary COPY; returns how
+        many. The one bulk path (docs/importing.md). ``history`` (article id -> version) also writes
+        each span's "created" row. The caller holds the articles: versions are not checked here.
         """
         rows = np.asarray(rows, np.int64).reshape(-1, 4)
         if not len(rows):
@@ -103,9 +97,8 @@ _COPY_PIECE = 16_384
 
 
 def binary_copy(rows: np.ndarray, fixed: tuple[str, str, str, int | None, datetime, datetime]) -> Iterator[Buffer]:
-    """The rows in COPY's binary format, a piece at a time so that PostgreSQL stores one while the
-    next is laid out: each row's integers from ``rows`` (an id if given, article, start, end, label),
-    then the same ``fixed`` values (origin, model name and version, creator, the two timestamps)."""
+    """The rows in COPY's binary format, a piece at a time so PostgreSQL stores one while the next is
+    laid out: each row's integers from ``rows``, then the same ``fixed`` values."""
     widths = (8, *_SPAN_KEY_WIDTHS) if rows.shape[1] == len(_SPAN_KEY_WIDTHS) + 1 else _SPAN_KEY_WIDTHS
     origin, name, version, created_by, created_at, updated_at = fixed
     tail = b"".join(struct.pack(">i", len(text)) + text for text in (s.encode() for s in (origin, name, version)))
@@ -155,8 +148,7 @@ class SpanOrigin(models.TextChoices):
 
 
 class SpanFields(models.Model):
-    """What a span is, wherever it is kept: an article's own spans (``Span``), or one editor's version
-    of an article under double annotation (``VersionSpan``)."""
+    """A span's columns, in an article (``Span``) or an editor's version (``VersionSpan``)."""
 
     Origin = SpanOrigin
 
@@ -167,8 +159,7 @@ class SpanFields(models.Model):
     model_version = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Each kind of span declares its article and label, and who created it and who changed it last
-    # (empty while a model span is as the model proposed it), with its own related names and indexes.
+    # Subclasses declare article, label, created_by and updated_by (empty while a model span is untouched).
     article: models.ForeignKey[Article | Combinable, Article]
     label_id: int
 
@@ -186,12 +177,10 @@ class SpanFields(models.Model):
 
 
 class Span(SpanFields):
-    """A span of the article: the editors' answer once it is reviewed, what export, quality and
-    training read."""
+    """A span of the article: what export, quality and training read."""
 
-    # No row-by-row foreign keys, which cost more than storing the span: the spans_valid triggers
-    # check a statement's articles, labels and users at once, and the parents' delete triggers refuse
-    # to leave a span behind. Indexed by span_article_start.
+    # No row-by-row foreign keys (docs/data-model.md): triggers check a whole statement's keys.
+    # Indexed by span_article_start.
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="spans", db_index=False, db_constraint=False
     )
@@ -283,8 +272,7 @@ class SuggestionStatus(models.TextChoices):
 
 
 class Suggestion(models.Model):
-    """Text an editor labelled elsewhere, offered in an article not reviewed yet. A dismissed one
-    stays, so that the same text is never offered again at the same place."""
+    """Text an editor labelled elsewhere, offered here; a dismissed one stays so it is not offered again."""
 
     Status = SuggestionStatus
 
@@ -293,8 +281,7 @@ class Suggestion(models.Model):
     end = models.PositiveIntegerField()
     label = models.ForeignKey("articles.Label", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    # The span whose creation or relabelling offered it (no foreign key: the history keeps its id
-    # after it is gone; its pending suggestions go with it), and that span's article.
+    # No foreign key: the history keeps the span's id after it is gone.
     source_span_id = models.BigIntegerField()
     source_article = models.ForeignKey(
         "articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -315,7 +302,6 @@ class Suggestion(models.Model):
         ]
         indexes = [
             models.Index(fields=["article", "status"], name="suggestion_article_status"),
-            # A span deleted, relabelled or undone withdraws what it offered.
             models.Index(fields=["source_span_id"], condition=Q(status="pending"), name="suggestion_pending_source"),
         ]
 

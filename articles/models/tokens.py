@@ -8,9 +8,8 @@ from articles.models.corpus import Article
 
 
 class ArticleTokens(models.Model):
-    """The tokens and sentences an article came in with (a CoNLL file's), so that its CoNLL export
-    gives back exactly those, not a tokenizer's. Two integer arrays a token and one a sentence: about
-    8 bytes a token. Articles that came as text have none and keep spaCy's tokens."""
+    """A CoNLL file's tokens and sentences, so the CoNLL export gives back exactly those; articles
+    that came as text have none."""
 
     article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="tokens")
     # Offsets into the body, as spans count them (code points, end exclusive).

@@ -27,7 +27,6 @@ FUNCTIONS = [
 
 
 def parameters() -> dict[str, str]:
-    """The code's values the SQL uses, so that each is written once."""
     return {"search_config": SEARCH_CONFIG}
 
 

@@ -1,6 +1,6 @@
-"""Charts for the quality page, drawn as SVG on the server: no script, no CDN, nothing for the CSP to refuse.
+"""Charts for the quality page, drawn as SVG on the server: no script, nothing for the CSP to refuse.
 
-Colours are SVG presentation attributes (not style attributes), so the strict CSP allows them.
+Colours are SVG presentation attributes, not style attributes, which the strict CSP refuses.
 """
 
 from collections.abc import Mapping, Sequence

@@ -1,13 +1,7 @@
 """How good the model's proposals are against what editors kept, and what review cost them.
 
-The model's proposal is the actor-less ``created`` history of an article's latest pre-annotation
-(``nlp.store`` writes it at one article version); the editors' answer is the article's spans once
-reviewed. PostgreSQL computes everything in a few set-based statements; Python only divides.
-
-*Exact*: same start, end and label; *overlap*: the ranges share a character and the labels agree.
-Corrections, per overlapping pair: ``wrong_label``, or same label with other edges
-(``wrong_boundary``); an editor's span overlapping no model span was ``missed``, a model span
-overlapping no editor's ``spurious``.
+The model's proposal is the actor-less ``created`` history of an article's latest pre-annotation;
+the editors' answer is its spans once reviewed (docs/quality.md). PostgreSQL computes; Python divides.
 """
 
 from datetime import timedelta
@@ -76,8 +70,7 @@ def _scores(pred: dict[str, Any] | None, gold: dict[str, Any] | None) -> dict[st
 
 
 def _sql(sql: str, params: dict[str, Any] | None = None) -> Any:
-    """One statement returning one JSON value, with work_mem enough to sort and hash in memory: the
-    default spills the comparison to disk (docs/benchmarks.md, "Quality")."""
+    """One statement returning one JSON value, with work_mem enough not to spill to disk."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, params)

@@ -7,8 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article, ImportBatch, Label
 
-# The only orderings the queue accepts, each backed by an index on (field, id) for seek pagination.
-# Anything else (another field, a lookup through a relation) is refused with 400.
+# Each backed by an index on (field, id) for seek pagination; anything else is refused with 400.
 ORDERINGS = [
     ("id", _("Oldest first")),
     ("-id", _("Newest first")),

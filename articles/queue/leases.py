@@ -14,17 +14,15 @@ from articles.site.http import AuthenticatedHttpRequest
 
 @transaction.atomic
 def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
-    """Leases to ``user`` the next article needing review that no other editor has open: the first
-    after ``after_id``, the article the editor leaves, wrapping around; None if there is none. Any
-    article the editor held goes back to the queue: one lease per editor.
+    """Leases to ``user`` the next free article needing review after ``after_id``, wrapping around;
+    one lease per editor.
 
-    SKIP LOCKED: two editors asking at the same moment lock different rows rather than both read the
-    same free one, so they never get the same article; the lease is written before the lock goes.
+    SKIP LOCKED: two editors asking at once lock different rows, so they never get the same article;
+    the lease is written before the lock goes.
     """
     Article.objects.filter(leased_by=user).update(leased_by=None, leased_until=None)
     free = Q(leased_until__isnull=True) | Q(leased_until__lte=timezone.now()) | Q(leased_by=user)
-    # An article of the double-annotation sample: the editor's own version not finished yet, or a
-    # slot free for them (two editors, each once).
+    # Annotated twice: the editor's own version unfinished, or a slot free (two editors, each once).
     mine = Annotation.objects.filter(article=OuterRef("pk"), editor=user)
     taken = Annotation.objects.filter(article=OuterRef("pk")).order_by().values("article").annotate(n=Count("pk"))
     open_to_me = Exists(mine.filter(finished_at__isnull=True)) | (
@@ -51,8 +49,7 @@ def lease_next(user: User, *, after_id: int | None = None) -> Article | None:
 
 
 def next_url(request: AuthenticatedHttpRequest, *, after_id: int | None = None) -> str:
-    """Leases the user the next article needing review (``lease_next``) and answers where to
-    go: that article, or the list with a message when none is left."""
+    """Where to go next: the article ``lease_next`` gives, or the list with a message."""
     article = lease_next(request.user, after_id=after_id)
     if article is None:
         messages.info(

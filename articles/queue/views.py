@@ -1,4 +1,4 @@
-"""The article list (the queue, with its filters and pre-annotation's progress) and "next article"."""
+"""The article list with its filters, and "next article"."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +18,7 @@ from articles.queue.forms import DEFAULT_ORDERING, QueueFilters
 from articles.site.http import AuthenticatedHttpRequest, HtmxHttpRequest, bad_request
 
 PAGE_SIZE = 50
-# Counted exactly up to here, then "more than": counting every match of a filter over a large corpus
-# costs many times the page itself.
+# Counted exactly up to here, then "more than": counting every match costs more than the page.
 COUNT_CAP = 1_000
 
 
@@ -72,7 +71,6 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
     # An HTMX filter or pager request swaps only the table; going back in history needs the page.
     partial = request.htmx and not request.htmx.history_restore_request
     template = "articles/list.html#article-table" if partial else "articles/list.html"
-    # The full page also shows how pre-annotation is going (the box then polls by itself).
     context = {"form": form} if partial else {"form": form, "progress": preannotation.progress()}
     if form.is_valid():
         response = render(request, template, {**context, "page": _queue_page(form.cleaned_data)})
@@ -85,8 +83,7 @@ def article_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def next_article(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Takes the next article needing review that no other editor has open: a POST, as it claims
-    work; ``after`` is the article the editor leaves."""
+    """A POST, as it claims work; ``after`` is the article the editor leaves."""
     after = request.POST.get("after") or None
     if after is not None and not after.isdigit():
         return bad_request(

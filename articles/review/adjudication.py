@@ -1,12 +1,5 @@
-"""Adjudication, as named verbs: a reviewer settles two finished versions of an article into its own
-spans, which export, quality and training read. Each change is the reviewer's in the history.
-
-It begins (``_begin``, recorded on the article) by making the article's spans what both versions
-agree on; each disagreement is then settled by taking one side's spans there, or by hand (the
-reviewer edits the article's spans in the workspace, which the gate allows once adjudication has
-begun). The article is reviewed once every disagreement is settled. A reviewer who annotated one
-of the versions never adjudicates it.
-"""
+"""Adjudication, as named verbs: a reviewer settles two finished versions into the article's spans
+(docs/review.md#adjudication)."""
 
 from dataclasses import dataclass
 
@@ -69,9 +62,8 @@ def _replace(scope: Scope, start: int, end: int, wanted: list[Side], user: User)
 
 
 def _begin(scope: Scope, found: Versions, user: User) -> None:
-    """The article's spans (the model's proposals, which the editors changed only in their versions)
-    become what both versions agree on, as the one change that begins the adjudication: recorded on
-    the article, with the version it makes, which undo never reaches behind."""
+    """The article's spans become what both versions agree on: one change, recorded on the article
+    with the version it makes, which undo never reaches behind."""
     article = scope.article
     if article.adjudication_started_at is not None:
         return
@@ -83,7 +75,6 @@ def _begin(scope: Scope, found: Versions, user: User) -> None:
 
 
 def _locked(article: Article, version: int | None, user: User) -> tuple[Scope, Versions]:
-    """The article locked for its adjudicator, and its two finished versions."""
     gate.check_adjudicator(article, user)
     scope = lock(article, version, user, adjudicating=True)
     return scope, versions(scope.article)
@@ -91,9 +82,7 @@ def _locked(article: Article, version: int | None, user: User) -> tuple[Scope, V
 
 @transaction.atomic
 def take_side(article: Article, start: int, end: int, side: str, user: User, *, version: int | None = None) -> Decision:
-    """Settles the disagreement at start:end: the article's spans there become one version's (``side``
-    "1" or "2"), or are left for the reviewer to edit by hand ("edited"). The first decision begins
-    the adjudication."""
+    """The spans at start:end become ``side`` "1"'s or "2"'s, or are left to edit by hand ("edited")."""
     scope, found = _locked(article, version, user)
     disagreement = next((d for d in found.disagreements if (d.start, d.end) == (start, end)), None)
     if disagreement is None:

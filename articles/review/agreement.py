@@ -1,13 +1,5 @@
-"""How much two editors agree on the articles both annotated: span F1 (exact and overlap) per label
-and overall, and Cohen's kappa over tokens, per pair of editors and per day the second version was
-finished. One pass over the finished versions' spans, read in one query.
-
-F1 between two versions takes either as the yardstick (it is symmetric): exact means same start, end
-and label; overlap means a span of one version shares text with a span of the other with the same
-label. Tokens are the workspace's words (``editing.tokens``); each gets the label of the span that
-holds it in each version, or none; kappa compares those two labellings, chance agreement from each
-version's own label shares.
-"""
+"""Two editors' agreement on the articles both annotated: span F1 and Cohen's kappa over tokens
+(docs/review.md), per pair of editors and per day, in one pass over the finished versions' spans."""
 
 import bisect
 from collections import Counter, defaultdict

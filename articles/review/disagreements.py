@@ -1,6 +1,4 @@
-"""Where two versions of an article differ: stretches of text whose spans are not the same on both
-sides, each with what kind of difference it is. Spans equal on both sides (same start, end and
-label) are agreed."""
+"""Where two versions of an article differ: stretches whose spans are not the same on both sides."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,11 +55,8 @@ def sides(annotation: Annotation) -> list[Side]:
 
 
 def compare(first: Sequence[Side], second: Sequence[Side]) -> tuple[list[Side], list[Disagreement]]:
-    """The spans both versions agree on, and the disagreements, in text order.
-
-    Spans that overlap, on either side, fall in one disagreement (a chain of overlaps makes one
-    stretch); an agreed span never takes part in one, as spans of a version never overlap.
-    """
+    """The agreed spans and the disagreements, in text order; a chain of overlapping spans on
+    either side makes one disagreement."""
     agreed = sorted(set(first) & set(second))
     taken = set(agreed)
     pieces = sorted([(s, 1) for s in first if s not in taken] + [(s, 2) for s in second if s not in taken])

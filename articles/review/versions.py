@@ -1,9 +1,5 @@
-"""The double-annotation sample: which articles two editors annotate, each in a version of their own
-(``Annotation.objects.claim``).
-
-Which articles are in the sample is decided by the article's id alone (a hash, below the share):
-the same share always picks the same articles, and raising it only adds to the sample. Only
-articles no editor has started are moved in or out of it.
+"""The double-annotation sample: a hash of each article's id below the share picks it, so raising
+the share only adds to the sample. Only articles no editor has started move in or out.
 """
 
 from django.contrib.auth.models import User
@@ -27,8 +23,7 @@ def _sampled(articles: ArticleQuerySet, share: int) -> ArticleQuerySet:
 
 
 def sample(article_ids: list[int], batch: ImportBatch | None) -> int:
-    """Articles just imported join the sample as their batch's share, or the corpus's, says; returns
-    how many did."""
+    """Articles just imported join the sample as their share says; returns how many did."""
     share = batch.double_share if batch is not None and batch.double_share is not None else None
     if share is None:
         share = ReviewPolicy.current().double_share
@@ -40,8 +35,8 @@ def sample(article_ids: list[int], batch: ImportBatch | None) -> int:
 
 @transaction.atomic
 def set_share(share: int, *, batch: ImportBatch | None = None, user: User | None = None) -> int:
-    """Sets the share (0–100 %) of articles annotated twice, for a batch or (``batch`` None) for the
-    corpus's batches that set none; returns how many articles not started yet are in the sample now."""
+    """Sets the share (0–100 %) for a batch, or for the corpus (``batch`` None); returns how many
+    articles not started yet are in the sample now."""
     if not 0 <= share <= 100:
         raise ValueError(f"A share is a percentage from 0 to 100; got {share}.")
     if batch is not None:

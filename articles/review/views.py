@@ -1,5 +1,4 @@
-"""Team review's pages: the review page (articles waiting for adjudication, the sample's share), and
-the adjudication of one article, where a reviewer compares its two versions and settles them."""
+"""Team review's pages: articles waiting for adjudication, the sample's share, and adjudication."""
 
 from typing import NamedTuple
 
@@ -55,7 +54,6 @@ def _share(request: HttpRequest) -> int:
 @require_POST
 @permission_required("articles.import_articles", raise_exception=True)
 def review_share(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The share of articles annotated twice: for the corpus, or for one batch (``batch``)."""
     batch = None
     if request.POST.get("batch"):
         batch = get_object_or_404(ImportBatch, pk=request.POST["batch"]) if request.POST["batch"].isdigit() else None

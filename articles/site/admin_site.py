@@ -22,20 +22,17 @@ class AnnotatorAdminSite(admin.AdminSite):
 
         @functools.wraps(inner)
         def refuse_non_admins(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            # Straight to the one sign-in page, as every other page of the app does.
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not self.has_permission(request):
                 raise PermissionDenied
             return inner(request, *args, **kwargs)
 
-        # Carries the view's attributes (functools.wraps), as Django's own admin_view does.
         return cast(V, refuse_non_admins)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         urls = super().get_urls()
-        # Django sends anonymous visitors of its own admin views to admin:login; without that
-        # attribute LoginRequiredMiddleware sends them to the app's one sign-in page in one step.
+        # Without login_url, LoginRequiredMiddleware sends anonymous visitors to the app's sign-in page.
         for url in urls:
             if isinstance(url, URLPattern):
                 url.callback.__dict__.pop("login_url", None)
@@ -43,8 +40,7 @@ class AnnotatorAdminSite(admin.AdminSite):
 
     @login_not_required
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        # One sign-in page for the whole app. Signed in, an admin goes on to the admin; anyone else
-        # is refused with 403 rather than asked to sign in again.
+        # One sign-in page for the whole app; a signed-in non-admin gets 403, not another sign-in.
         if request.user.is_authenticated:
             if not self.has_permission(request):
                 raise PermissionDenied

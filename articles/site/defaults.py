@@ -1,7 +1,6 @@
 """What every installation starts with: the model's labels and the roles with their permissions.
 
-Used by a data migration (with the migration's historical models) and by tests that flush the
-database (with the current ones).
+Takes ``apps`` so that a data migration and tests that flush the database can both call it.
 """
 
 from django.apps.registry import Apps
@@ -15,7 +14,7 @@ LABELS = [
 ]
 
 EDITOR_PERMISSIONS = ["view_article", "review_article", "view_span", "view_label"]
-# Reviewers correct as editors do, and settle two editors' versions of an article into its spans.
+# Reviewers also adjudicate.
 REVIEWER_PERMISSIONS = EDITOR_PERMISSIONS + ["adjudicate_article"]
 ADMIN_PERMISSIONS = REVIEWER_PERMISSIONS + [
     "import_articles",

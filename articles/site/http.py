@@ -13,8 +13,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 class AuthenticatedHttpRequest(HtmxHttpRequest):
-    """A request that reached a view which is not ``login_not_required``: SignInRequired sent every
-    anonymous one to the sign-in page first."""
+    """A request to a view that requires sign-in (SignInRequired turned anonymous ones away)."""
 
     user: User
 
@@ -25,14 +24,9 @@ def bad_request(message: str) -> HttpResponse:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address of the client, as the sign-in lockout counts it: REMOTE_ADDR, or behind
-    TRUSTED_PROXY_COUNT proxies the address the outermost of them received the request from.
-
-    Each proxy appends to X-Forwarded-For the address it received the request from, so that one is
-    the TRUSTED_PROXY_COUNT-th from the right; whatever a client wrote itself stands further left
-    and is never read. A header shorter than that (a proxy that did not append) gives its left-most
-    entry; no header, or an entry that is not an address, gives REMOTE_ADDR.
-    """
+    """The client's address for the sign-in lockout: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+    proxies the TRUSTED_PROXY_COUNT-th X-Forwarded-For entry from the right, since each proxy appends
+    one; whatever a client wrote itself stands further left and is never read."""
     remote = request.META.get("REMOTE_ADDR")
     if not settings.TRUSTED_PROXY_COUNT:
         return remote

@@ -1,5 +1,4 @@
-"""Sign-in for every page, with an answer an HTMX request can show; signed-in pages kept by no cache;
-a bound on every request's waits for locks and on its statements."""
+"""Sign-in for every page, no caching of signed-in pages, and per-request database timeouts."""
 
 from collections.abc import Callable
 
@@ -12,10 +11,8 @@ from django.utils.translation import gettext as _
 
 
 class DatabaseTimeouts:
-    """Every request's connection waits at most REQUEST_LOCK_TIMEOUT ms for a row lock and runs no
-    statement longer than REQUEST_STATEMENT_TIMEOUT ms: a change stuck behind another editor's, or a
-    runaway query, fails with its reason (503, see ``site.views.server_error``) instead of holding a
-    worker until the server kills it. Workers and commands (imports, training) are not bounded."""
+    """Bounds each request's lock waits and statements, so a change stuck behind another editor's
+    fails with a 503 (``site.views.server_error``) instead of holding a worker. Commands are unbounded."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,10 +31,8 @@ class DatabaseTimeouts:
 
 
 class SignInRequired(LoginRequiredMiddleware):
-    """Django's LoginRequiredMiddleware, except for a request made by htmx (a change in the
-    workspace, a filter, a poll): a redirect would be followed in the background and the sign-in
-    page swapped into the page. Such a request gets 401 with the reason instead, which the page
-    shows and swaps nowhere."""
+    """LoginRequiredMiddleware, but an htmx request gets a 401 with the reason: a redirect would be
+    followed in the background and the sign-in page swapped into the page."""
 
     # The stubs narrow the answer to the redirect Django's own makes; Django returns whatever it is.
     def handle_no_permission(  # type: ignore[override]
@@ -52,10 +47,8 @@ class SignInRequired(LoginRequiredMiddleware):
 
 
 class PrivateToTheUser:
-    """Every answer to a signed-in user, page or fragment, is theirs alone: no shared cache keeps it,
-    and the browser stores none (the back button after signing out on a shared computer shows
-    nothing). Static files never get here (whitenoise answers them first) and the anonymous sign-in
-    page is left to cache."""
+    """Answers to a signed-in user are private and not stored, so the back button after signing out
+    on a shared computer shows nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -53,9 +53,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HtmxHttpRequest, reason: str = "") -> HttpResponse:
-    """A token the session no longer accepts, most often because the user signed in again in another
-    tab (which rotates it). An htmx change gets the message in the page's alert region
-    (``#page-alert``), never an error page swapped into the article text."""
+    """Most often a sign-in in another tab rotated the token. An htmx change gets the message in
+    ``#page-alert``, never an error page swapped into the article text."""
     if request.htmx:
         context = {"reload_url": request.htmx.current_url_abs_path or ""}
         response = render(request, "csrf_failure.html#message", context, status=403)

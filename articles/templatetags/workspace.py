@@ -1,5 +1,5 @@
-"""The article text with its spans as marks, and the entity groups, built in Python: a long article
-has thousands of segments, which one string join renders many times faster than a template loop."""
+"""The article text with its spans as marks, and the entity groups, built by string joins rather
+than template loops: a long article has thousands of segments."""
 
 from collections.abc import Sequence
 from html import escape
@@ -13,17 +13,15 @@ register = template.Library()
 
 
 def _text(text: str) -> str:
-    # The standard library's escape, as Django's, without its lazy-string wrapper: it runs thousands
-    # of times a page. An HTML parser turns a raw carriage return into a line feed; a character
-    # reference survives, so the page's text (and every offset counted in it) stays the stored body's.
+    # No lazy-string wrapper: this runs thousands of times a page. A raw carriage return would be
+    # parsed as a line feed; the reference keeps the page's text, and its offsets, the stored body's.
     return escape(text).replace("\r", "&#13;")
 
 
 @register.simple_tag
 def article_segments(body: str, segments: Sequence[Segment], oob: bool = False, prefix: str = "") -> SafeString:
-    """Each segment cut at its spans' edges, each span a mark with the script's data attributes.
-    ``oob``: each replaces its namesake on the page; ``prefix``: of the ids, where a page shows the
-    text twice."""
+    """Each segment cut at its spans' edges, each span a mark. ``oob`` swaps each into its namesake;
+    ``prefix`` keeps ids unique where a page shows the text twice."""
     swap = ' hx-swap-oob="true"' if oob else ""
     out = []
     for segment in segments:
@@ -46,8 +44,7 @@ def article_segments(body: str, segments: Sequence[Segment], oob: bool = False, 
 
 @register.simple_tag
 def entity_groups(groups: Sequence[Group], label: str) -> SafeString:
-    """One item per text of a label, with its count; the script lists its occurrences when it is
-    opened. As few elements as that takes: a change answers with its labels' whole lists."""
+    """One item per text of a label, with its count; kept minimal because a change resends whole lists."""
     label = escape(label)
     return mark_safe(  # noqa: S308 (the text is escaped)
         "".join(

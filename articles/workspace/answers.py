@@ -1,6 +1,4 @@
-"""How the workspace answers a change: what the change lands on (the article's spans, or the editor's
-version of them), the refusals, and the answer itself (the regions the change altered, out of band,
-and a ``workspace-answer`` event with the version and the entity to select)."""
+"""How the workspace answers a change: the regions it altered, out of band, or the refusal."""
 
 from collections.abc import Callable
 from typing import NamedTuple, Unpack
@@ -36,9 +34,8 @@ def posted_int(request: HttpRequest, name: str) -> int:
 
 
 def shown(user: User, article: Article) -> Scope | None:
-    """What the page shows this user: the article's spans, or, in the double-annotation sample, their
-    own version. None: the article is annotated twice, the user holds no version (they may take a
-    free slot with a POST, see ``claim``), and may not adjudicate it. Reading never claims anything."""
+    """The article's spans, or the user's own version; None if annotated twice and the user holds no
+    version and may not adjudicate. Reading never claims anything."""
     if not article.double or article.status == Article.Status.REVIEWED:
         return Scope(article)
     annotation = Annotation.objects.of(article, user)
@@ -73,22 +70,18 @@ class Changed(NamedTuple):
     message: str
     select: int | None  # the span the editor should have selected next
     article: Article | None  # the article as the change left it, if the verb returned it
-    # Where the change touched the text (the spans' places before and after it) and the labels whose
-    # entity groups it changed; None: all of it.
+    # The spans' places before and after the change, and the labels it touched; None: all of it.
     extents: list[tuple[int, int]] | None = None
     labels: set[int] | None = None
 
 
-# A change returns what the editor should see next, or where to go.
 Change = Callable[[Article | Annotation, int], Changed | HttpResponse]
 
 ANSWER = "workspace-answer"
 
 
 def answer(response: HttpResponse, scope: Scope | None, *, saved: bool, select: int | None = None) -> HttpResponse:
-    """Marks a response as the workspace's answer to a change: the script applies it (and only such
-    answers) and learns the version (of the article, or of the editor's version of it) and the
-    entity to select."""
+    """Marks a response as the answer to a change, with the version and the entity to select."""
     details = {"saved": saved, "select": select, "version": scope.version if scope else None}
     # Every region comes out of band; whatever the requesting element says, nothing swaps in place.
     return trigger_client_event(reswap(response, "none"), ANSWER, details, after="swap")
@@ -100,12 +93,9 @@ def expanded(request: HttpRequest) -> set[int]:
 
 
 def run_change(request: AuthenticatedHttpRequest, pk: int, change: Change) -> HttpResponse:
-    """Runs one change and answers with the regions it altered, out of band: the text's segments and
-    the entity groups it touched, the counts, the messages, the suggestions.
-
-    Refusals change nothing and answer 4xx with the reason; a stale version also refreshes the
-    editor's view to the article as it is now. The verbs lock and load the article themselves: before
-    them only ``gate.where`` reads ids.
+    """Runs one change and answers with the regions it altered; a refusal answers 4xx with the
+    reason, and a stale version also refreshes the editor's view. Before the verbs lock, only
+    ``gate.where`` reads ids.
     """
     try:
         if "version" not in request.POST:

@@ -43,8 +43,7 @@ def _history_row(event: SpanEvent, body: str) -> HistoryRow:
 @require_GET
 @permission_required("articles.view_spanevent", raise_exception=True)
 def article_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Every change to the article's spans, newest first: who (or the model), what, when. Read-only:
-    the rows are written by the verbs and PostgreSQL refuses to update them."""
+    """Every change to the article's spans, newest first: who (or the model), what, when."""
     article = get_object_or_404(Article.objects.select_related("batch__created_by"), pk=pk)
     paginator = Paginator(article.events.select_related("actor").order_by("-id"), HISTORY_PAGE_SIZE)
     number = request.GET.get("page", "1")

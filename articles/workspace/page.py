@@ -1,11 +1,6 @@
-"""What the workspace page shows of an article: its text cut into segments and at its spans, the
-entity list grouped by label and by text, the suggestions; the context of ``articles/detail.html``.
-
-A change answers with the regions it altered only: the segments of the text that hold the spans it
-touched, and the entity groups of the labels it touched. A segment is a paragraph, the text up to and
-including a line break, cut from the body alone so that it keeps its id from one answer to the next;
-a span that crosses a line break joins the paragraphs on either side. The page lays each segment out
-as a block of its own, so the browser lays out again only the paragraph that changed.
+"""What the workspace page shows of an article: its text in segments, the entity groups, the
+suggestions. A segment is a paragraph cut from the body alone, so it keeps its id between answers
+(docs/editing.md).
 """
 
 import bisect
@@ -28,7 +23,7 @@ _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
 
 
 class Mark(NamedTuple):
-    """What the page shows of a span; plain tuples, as a long article has thousands."""
+    """What the page shows of a span."""
 
     pk: int
     start: int
@@ -76,7 +71,7 @@ type Row = tuple[int, int, int, int, str, int | None]
 
 
 def rows_of(scope: Scope) -> list[Row]:
-    """The spans in text order, as plain tuples: a long article has thousands."""
+    """The spans in text order, as plain tuples."""
     return list(scope.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id"))
 
 
@@ -101,8 +96,7 @@ def _mark(body: str, labels: dict[int, Label], settled: bool, row: Row) -> Mark:
 
 
 def _crossed(rows: Sequence[Row], at: int) -> bool:
-    """Whether a span runs across offset ``at``: spans never overlap, so only the last one that
-    starts before it can."""
+    """Whether a span runs across ``at``: only the last one starting before it can, as spans are apart."""
     before = bisect.bisect_left(rows, at, key=_start)
     return before > 0 and rows[before - 1][2] > at
 
@@ -217,10 +211,8 @@ def changed_context(
     expanded: Collection[int] = frozenset(),
     **messages: Unpack[Messages],
 ) -> WorkspaceContext:
-    """The context of the regions a change altered, each to replace its namesake out of band: the
-    segments holding ``extents`` (the spans' places before and after it), and the entity groups of
-    ``labels_touched``; ``None`` for either, all of it (a change whose span crosses a cut, an undo, a
-    stale page refreshed)."""
+    """The regions a change altered: the segments holding ``extents`` and the groups of
+    ``labels_touched``; ``None`` for either means all of it."""
     if extents is None or crosses_a_cut(scope.article.body, extents):
         return workspace_context(scope, expanded=expanded, oob=True, body_oob=True, **messages)
     labels = list(Label.objects.all())
@@ -249,11 +241,8 @@ class SuggestionInContext(NamedTuple):
 
 
 def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list[SuggestionInContext]:
-    """The context of ``articles/_suggestions.html``: the article's pending suggestions that still
-    fit, each with its sentence. One that now overlaps a span is left out, unless accepting it
-    relabels the untouched model span at exactly its place. Only an article that takes suggestions
-    shows them (``gate.suggestions_allowed``): neither version of an article annotated twice, nor
-    a reviewed article."""
+    """The pending suggestions that still fit, each with its sentence: one overlapping a span is left
+    out unless accepting it relabels the untouched model span at exactly its place."""
     article = scope.article
     if scope.annotation is not None or not gate.suggestions_allowed(article):
         return []

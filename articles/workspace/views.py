@@ -1,8 +1,4 @@
-"""The editing workspace: the page of one article, and every change an editor makes on it.
-
-Each change answers an HTMX request with the regions it alters (see ``answers``) and a plain form
-with a redirect, so the page works without JavaScript too.
-"""
+"""The editing workspace: one article's page and every change made on it (htmx, or a plain form)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -40,8 +36,7 @@ from articles.workspace.page import pending_suggestions, workspace_context
 @require_GET
 @permission_required("articles.review_article", raise_exception=True)
 def article_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Shows the article; opening it claims nothing (no lease, no version, no change of status): a
-    change, "Next article" or "Take this article" does, each a POST."""
+    """Opening an article claims nothing: only a POST (a change, "Next article", "Take this article") does."""
     article = article_or_404(pk)
     scope = shown(request.user, article)
     if scope is None:
@@ -58,8 +53,7 @@ def article_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Takes a free slot of an article annotated twice: the editor's own version, started from the
-    model's proposals."""
+    """Takes a free slot of an article annotated twice."""
     article = article_or_404(pk)
     if not article.double or article.status == Article.Status.REVIEWED:
         return redirect("articles:detail", pk)
@@ -142,7 +136,7 @@ def accept_span(request: AuthenticatedHttpRequest, pk: int, span_id: int) -> Htt
 @require_POST
 @permission_required("articles.review_article", raise_exception=True)
 def accept_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Confirms every entity of the model that no editor has touched yet."""
+    """Confirms the untouched model spans (``verbs.accept_all``)."""
 
     def change(where: Article | Annotation, version: int) -> Changed:
         accepted = verbs.accept_all(where, request.user, version=version)
@@ -277,8 +271,7 @@ def entity_group(request: AuthenticatedHttpRequest, pk: int, label_id: int) -> H
 
 
 def _suggestion_or_404(pk: int) -> Suggestion:
-    """Whether this user may decide it, and whether it is still pending, the gate says under the
-    article's lock (``suggestions._locked``)."""
+    """The gate decides under the article's lock (``suggestions._locked``)."""
     return get_object_or_404(Suggestion.objects.select_related("article", "label"), pk=pk)
 
 
