@@ -18,6 +18,7 @@ def test_two_editors_and_a_reviewer_take_one_article_through_team_review(
 
     first = new_page(editor)
     first.click("[data-action=next-article]")  # taking work is a POST: opening a link takes nothing
+    first.wait_for_url(f"**/articles/{article.pk}/", wait_until="load")  # the workspace's script is in
     expect(first.locator("[data-own-version]")).to_have_text("your own version (1 of 2)")
     first.click("[data-span-id] >> text=Moscú")
     first.keyboard.press("3")
@@ -28,6 +29,7 @@ def test_two_editors_and_a_reviewer_take_one_article_through_team_review(
 
     second = new_page(other_editor)
     second.click("[data-action=next-article]")
+    second.wait_for_url(f"**/articles/{article.pk}/", wait_until="load")
     expect(second.locator("[data-own-version]")).to_have_text("your own version (2 of 2)")
     # The other editor's change is nowhere on this page.
     expect(second.locator("[data-span-id] >> text=Moscú")).to_have_attribute("data-label", "LOC")
