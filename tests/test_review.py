@@ -314,6 +314,8 @@ def test_what_both_editors_added_reaches_the_gold_whatever_came_before(double, e
     assert (double.adjudication_started_by, double.adjudication_version) == (reviewer, double.version - 1)
     # Undo takes back the decision, never the copy of what both agreed on.
     verbs.undo(double, reviewer)
+    assert not Decision.objects.filter(article=double).exists()  # open again, not "settled"
+    assert [(d.start, d.end) for d in adjudication.versions(double).unsettled] == [(40, 45)]
     verbs.undo(double, reviewer)
     assert ("Lula", "LOC", "editor") in span_texts(double)
     assert [t for t, _, _ in span_texts(double)] == ["Vladimir Putin", "Kim Jong Un", "Lula"]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from articles.editing import propagation, tokens
 from articles.editing.refusals import NotNow
 from articles.editing.scope import AnySpan, Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
-from articles.models import Annotation, Article, Label, Span, SpanEvent
+from articles.models import Annotation, Article, Decision, Label, Span, SpanEvent
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
 
@@ -172,6 +172,9 @@ def _undo(where: Article | Annotation, user: User, *, version: int | None) -> li
     for step in reverted:
         if step.undone.kind in (Kind.CREATED, Kind.RELABELLED) and scope.annotation is None:
             propagation.withdraw(step.undone.span_id)
+    if scope.annotation is None:
+        # A reviewer's decision undone with its spans: the disagreement is open again, not "settled".
+        Decision.objects.filter(article=scope.article, article_version=last.article_version).delete()
     scope.bump(user)
     return reverted
 

@@ -147,6 +147,8 @@ class Decision(models.Model):
     choice = models.CharField(max_length=8, choices=Choice)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now=True)
+    # The article's version its spans' change made: undoing that change takes the decision back too.
+    article_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["article", "start"]

@@ -93,7 +93,10 @@ def take_side(article: Article, start: int, end: int, side: str, user: User, *, 
     if side != Decision.Choice.EDITED:
         _replace(scope, start, end, disagreement.first if side == "1" else disagreement.second, user)
     decision, _created = Decision.objects.update_or_create(
-        article=scope.article, start=start, end=end, defaults={"choice": side, "decided_by": user}
+        article=scope.article,
+        start=start,
+        end=end,
+        defaults={"choice": side, "decided_by": user, "article_version": scope.version + 1},
     )
     scope.bump(user)
     return decision
