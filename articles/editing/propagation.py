@@ -1,6 +1,5 @@
 """An editor's entity offered as suggestions where its text occurs in other unreviewed articles."""
 
-import bisect
 import logging
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.db import OperationalError, transaction
 from django.tasks import task
 
 from articles.editing import tokens
+from articles.editing.scope import ROW_FIELDS, Row, clashing, relabels
 from articles.models import Article, Span, SpanFields, Suggestion
 
 log = logging.getLogger(__name__)
@@ -82,28 +82,17 @@ def propagate(span: Span, user: User | None) -> int:
         .values_list("id", "body")[:PROPAGATION_MAX_ARTICLES]
     )
     ids = [pk for pk, _ in candidates]
-    taken: dict[int, list[Span]] = {}
-    fields = ["article_id", "start", "end", "label_id", "origin", "updated_by_id"]
-    for other in Span.objects.filter(article_id__in=ids).order_by("article_id", "start").only(*fields):
-        taken.setdefault(other.article_id, []).append(other)
+    taken: dict[int, list[Row]] = {}
+    for article_id, *row in (
+        Span.objects.filter(article_id__in=ids).order_by("article_id", "start").values_list("article_id", *ROW_FIELDS)
+    ):
+        taken.setdefault(article_id, []).append(tuple(row))
     offers: list[Suggestion] = []
     for pk, body in candidates:
-        spans = taken.get(pk, [])
-        starts = [s.start for s in spans]
+        rows = taken.get(pk, [])
         for start, end in tokens.whole_occurrences(body, text):
-            # Spans are sorted and apart: those overlapping start:end end the run that starts before ``end``.
-            i, clashes = bisect.bisect_left(starts, end), []
-            while i > 0 and spans[i - 1].end > start:
-                i -= 1
-                clashes.append(spans[i])
-            relabel = (
-                len(clashes) == 1
-                and (clashes[0].start, clashes[0].end) == (start, end)
-                and clashes[0].label_id != span.label_id
-                and clashes[0].origin == Span.Origin.MODEL
-                and clashes[0].updated_by_id is None
-            )
-            if not clashes or relabel:
+            clashes = clashing(rows, start, end)
+            if not clashes or relabels(clashes, start, end, span.label_id):
                 offers.append(
                     Suggestion(
                         article_id=pk,

@@ -4,6 +4,8 @@ A verb first locks the row carrying the version it checks, so two concurrent cha
 pass the check. The two versions of one article are separate rows: their editors never wait.
 """
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
@@ -215,6 +217,36 @@ def locked_span(span: AnySpan, version: int | None, user: User | None) -> tuple[
     where = Annotation(pk=span.annotation_id) if isinstance(span, VersionSpan) else Article(pk=span.article_id)
     scope = lock(where, version, user)
     return scope, stored_span(scope, span.pk)
+
+
+# A span read in bulk, as plain values: (pk, start, end, label id, origin, updated_by id).
+type Row = tuple[int, int, int, int, str, int | None]
+ROW_FIELDS = ("pk", "start", "end", "label_id", "origin", "updated_by_id")
+
+
+def untouched_model_output(row: Row) -> bool:
+    return row[4] == Span.Origin.MODEL and row[5] is None
+
+
+def clashing(rows: Sequence[Row], start: int, end: int) -> list[Row]:
+    """The rows that overlap start:end, found by bisection: rows are in text order and apart from one
+    another, so they are the run that ends with the last one starting before ``end``."""
+    i, found = bisect.bisect_left(rows, end, key=lambda row: row[1]), []
+    while i > 0 and rows[i - 1][2] > start:
+        i -= 1
+        found.append(rows[i])
+    return found
+
+
+def relabels(clashes: Sequence[Row], start: int, end: int, label_id: int) -> bool:
+    """Whether labelling start:end changes nothing but the label of the one span there: untouched model
+    output of exactly that place, with another label."""
+    return (
+        len(clashes) == 1
+        and clashes[0][1:3] == (start, end)
+        and untouched_model_output(clashes[0])
+        and clashes[0][3] != label_id
+    )
 
 
 def label(name: str) -> Label:

@@ -3,7 +3,6 @@
 Each verb runs in one transaction that first locks its scope and asks the gate (``scope.lock``).
 """
 
-import bisect
 from typing import NamedTuple
 
 from django.contrib.auth.models import User
@@ -14,7 +13,20 @@ from django.utils.translation import gettext as _
 
 from articles.editing import propagation, tokens
 from articles.editing.refusals import NotNow
-from articles.editing.scope import AnySpan, Kind, Overlaps, Scope, StaleVersion, copy, label, lock, locked_span
+from articles.editing.scope import (
+    ROW_FIELDS,
+    AnySpan,
+    Kind,
+    Overlaps,
+    Scope,
+    StaleVersion,
+    clashing,
+    copy,
+    label,
+    lock,
+    locked_span,
+    relabels,
+)
 from articles.models import Annotation, Article, Decision, Label, Span, SpanEvent
 
 __all__ = ["Overlaps", "StaleVersion"]  # refusals the views answer
@@ -269,36 +281,28 @@ def label_all_occurrences(span: AnySpan, user: User, *, version: int | None = No
                 % {"text": text[:80], "max": f"{EVERYWHERE_MAX:,}"}
             )
     # Plain rows, not models: a long article has tens of thousands of spans.
-    others = list(
-        scope.spans.exclude(pk=span.pk)
-        .order_by("start")
-        .values_list("pk", "start", "end", "label_id", "origin", "updated_by_id")
-    )
-    starts = [row[1] for row in others]
+    others = list(scope.spans.exclude(pk=span.pk).order_by("start").values_list(*ROW_FIELDS))
     labels = {span.label_id: span.label}
     new: list[AnySpan] = []
     relabelled: list[tuple[AnySpan, AnySpan]] = []  # (after, before)
     for start, end in places:
         if (start, end) == (span.start, span.end):
             continue
-        # The last span starting before ``end`` is the only one that can overlap start:end.
-        at = bisect.bisect_left(starts, end) - 1
-        other = others[at] if at >= 0 and others[at][2] > start else None
-        if other is None:
+        clashes = clashing(others, start, end)
+        if not clashes:
             new.append(
                 scope.new_span(
                     start=start, end=end, label=span.label, origin=Span.Origin.EDITOR, created_by=user, updated_by=user
                 )
             )
             continue
-        pk, o_start, o_end, label_id, origin, updated_by_id = other
-        if (o_start, o_end) == (start, end) and origin == Span.Origin.MODEL and updated_by_id is None:
-            if label_id != span.label_id:
-                if label_id not in labels:
-                    labels[label_id] = Label.objects.get(pk=label_id)
-                before = scope.model(pk=pk, start=start, end=end, label=labels[label_id], origin=origin)
-                after = scope.new_span(pk=pk, start=start, end=end, label=span.label, origin=origin, updated_by=user)
-                relabelled.append((after, before))
+        if relabels(clashes, start, end, span.label_id):
+            pk, _start, _end, label_id, origin, _editor = clashes[0]
+            if label_id not in labels:
+                labels[label_id] = Label.objects.get(pk=label_id)
+            before = scope.model(pk=pk, start=start, end=end, label=labels[label_id], origin=origin)
+            after = scope.new_span(pk=pk, start=start, end=end, label=span.label, origin=origin, updated_by=user)
+            relabelled.append((after, before))
     if not new and not relabelled:
         return []
     now = timezone.now()

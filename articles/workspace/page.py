@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypedDict, Unpack
 
 from articles.editing import gate
-from articles.editing.scope import Scope
-from articles.models import Annotation, Article, Label, Span, Suggestion
+from articles.editing.scope import ROW_FIELDS, Row, Scope, clashing, relabels, untouched_model_output
+from articles.models import Annotation, Article, Label, Suggestion
 
 # Texts listed per label before "show all": a long article has thousands of entities.
 GROUPS_SHOWN = 30
@@ -66,13 +66,9 @@ def cuts(body: str) -> list[int]:
     return [0, *(m.end() for m in re.finditer("\n", body) if m.end() < len(body))]
 
 
-# A span as read for the page: (pk, start, end, label id, origin, updated_by id).
-type Row = tuple[int, int, int, int, str, int | None]
-
-
 def rows_of(scope: Scope) -> list[Row]:
     """The spans in text order, as plain tuples."""
-    return list(scope.spans.order_by("start").values_list("pk", "start", "end", "label_id", "origin", "updated_by_id"))
+    return list(scope.spans.order_by("start").values_list(*ROW_FIELDS))
 
 
 def _settled(scope: Scope) -> bool:
@@ -81,18 +77,13 @@ def _settled(scope: Scope) -> bool:
     return scope.article.status == Article.Status.REVIEWED if scope.annotation is None else scope.annotation.finished
 
 
-def _proposed(row: Row) -> bool:
-    """Untouched model output (not yet confirmed, unless the scope is settled)."""
-    return row[4] == Span.Origin.MODEL and row[5] is None
-
-
 def _start(row: Row) -> int:
     return row[1]
 
 
 def _mark(body: str, labels: dict[int, Label], settled: bool, row: Row) -> Mark:
     pk, start, end, label, origin, _editor = row
-    return Mark(pk, start, end, labels[label], origin, not settled and _proposed(row), body[start:end])
+    return Mark(pk, start, end, labels[label], origin, not settled and untouched_model_output(row), body[start:end])
 
 
 def _crossed(rows: Sequence[Row], at: int) -> bool:
@@ -251,15 +242,10 @@ def pending_suggestions(scope: Scope, rows: Sequence[Row] | None = None) -> list
     shown: list[SuggestionInContext] = []
     pending = article.suggestions.pending().select_related("label", "source_article", "created_by")
     for suggestion in pending:
-        clashes, i = [], bisect.bisect_left(rows, suggestion.end, key=_start)
-        while i > 0 and rows[i - 1][2] > suggestion.start:
-            i -= 1
-            clashes.append(rows[i])
-        if clashes:
-            (_pk, start, end, label, _origin, _editor), *others = clashes
-            relabels = not others and (start, end) == (suggestion.start, suggestion.end)
-            if not (relabels and not _settled(scope) and _proposed(clashes[0]) and label != suggestion.label_id):
-                continue
+        clashes = clashing(rows, suggestion.start, suggestion.end)
+        # (Only an unsettled article takes suggestions, so a model span there is still a proposal.)
+        if clashes and not relabels(clashes, suggestion.start, suggestion.end, suggestion.label_id):
+            continue
         suggestion.article = article
         before, _, after = context_of(article.body, suggestion.start, suggestion.end)
         shown.append(SuggestionInContext(suggestion, before, after))
