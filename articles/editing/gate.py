@@ -50,8 +50,7 @@ def check(article: Article, annotation: Annotation | None, user: User | None) ->
         raise NotYours(
             _("Two other editors annotate this article, each in a version of their own: it is not yours to change.")
         )
-    if Annotation.objects.filter(article=article, editor=user).exists():
-        raise NotYours(_("You annotated a version of this article: another reviewer adjudicates it."))
+    check_adjudicator(article, user)
     if article.adjudication_started_at is None:
         raise NotNow(
             _(
