@@ -16,7 +16,7 @@ from articles.review import adjudication, versions
 from articles.review.agreement import agreement
 from articles.review.disagreements import MISSING_FIRST, MISSING_SECOND, OTHER_BOUNDARY, OTHER_LABEL, Side, compare
 from articles.site import accounts
-from tests.conftest import PASSWORD, WAIT, in_thread, span_texts
+from tests.conftest import PASSWORD, WAIT, in_thread, post_as_page, span_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,7 @@ def texts(annotation: Annotation) -> list[tuple[str, str]]:
 
 
 def post(client: Client, url: str, data: dict):
-    client.get("/accounts/login/")
-    return client.post(url, data, HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value, **HTMX)
+    return post_as_page(client, url, data, **HTMX)
 
 
 def signed_in(user) -> Client:

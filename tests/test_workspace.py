@@ -11,7 +11,7 @@ from django.urls import reverse
 from articles.editing import tokens, verbs
 from articles.models import Article, Label, SpanEvent, contrast
 from articles.site.defaults import LABELS
-from tests.conftest import span_texts
+from tests.conftest import post_as_page, span_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +21,9 @@ MOSCU = BODY.index("Moscú")
 
 
 def post(client: Client, url: str, data: dict, *, csrf: bool = True, htmx: bool = True):
-    """A POST the way the page sends it: the CSRF token in a header, as hx-headers does."""
-    if csrf:
-        client.get("/accounts/login/")  # sets the CSRF cookie
-        data_headers = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
-    else:
-        data_headers = {}
-    return client.post(url, data, **data_headers, **(HTMX if htmx else {}))
+    """A POST the way the page sends it (``csrf=False``: without the token)."""
+    send = post_as_page if csrf else Client.post
+    return send(client, url, data, **(HTMX if htmx else {}))
 
 
 def html_text(response) -> str:
